@@ -1,0 +1,244 @@
+package domain
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// EntityType names a kind of Atoms entity.
+type EntityType string
+
+// The entity types of the Atoms domain.
+const (
+	Organization EntityType = "organization"
+	Project      EntityType = "project"
+	Document     EntityType = "document"
+	Block        EntityType = "block"
+	Requirement  EntityType = "requirement"
+	Test         EntityType = "test"
+)
+
+// FieldKind is the storage type of a field.
+type FieldKind int
+
+// Field kinds. Values in Entity.Fields have these Go types:
+// String, Text, Ref → string; Int → int64; Bool → bool; JSON → any
+// (decoded JSON: map[string]any, []any, string, float64, bool or nil).
+const (
+	String FieldKind = iota // short text
+	Text                    // long text
+	Int
+	Bool
+	JSON
+	Ref // the id of another entity
+)
+
+func (k FieldKind) String() string {
+	return [...]string{"string", "text", "integer", "boolean", "json", "id"}[k]
+}
+
+// Field describes one user-visible field of an entity kind.
+type Field struct {
+	Name     string
+	Kind     FieldKind
+	Required bool       // must be given on create
+	Default  any        // applied on create when absent
+	Enum     []string   // allowed values, for String fields
+	Ref      EntityType // for Ref fields: the referenced kind
+	// Generated fields are computed by the service (slug, derived project_id)
+	// and cannot be set by callers.
+	Generated bool
+	// Searchable fields take part in text search and fuzzy name matching.
+	Searchable  bool
+	Description string
+}
+
+// Kind describes an entity type: its table, its parent and its fields.
+type Kind struct {
+	Type  EntityType
+	Table string
+	// NameField is the human name used for fuzzy resolution ("name" or "title").
+	NameField string
+	// ParentField is the Ref field that points to the parent entity, empty
+	// for organizations.
+	ParentField string
+	// SoftDelete kinds are marked deleted and can be restored; others are
+	// removed for good.
+	SoftDelete bool
+	Fields     []Field
+}
+
+// Field returns the named field.
+func (k *Kind) Field(name string) (Field, bool) {
+	for _, f := range k.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// FieldNames lists the kind's field names in declaration order.
+func (k *Kind) FieldNames() []string {
+	names := make([]string, len(k.Fields))
+	for i, f := range k.Fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+var (
+	requirementStatuses = []string{"draft", "active", "approved", "rejected", "archived"}
+	priorities          = []string{"low", "medium", "high", "critical"}
+	testStatuses        = []string{"pending", "passed", "failed", "blocked"}
+	organizationTypes   = []string{"team", "personal", "business"}
+	projectStatuses     = []string{"active", "archived"}
+)
+
+// kinds is the schema of the Atoms domain. Adding a field means adding it
+// here and a column in a new migration of every store backend.
+var kinds = []*Kind{
+	{
+		Type: Organization, Table: "organizations", NameField: "name", SoftDelete: true,
+		Fields: []Field{
+			{Name: "name", Kind: String, Required: true, Searchable: true, Description: "display name"},
+			{Name: "slug", Kind: String, Generated: true, Description: "unique URL-safe name, generated from the name"},
+			{Name: "type", Kind: String, Default: "team", Enum: organizationTypes},
+			{Name: "description", Kind: Text, Searchable: true},
+		},
+	},
+	{
+		Type: Project, Table: "projects", NameField: "name", ParentField: "organization_id", SoftDelete: true,
+		Fields: []Field{
+			{Name: "organization_id", Kind: Ref, Ref: Organization, Required: true},
+			{Name: "name", Kind: String, Required: true, Searchable: true},
+			{Name: "slug", Kind: String, Generated: true, Description: "unique within the organization, generated from the name"},
+			{Name: "description", Kind: Text, Searchable: true},
+			{Name: "status", Kind: String, Default: "active", Enum: projectStatuses},
+		},
+	},
+	{
+		Type: Document, Table: "documents", NameField: "name", ParentField: "project_id", SoftDelete: true,
+		Fields: []Field{
+			{Name: "project_id", Kind: Ref, Ref: Project, Required: true},
+			{Name: "name", Kind: String, Required: true, Searchable: true},
+			{Name: "description", Kind: Text, Searchable: true},
+			{Name: "content", Kind: Text, Searchable: true},
+			{Name: "version", Kind: Int, Default: int64(1)},
+		},
+	},
+	{
+		Type: Block, Table: "blocks", NameField: "content", ParentField: "document_id", SoftDelete: false,
+		Fields: []Field{
+			{Name: "document_id", Kind: Ref, Ref: Document, Required: true},
+			{Name: "type", Kind: String, Default: "text"},
+			{Name: "content", Kind: Text, Searchable: true},
+			{Name: "position", Kind: Int, Default: int64(0)},
+		},
+	},
+	{
+		Type: Requirement, Table: "requirements", NameField: "name", ParentField: "document_id", SoftDelete: true,
+		Fields: []Field{
+			{Name: "document_id", Kind: Ref, Ref: Document, Required: true},
+			{Name: "project_id", Kind: Ref, Ref: Project, Generated: true, Description: "the document's project"},
+			{Name: "block_id", Kind: Ref, Ref: Block},
+			{Name: "name", Kind: String, Required: true, Searchable: true},
+			{Name: "description", Kind: Text, Searchable: true},
+			{Name: "content", Kind: Text, Searchable: true},
+			{Name: "external_id", Kind: String, Searchable: true, Description: "e.g. REQ-012; unique within the project"},
+			{Name: "status", Kind: String, Default: "active", Enum: requirementStatuses},
+			{Name: "priority", Kind: String, Default: "low", Enum: priorities},
+			{Name: "type", Kind: String, Default: "component"},
+			{Name: "properties", Kind: JSON},
+			{Name: "version", Kind: Int, Default: int64(1)},
+		},
+	},
+	{
+		Type: Test, Table: "tests", NameField: "title", ParentField: "project_id", SoftDelete: true,
+		Fields: []Field{
+			{Name: "project_id", Kind: Ref, Ref: Project, Required: true},
+			{Name: "title", Kind: String, Required: true, Searchable: true},
+			{Name: "description", Kind: Text, Searchable: true},
+			{Name: "status", Kind: String, Default: "pending", Enum: testStatuses},
+			{Name: "priority", Kind: String, Default: "medium", Enum: priorities},
+			{Name: "is_active", Kind: Bool, Default: true},
+		},
+	},
+}
+
+var kindByType = func() map[EntityType]*Kind {
+	m := make(map[EntityType]*Kind, len(kinds))
+	for _, k := range kinds {
+		m[k.Type] = k
+	}
+	return m
+}()
+
+// KindOf returns the kind of an entity type.
+func KindOf(t EntityType) (*Kind, error) {
+	k, ok := kindByType[t]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown entity_type %q; accepted: %v", ErrInvalid, t, EntityTypeNames())
+	}
+	return k, nil
+}
+
+// Kinds returns every entity kind, parents before children.
+func Kinds() []*Kind { return append([]*Kind(nil), kinds...) }
+
+// EntityTypeNames lists the entity type names, sorted.
+func EntityTypeNames() []string {
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		names = append(names, string(k.Type))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Entity is one stored entity of any kind. Fields holds the kind's fields
+// by name (see FieldKind for their Go types); the bookkeeping columns are
+// separate.
+type Entity struct {
+	Type           EntityType
+	ID             string
+	OrganizationID string // owning organization; for an organization, its own id
+	Fields         map[string]any
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CreatedBy      string
+	UpdatedBy      string
+	IsDeleted      bool
+	DeletedAt      *time.Time
+}
+
+// Str returns a string field, or "" when absent.
+func (e *Entity) Str(name string) string {
+	s, _ := e.Fields[name].(string)
+	return s
+}
+
+// Name returns the entity's human name (its kind's NameField).
+func (e *Entity) Name() string {
+	k, err := KindOf(e.Type)
+	if err != nil {
+		return ""
+	}
+	return e.Str(k.NameField)
+}
+
+// Clone returns a deep-enough copy: the Fields map is copied so that the
+// copy can be changed without touching the original.
+func (e *Entity) Clone() *Entity {
+	c := *e
+	c.Fields = make(map[string]any, len(e.Fields))
+	for k, v := range e.Fields {
+		c.Fields[k] = v
+	}
+	if e.DeletedAt != nil {
+		t := *e.DeletedAt
+		c.DeletedAt = &t
+	}
+	return &c
+}

@@ -1,0 +1,138 @@
+// Package store defines the persistence interfaces of atomcp; backends
+// (sqlite, later postgres) implement them and are held to one shared test
+// suite in storetest.
+package store
+
+import (
+	"context"
+
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// Store is a database. Its methods run in their own implicit transaction;
+// InTx groups several into one all-or-nothing transaction.
+type Store interface {
+	Tx
+	// InTx runs fn in one transaction. If fn returns an error (or panics),
+	// everything it wrote is rolled back; otherwise it is committed.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Migrate applies pending schema migrations and returns the versions it
+	// applied (empty when the schema was current).
+	Migrate(ctx context.Context) ([]int, error)
+	// Ping checks that the database answers (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Tx is the set of operations available inside and outside a transaction.
+type Tx interface {
+	Entities
+	Users
+	Members
+	Invitations
+	Workspaces
+	Audit
+}
+
+// Deleted selects how soft-deleted entities are treated by a query.
+type Deleted int
+
+// Deleted filters.
+const (
+	ExcludeDeleted Deleted = iota
+	OnlyDeleted
+	IncludeDeleted
+)
+
+// EntityQuery selects entities of one type.
+type EntityQuery struct {
+	Type domain.EntityType
+	// OrganizationIDs scopes the query; it must not be empty, so that a
+	// forgotten scope returns nothing rather than everything.
+	OrganizationIDs []string
+	// Equals filters on fields of the kind (AND). A nil value matches NULL.
+	Equals map[string]any
+	// Text, when set, matches entities any of whose searchable fields
+	// contain it, case-insensitively.
+	Text    string
+	Deleted Deleted
+	// OrderBy is a field of the kind, or created_at/updated_at; default
+	// created_at. Ties are broken by id so paging is stable.
+	OrderBy string
+	Desc    bool
+	Limit   int // 0 means no limit
+	Offset  int
+}
+
+// EntityPage is one page of a query, with the total number that matched.
+type EntityPage struct {
+	Items []*domain.Entity
+	Total int
+}
+
+// Entities stores the entities of every kind in domain.Kinds.
+type Entities interface {
+	// CreateEntity inserts e; e.ID, timestamps and Fields must be set. A
+	// violated uniqueness rule returns an error wrapping domain.ErrConflict.
+	CreateEntity(ctx context.Context, e *domain.Entity) error
+	// GetEntity returns the entity, deleted or not, or domain.ErrNotFound.
+	GetEntity(ctx context.Context, t domain.EntityType, id string) (*domain.Entity, error)
+	// UpdateEntity writes all fields and bookkeeping columns of e.
+	UpdateEntity(ctx context.Context, e *domain.Entity) error
+	// DeleteEntity removes the entity for good.
+	DeleteEntity(ctx context.Context, t domain.EntityType, id string) error
+	// ListEntities returns one page of matching entities.
+	ListEntities(ctx context.Context, q EntityQuery) (EntityPage, error)
+}
+
+// Users stores user profiles.
+type Users interface {
+	CreateUser(ctx context.Context, u *domain.User) error
+	UpdateUser(ctx context.Context, u *domain.User) error
+	GetUser(ctx context.Context, id string) (*domain.User, error)
+	// GetUserBySubject finds the user of a verified token, or domain.ErrNotFound.
+	GetUserBySubject(ctx context.Context, issuer, subject string) (*domain.User, error)
+}
+
+// Members stores organization memberships.
+type Members interface {
+	// PutMember adds the membership or replaces the role and status of an existing one.
+	PutMember(ctx context.Context, m *domain.Membership) error
+	GetMember(ctx context.Context, organizationID, userID string) (*domain.Membership, error)
+	RemoveMember(ctx context.Context, organizationID, userID string) error
+	// ListMemberships returns the user's memberships in every organization.
+	ListMemberships(ctx context.Context, userID string) ([]*domain.Membership, error)
+	// ListMembers returns the memberships of one organization.
+	ListMembers(ctx context.Context, organizationID string) ([]*domain.Membership, error)
+}
+
+// Invitations stores invitations of email addresses into organizations.
+type Invitations interface {
+	CreateInvitation(ctx context.Context, inv *domain.Invitation) error
+	// ListPendingInvitations returns pending invitations for the email,
+	// compared case-insensitively.
+	ListPendingInvitations(ctx context.Context, email string) ([]*domain.Invitation, error)
+	SetInvitationStatus(ctx context.Context, id, status string) error
+}
+
+// Workspaces stores each user's workspace context.
+type Workspaces interface {
+	// GetWorkspace returns the user's context, or an empty one (not an
+	// error) when none was stored.
+	GetWorkspace(ctx context.Context, userID string) (*domain.WorkspaceContext, error)
+	PutWorkspace(ctx context.Context, w *domain.WorkspaceContext) error
+}
+
+// AuditQuery selects audit entries, newest first.
+type AuditQuery struct {
+	EntityID       string
+	OrganizationID string
+	Limit          int
+}
+
+// Audit stores the audit log.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *domain.AuditEntry) error
+	ListAudit(ctx context.Context, q AuditQuery) ([]*domain.AuditEntry, error)
+}
