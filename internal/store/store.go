@@ -48,9 +48,14 @@ const (
 // EntityQuery selects entities of one type.
 type EntityQuery struct {
 	Type domain.EntityType
-	// OrganizationIDs scopes the query; it must not be empty, so that a
-	// forgotten scope returns nothing rather than everything.
+	// OrganizationIDs scopes the query; it must not be empty (unless
+	// AllOrganizations is set), so that a forgotten scope is an error rather
+	// than a leak of everything.
 	OrganizationIDs []string
+	// AllOrganizations lifts the scope, for the service's own global checks
+	// (organization slugs are unique across the server). Never set it from
+	// caller input.
+	AllOrganizations bool
 	// Equals filters on fields of the kind (AND). A nil value matches NULL.
 	Equals map[string]any
 	// Text, when set, matches entities any of whose searchable fields
