@@ -1,0 +1,85 @@
+// Package atoms is the Atoms service layer: it knows who is asking, enforces
+// organization membership and roles, validates input against the domain
+// schema, records the audit log, and talks to the store. It knows nothing of
+// MCP or HTTP.
+package atoms
+
+import (
+	"fmt"
+
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// Caller is the verified identity of whoever is asking, as the transport
+// layer learned it (from a token, or the fixed local user).
+type Caller struct {
+	Issuer  string
+	Subject string
+	Email   string
+	// EmailVerified gates the acceptance of invitations: only a verified
+	// email may claim an invitation sent to it.
+	EmailVerified bool
+	Name          string
+}
+
+// LocalCaller is the single user of `atomcp stdio` and of ATOMCP_AUTH=none.
+var LocalCaller = Caller{
+	Issuer:        "local",
+	Subject:       "local",
+	Email:         "local@localhost",
+	EmailVerified: true,
+	Name:          "Local user",
+}
+
+// Actor is a resolved caller: the stored user and their memberships, loaded
+// once per request.
+type Actor struct {
+	User  *domain.User
+	roles map[string]domain.Role // organization id -> role
+}
+
+// OrganizationIDs lists the organizations the actor belongs to.
+func (a *Actor) OrganizationIDs() []string {
+	ids := make([]string, 0, len(a.roles))
+	for id := range a.roles {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Role returns the actor's role in an organization, and whether they are a member.
+func (a *Actor) Role(organizationID string) (domain.Role, bool) {
+	r, ok := a.roles[organizationID]
+	return r, ok
+}
+
+// canSee reports whether the actor may read entities of the organization.
+func (a *Actor) canSee(organizationID string) bool {
+	_, ok := a.roles[organizationID]
+	return ok
+}
+
+// requireWrite returns an error unless the actor may change data in the
+// organization. Non-members get "not found" so that ids do not leak.
+func (a *Actor) requireWrite(organizationID string, what string) error {
+	r, ok := a.roles[organizationID]
+	if !ok {
+		return fmt.Errorf("%s: %w", what, domain.ErrNotFound)
+	}
+	if !r.CanWrite() {
+		return fmt.Errorf("%w: your role in this organization is %q, which may only read; ask an owner or admin for the member role", domain.ErrForbidden, r)
+	}
+	return nil
+}
+
+// requireManage returns an error unless the actor is an owner or admin.
+func (a *Actor) requireManage(organizationID string, what string) error {
+	r, ok := a.roles[organizationID]
+	if !ok {
+		return fmt.Errorf("%s: %w", what, domain.ErrNotFound)
+	}
+	if !r.CanManageMembers() {
+		return fmt.Errorf("%w: %s needs the owner or admin role; yours is %q", domain.ErrForbidden, what, r)
+	}
+	return nil
+}

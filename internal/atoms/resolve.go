@@ -1,0 +1,175 @@
+package atoms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// ErrAmbiguous means a name matched several entities equally well; the
+// AmbiguousError carries the candidates so that the caller can choose.
+var ErrAmbiguous = errors.New("ambiguous name")
+
+// Candidate is one possible match of a name.
+type Candidate struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Score float64 `json:"score"`
+}
+
+// AmbiguousError lists the entities a name could mean.
+type AmbiguousError struct {
+	Type       domain.EntityType
+	Query      string
+	Candidates []Candidate
+}
+
+func (e *AmbiguousError) Error() string {
+	names := make([]string, len(e.Candidates))
+	for i, c := range e.Candidates {
+		names[i] = fmt.Sprintf("%q (%s)", c.Name, c.ID)
+	}
+	return fmt.Sprintf("%q matches several %ss: %s; pass one of these ids instead", e.Query, e.Type, strings.Join(names, ", "))
+}
+
+func (e *AmbiguousError) Unwrap() error { return ErrAmbiguous }
+
+// maxNameScan bounds the names read for fuzzy matching, so that a huge
+// organization cannot make one lookup expensive.
+const maxNameScan = 5000
+
+// Thresholds of fuzzy matching, on a 0..1 similarity: a candidate below
+// minScore is no match at all; a best match wins alone only when it leads
+// the next one by clearMargin.
+const (
+	minScore    = 0.6
+	clearMargin = 0.1
+)
+
+// ResolveID turns an entity reference (a UUID, or a name, possibly
+// misspelled) into the id of an entity the actor can see.
+func (s *Service) ResolveID(ctx context.Context, a *Actor, t domain.EntityType, ref string) (string, error) {
+	e, err := s.resolve(ctx, s.store, a, t, ref)
+	if err != nil {
+		return "", err
+	}
+	return e.ID, nil
+}
+
+// resolve finds the entity a reference means. A UUID must name a visible
+// entity; anything else is matched against names (exact, case-insensitive,
+// then fuzzy) among the actor's non-deleted entities of the type.
+func (s *Service) resolve(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, fmt.Errorf("%w: an empty %s reference", domain.ErrInvalid, t)
+	}
+	if _, err := uuid.Parse(ref); err == nil {
+		return s.getVisible(ctx, tx, a, t, ref)
+	}
+	k, err := domain.KindOf(t)
+	if err != nil {
+		return nil, err
+	}
+	orgs := a.OrganizationIDs()
+	if len(orgs) == 0 {
+		return nil, fmt.Errorf("%s %q: %w", t, ref, domain.ErrNotFound)
+	}
+	page, err := tx.ListEntities(ctx, store.EntityQuery{Type: t, OrganizationIDs: orgs, Limit: maxNameScan})
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s %q: %w", t, ref, err)
+	}
+	match, err := bestMatch(t, ref, page.Items, k.NameField)
+	if err != nil {
+		return nil, err
+	}
+	return match, nil
+}
+
+func bestMatch(t domain.EntityType, ref string, items []*domain.Entity, nameField string) (*domain.Entity, error) {
+	want := normalizeName(ref)
+	type scored struct {
+		e     *domain.Entity
+		score float64
+	}
+	var exact, fuzzy []scored
+	for _, e := range items {
+		name := normalizeName(e.Str(nameField))
+		if name == want || (e.Str("external_id") != "" && normalizeName(e.Str("external_id")) == want) {
+			exact = append(exact, scored{e, 1})
+			continue
+		}
+		if sc := similarity(want, name); sc >= minScore {
+			fuzzy = append(fuzzy, scored{e, sc})
+		}
+	}
+	candidates := exact
+	if len(exact) == 0 {
+		candidates = fuzzy
+	}
+	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].score > candidates[j].score })
+	switch {
+	case len(candidates) == 0:
+		return nil, fmt.Errorf("no %s named like %q: %w", t, ref, domain.ErrNotFound)
+	case len(candidates) == 1,
+		len(exact) == 0 && candidates[0].score-candidates[1].score >= clearMargin:
+		return candidates[0].e, nil
+	}
+	amb := &AmbiguousError{Type: t, Query: ref}
+	for i, c := range candidates {
+		if i == 5 {
+			break
+		}
+		amb.Candidates = append(amb.Candidates, Candidate{ID: c.e.ID, Name: c.e.Str(nameField), Score: float64(int(c.score*100)) / 100})
+	}
+	return nil, amb
+}
+
+func normalizeName(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// similarity is 1 minus the normalized Levenshtein distance, raised for a
+// name that contains the query as a word prefix ("auth" → "Authentication
+// service"), since that is how people abbreviate.
+func similarity(a, b string) float64 {
+	if a == "" || b == "" {
+		return 0
+	}
+	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	maxLen := max(la, lb)
+	sc := 1 - float64(levenshtein(a, b))/float64(maxLen)
+	if la >= 3 && (strings.HasPrefix(b, a) || strings.Contains(b, " "+a)) {
+		sc = max(sc, 0.8)
+	}
+	return sc
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,198 @@
+package atoms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// Service is the Atoms service layer. It is safe for concurrent use.
+type Service struct {
+	store  store.Store
+	logger *slog.Logger
+	now    func() time.Time
+	newID  func() string
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces the clock (for tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger for events worth an operator's attention.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// New returns a Service on the given store.
+func New(st store.Store, opts ...Option) *Service {
+	s := &Service{
+		store:  st,
+		logger: slog.New(slog.DiscardHandler),
+		now:    func() time.Time { return time.Now().UTC() },
+		newID:  func() string { return uuid.NewString() },
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Store returns the underlying store (for health checks).
+func (s *Service) Store() store.Store { return s.store }
+
+// Actor resolves a caller to a stored user with memberships. On a caller's
+// first request the user is created with a personal organization they own,
+// and pending invitations to their verified email are accepted, all in one
+// transaction.
+func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
+	if c.Issuer == "" || c.Subject == "" {
+		return nil, fmt.Errorf("%w: the caller has no issuer or subject", domain.ErrInvalid)
+	}
+	var user *domain.User
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		u, err := tx.GetUserBySubject(ctx, c.Issuer, c.Subject)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			u, err = s.createUser(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := s.refreshProfile(ctx, tx, u, c); err != nil {
+				return err
+			}
+		}
+		user = u
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve user %s/%s: %w", c.Issuer, c.Subject, err)
+	}
+	return s.loadActor(ctx, s.store, user)
+}
+
+func (s *Service) loadActor(ctx context.Context, tx store.Tx, user *domain.User) (*Actor, error) {
+	ms, err := tx.ListMemberships(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load memberships of %s: %w", user.ID, err)
+	}
+	a := &Actor{User: user, roles: make(map[string]domain.Role, len(ms))}
+	for _, m := range ms {
+		if m.Status == "" || m.Status == "active" {
+			a.roles[m.OrganizationID] = m.Role
+		}
+	}
+	return a, nil
+}
+
+func (s *Service) createUser(ctx context.Context, tx store.Tx, c Caller) (*domain.User, error) {
+	now := s.now()
+	u := &domain.User{
+		ID: s.newID(), Issuer: c.Issuer, Subject: c.Subject,
+		Email: c.Email, Name: c.Name, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	// The personal organization: every user has somewhere to work at once.
+	name := personalOrgName(c)
+	slug, err := s.uniqueSlug(ctx, tx, domain.Organization, "", name)
+	if err != nil {
+		return nil, err
+	}
+	org := &domain.Entity{
+		Type: domain.Organization, ID: s.newID(),
+		Fields:    map[string]any{"name": name, "slug": slug, "type": "personal", "description": "Personal workspace"},
+		CreatedAt: now, UpdatedAt: now, CreatedBy: u.ID, UpdatedBy: u.ID,
+	}
+	org.OrganizationID = org.ID
+	if err := tx.CreateEntity(ctx, org); err != nil {
+		return nil, fmt.Errorf("create personal organization: %w", err)
+	}
+	if err := tx.PutMember(ctx, &domain.Membership{OrganizationID: org.ID, UserID: u.ID, Role: domain.RoleOwner, Status: "active", CreatedAt: now}); err != nil {
+		return nil, fmt.Errorf("add owner of personal organization: %w", err)
+	}
+	if err := s.audit(ctx, tx, u.ID, "create", nil, org); err != nil {
+		return nil, err
+	}
+	if c.Email != "" && c.EmailVerified {
+		if err := s.acceptInvitations(ctx, tx, u, c.Email); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func personalOrgName(c Caller) string {
+	who := c.Name
+	if who == "" {
+		who, _, _ = strings.Cut(c.Email, "@")
+	}
+	if who == "" {
+		who = c.Subject
+	}
+	return who + "'s workspace"
+}
+
+func (s *Service) acceptInvitations(ctx context.Context, tx store.Tx, u *domain.User, email string) error {
+	invs, err := tx.ListPendingInvitations(ctx, email)
+	if err != nil {
+		return fmt.Errorf("list invitations for %s: %w", email, err)
+	}
+	for _, inv := range invs {
+		if err := tx.PutMember(ctx, &domain.Membership{OrganizationID: inv.OrganizationID, UserID: u.ID, Role: inv.Role, Status: "active", CreatedAt: s.now()}); err != nil {
+			return fmt.Errorf("accept invitation %s: %w", inv.ID, err)
+		}
+		if err := tx.SetInvitationStatus(ctx, inv.ID, "accepted"); err != nil {
+			return fmt.Errorf("accept invitation %s: %w", inv.ID, err)
+		}
+	}
+	return nil
+}
+
+// refreshProfile keeps email and name in step with the token, which is the
+// source of truth for them.
+func (s *Service) refreshProfile(ctx context.Context, tx store.Tx, u *domain.User, c Caller) error {
+	changed := false
+	if c.Email != "" && c.Email != u.Email {
+		u.Email, changed = c.Email, true
+	}
+	if c.Name != "" && c.Name != u.Name {
+		u.Name, changed = c.Name, true
+	}
+	if !changed {
+		return nil
+	}
+	u.UpdatedAt = s.now()
+	return tx.UpdateUser(ctx, u)
+}
+
+// InviteMember invites an email address into an organization (owner or
+// admin only). The invitation is accepted when a user with that verified
+// email first signs in.
+func (s *Service) InviteMember(ctx context.Context, a *Actor, organizationID, email string, role domain.Role) (*domain.Invitation, error) {
+	if err := a.requireManage(organizationID, "invite a member"); err != nil {
+		return nil, err
+	}
+	if !role.Valid() {
+		return nil, fmt.Errorf("%w: role %q; accepted: %s", domain.ErrInvalid, role, strings.Join(domain.Roles, ", "))
+	}
+	if !strings.Contains(email, "@") {
+		return nil, fmt.Errorf("%w: email %q is not an email address", domain.ErrInvalid, email)
+	}
+	inv := &domain.Invitation{ID: s.newID(), OrganizationID: organizationID, Email: email, Role: role, Status: "pending", InvitedBy: a.User.ID, CreatedAt: s.now()}
+	if err := s.store.CreateInvitation(ctx, inv); err != nil {
+		return nil, fmt.Errorf("create invitation: %w", err)
+	}
+	return inv, nil
+}
