@@ -1,0 +1,213 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// EntityArgs are the arguments of entity_tool.
+type EntityArgs struct {
+	EntityType     string           `json:"entity_type" jsonschema:"the kind of entity"`
+	Operation      string           `json:"operation" jsonschema:"what to do"`
+	EntityID       string           `json:"entity_id,omitempty" jsonschema:"for read, update, delete, restore: the entity's id or its name (misspellings are matched; an ambiguous name returns the candidates); \"auto\" means the current one from the workspace context"`
+	Data           map[string]any   `json:"data,omitempty" jsonschema:"for create and update: the fields. organization_id, project_id and document_id accept an id, a name or \"auto\""`
+	Batch          []map[string]any `json:"batch,omitempty" jsonschema:"for batch_create: a list of data objects, created all or none"`
+	Filters        map[string]any   `json:"filters,omitempty" jsonschema:"for list and search: field equals value, e.g. {\"project_id\": \"auto\", \"status\": \"active\"}"`
+	SearchTerm     string           `json:"search_term,omitempty" jsonschema:"for search: text contained in the name, description, content or external_id"`
+	Limit          int              `json:"limit,omitempty" jsonschema:"page size for list and search (default 50, at most 500)"`
+	Offset         int              `json:"offset,omitempty" jsonschema:"entities to skip, for paging"`
+	OrderBy        string           `json:"order_by,omitempty" jsonschema:"a field name, created_at or updated_at (default created_at)"`
+	OrderDesc      bool             `json:"order_desc,omitempty" jsonschema:"sort descending"`
+	SoftDelete     *bool            `json:"soft_delete,omitempty" jsonschema:"for delete: true (default) keeps the entity restorable; false deletes it for good (owner or admin only)"`
+	IncludeDeleted bool             `json:"include_deleted,omitempty" jsonschema:"for read, list and search: include soft-deleted entities"`
+	FormatType     string           `json:"format_type,omitempty" jsonschema:"detailed (default): every field; summary: id, name and key fields; raw: every stored column, nulls included"`
+}
+
+var entityOperations = []string{"create", "read", "update", "delete", "restore", "list", "search", "batch_create"}
+
+func registerEntityTool(s *mcp.Server, d Deps) {
+	schema := inputSchema[EntityArgs](map[string][]string{
+		"entity_type": domain.EntityTypeNames(),
+		"operation":   entityOperations,
+		"format_type": atoms.Formats,
+	})
+	schema.Properties["data"] = dataSchema(schema.Properties["data"].Description)
+	schema.Properties["batch"].Items = dataSchema("one entity's fields")
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "entity_tool",
+		Title: "Atoms entities",
+		Description: "Create, read, update, delete (soft by default), restore, list, search and batch-create Atoms entities: " +
+			"organizations, projects, documents, blocks, requirements and tests. " +
+			"Call workspace_tool get_defaults to see every field, default and accepted value.",
+		InputSchema: schema,
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, args EntityArgs) (*mcp.CallToolResult, any, error) {
+		out, err := d.entity(ctx, req, args)
+		if err != nil {
+			return d.toolError(ctx, "entity_tool", err)
+		}
+		return nil, out, nil
+	})
+}
+
+// dataSchema describes the union of every kind's settable fields, with
+// their types and accepted values; which fields apply depends on
+// entity_type, which the service checks with a message naming the kind.
+func dataSchema(description string) *jsonschema.Schema {
+	props := map[string]*jsonschema.Schema{}
+	usedBy := map[string][]string{}
+	for _, k := range domain.Kinds() {
+		for _, f := range k.Fields {
+			if f.Generated {
+				continue
+			}
+			usedBy[f.Name] = append(usedBy[f.Name], string(k.Type))
+			p, ok := props[f.Name]
+			if !ok {
+				p = fieldSchema(f)
+				props[f.Name] = p
+			}
+			for _, v := range f.Enum {
+				if !containsAny(p.Enum, v) {
+					p.Enum = append(p.Enum, v)
+				}
+			}
+		}
+	}
+	for name, p := range props {
+		p.Description = strings.TrimSpace(p.Description + " (" + strings.Join(usedBy[name], ", ") + ")")
+		if name == "status" {
+			p.Description += "; organization: -, project: active|archived, requirement: draft|active|approved|rejected|archived, test: pending|passed|failed|blocked"
+		}
+	}
+	return &jsonschema.Schema{Type: "object", Description: description, Properties: props}
+}
+
+func fieldSchema(f domain.Field) *jsonschema.Schema {
+	s := &jsonschema.Schema{Description: f.Description}
+	switch f.Kind {
+	case domain.String, domain.Text, domain.Ref:
+		s.Types = []string{"string", "null"}
+	case domain.Int:
+		s.Types = []string{"integer", "string", "null"}
+	case domain.Bool:
+		s.Types = []string{"boolean", "string", "null"}
+	case domain.JSON:
+		// any JSON value
+	}
+	return s
+}
+
+func containsAny(vs []any, v string) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityArgs) (any, error) {
+	if err := checkOneOf("operation", args.Operation, entityOperations); err != nil {
+		return nil, err
+	}
+	t := domain.EntityType(args.EntityType)
+	if _, err := domain.KindOf(t); err != nil {
+		return nil, err
+	}
+	format, err := atoms.CheckFormat(args.FormatType)
+	if err != nil {
+		return nil, err
+	}
+	a, err := d.actor(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	needID := func() error {
+		if strings.TrimSpace(args.EntityID) == "" {
+			return errInvalid(fmt.Sprintf("%s needs entity_id: the %s's id or name", args.Operation, t))
+		}
+		return nil
+	}
+	single := func(e *domain.Entity, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"operation": args.Operation, "entity_type": string(t), "entity": atoms.Format(e, format)}, nil
+	}
+	switch args.Operation {
+	case "create":
+		return single(d.Service.CreateEntity(ctx, a, t, args.Data))
+	case "read":
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		return single(d.Service.GetEntity(ctx, a, t, args.EntityID, args.IncludeDeleted))
+	case "update":
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		return single(d.Service.UpdateEntity(ctx, a, t, args.EntityID, args.Data))
+	case "delete":
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		hard := args.SoftDelete != nil && !*args.SoftDelete
+		return single(d.Service.DeleteEntity(ctx, a, t, args.EntityID, hard))
+	case "restore":
+		if err := needID(); err != nil {
+			return nil, err
+		}
+		return single(d.Service.RestoreEntity(ctx, a, t, args.EntityID))
+	case "list", "search":
+		if args.Operation == "search" && strings.TrimSpace(args.SearchTerm) == "" {
+			return nil, errInvalid("search needs search_term: the text to look for")
+		}
+		p := atoms.ListParams{Filters: args.Filters, Search: args.SearchTerm, OrderBy: args.OrderBy, Desc: args.OrderDesc, Limit: args.Limit, Offset: args.Offset}
+		if args.IncludeDeleted {
+			p.Deleted = store.IncludeDeleted
+		}
+		page, err := d.Service.ListEntities(ctx, a, t, p)
+		if err != nil {
+			return nil, err
+		}
+		return listResult(args, t, page, format), nil
+	case "batch_create":
+		created, err := d.Service.BatchCreate(ctx, a, t, args.Batch)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]map[string]any, len(created))
+		for i, e := range created {
+			items[i] = atoms.Format(e, format)
+		}
+		return map[string]any{"operation": args.Operation, "entity_type": string(t), "created": len(items), "items": items}, nil
+	}
+	return nil, unknownOperation(args.Operation, entityOperations)
+}
+
+func listResult(args EntityArgs, t domain.EntityType, page store.EntityPage, format string) map[string]any {
+	items := make([]map[string]any, len(page.Items))
+	for i, e := range page.Items {
+		items[i] = atoms.Format(e, format)
+	}
+	limit := args.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	return map[string]any{
+		"operation": args.Operation, "entity_type": string(t), "items": items,
+		"total": page.Total, "limit": limit, "offset": args.Offset,
+		"has_more": args.Offset+len(items) < page.Total,
+	}
+}
+
+func errInvalid(msg string) error { return fmt.Errorf("%w: %s", domain.ErrInvalid, msg) }

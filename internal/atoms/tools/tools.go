@@ -1,0 +1,110 @@
+// Package tools exposes the Atoms service as MCP tools: one file per tool,
+// each turning validated arguments into service calls and service errors
+// into tool errors a model can act on.
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// Deps is what the tools need from the server that hosts them.
+type Deps struct {
+	Service *atoms.Service
+	// Caller returns the verified identity behind a tool call.
+	Caller func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
+	Logger *slog.Logger
+}
+
+// Register adds every Atoms tool to the server.
+func Register(s *mcp.Server, d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	registerWorkspaceTool(s, d)
+	registerEntityTool(s, d)
+}
+
+// actor resolves the caller of a tool call to a user with memberships.
+func (d Deps) actor(ctx context.Context, req *mcp.CallToolRequest) (*atoms.Actor, error) {
+	c, err := d.Caller(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return d.Service.Actor(ctx, c)
+}
+
+// toolError turns a service error into the tool result a model sees. Errors
+// the caller can fix keep their message; anything else is logged with a
+// reference and reported without internals.
+func (d Deps) toolError(ctx context.Context, tool string, err error) (*mcp.CallToolResult, any, error) {
+	var amb *atoms.AmbiguousError
+	switch {
+	case errors.As(err, &amb):
+		res := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
+		return res, map[string]any{"error": "ambiguous", "message": err.Error(), "candidates": amb.Candidates}, nil
+	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrNotFound),
+		errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrForbidden):
+		return errorResult(err.Error()), nil, nil
+	}
+	if ctx.Err() != nil {
+		return errorResult("the request was cancelled before it finished; nothing after that point was done"), nil, nil
+	}
+	ref := newRef()
+	d.Logger.ErrorContext(ctx, "tool failed", "tool", tool, "ref", ref, "err", err)
+	return errorResult(fmt.Sprintf("internal error (reference %s): the operation was not completed; the server log has the details", ref)), nil, nil
+}
+
+func errorResult(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}
+
+func newRef() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// inputSchema infers the schema of T and then sets enums and descriptions
+// that Go types cannot express.
+func inputSchema[T any](enums map[string][]string) *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("schema of %T: %v", *new(T), err)) // a programming error, caught by every test
+	}
+	for name, values := range enums {
+		p, ok := s.Properties[name]
+		if !ok {
+			panic(fmt.Sprintf("schema of %T has no property %q", *new(T), name))
+		}
+		p.Enum = make([]any, len(values))
+		for i, v := range values {
+			p.Enum[i] = v
+		}
+	}
+	return s
+}
+
+// unknownOperation is the error for an operation outside the tool's enum
+// (only reachable when schema validation is bypassed, e.g. by an empty value).
+func unknownOperation(op string, accepted []string) error {
+	return fmt.Errorf("%w: operation %q; accepted: %v", domain.ErrInvalid, op, accepted)
+}
+
+func checkOneOf(arg, value string, accepted []string) error {
+	if slices.Contains(accepted, value) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %q; accepted: %v", domain.ErrInvalid, arg, value, accepted)
+}

@@ -1,0 +1,64 @@
+package httpserver
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Headers a browser-based MCP client sends and must be allowed to send.
+// MCP-Protocol-Version missing from this list is what broke browser clients
+// of the old Python server.
+var corsAllowHeaders = []string{"Authorization", "Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version", "Last-Event-ID"}
+
+// Headers a browser-based client must be able to read.
+var corsExposeHeaders = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"
+
+// cors answers preflights here, before any guard, authentication or
+// redirect can touch them, and adds the CORS headers to every response.
+// Requests carry bearer tokens, not cookies, so credentials are never
+// allowed and no cookie can be ridden.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		h := w.Header()
+		if origin != "" {
+			if s.originAllowed(r, origin) {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", allowHeaders(r.Header.Get("Access-Control-Request-Headers")))
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowHeaders allows the standard MCP headers plus whatever else the
+// preflight asks for: with no cookies involved, refusing a custom header
+// only breaks clients.
+func allowHeaders(requested string) string {
+	out := append([]string(nil), corsAllowHeaders...)
+	for _, h := range strings.Split(requested, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		dup := false
+		for _, have := range out {
+			if strings.EqualFold(have, h) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, h)
+		}
+	}
+	return strings.Join(out, ", ")
+}

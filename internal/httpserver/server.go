@@ -1,0 +1,178 @@
+// Package httpserver is atomcp's HTTP front: routes, CORS, the host and
+// origin guard, request logging, health checks and graceful shutdown around
+// the MCP Streamable HTTP handler.
+package httpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Options configures the HTTP server.
+type Options struct {
+	MCPPath        string
+	BaseURL        string // public base URL; its host and origin are always allowed
+	Stateless      bool
+	MaxBodyBytes   int64
+	SessionTimeout time.Duration
+	// ListenLoopback reports that the server listens on a loopback address
+	// only; then Host headers are checked against DNS rebinding.
+	ListenLoopback bool
+	AllowedHosts   []string
+	AllowedOrigins []string
+	// RequireOrigin refuses browser requests from origins that are not
+	// allowed. It is on when requests carry no credentials (ATOMCP_AUTH=none),
+	// where a web page could otherwise drive the server through the browser.
+	RequireOrigin bool
+	// Ready reports whether the server can serve (the database answers).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// Server is the HTTP handler of atomcp plus what graceful shutdown needs.
+type Server struct {
+	opts     Options
+	mcp      *mcp.Server
+	handler  http.Handler
+	inflight sync.WaitGroup // MCP POSTs being served: tool calls to let finish
+}
+
+// New builds the handler around an MCP server.
+func New(m *mcp.Server, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MCPPath == "" {
+		opts.MCPPath = "/api/mcp"
+	}
+	s := &Server{opts: opts, mcp: m}
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, &mcp.StreamableHTTPOptions{
+		Stateless:      opts.Stateless,
+		Logger:         opts.Logger,
+		SessionTimeout: opts.SessionTimeout,
+		// The guard below does this job with ATOMCP_ALLOWED_HOSTS taken
+		// into account, which the SDK's built-in check cannot know about.
+		DisableLocalhostProtection: true,
+		MaxRequestBodyBytes:        opts.MaxBodyBytes,
+	})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mcpHandler := s.trackInflight(streamable)
+	mux.Handle(opts.MCPPath, mcpHandler)
+	// A trailing slash is a common typo in client configs; serve it rather
+	// than redirect, since a redirected POST or preflight breaks clients.
+	mux.Handle(opts.MCPPath+"/", exactSlash(opts.MCPPath, mcpHandler, s.notFound))
+	mux.HandleFunc("/", s.notFound)
+
+	var h http.Handler = mux
+	h = limitBody(h, opts.MaxBodyBytes, opts.MCPPath)
+	h = s.guard(h)
+	h = s.cors(h)
+	h = s.logRequests(h)
+	h = s.recoverPanics(h)
+	s.handler = h
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// exactSlash serves path+"/" with h and everything else below it as not found.
+func exactSlash(path string, h http.Handler, notFound http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path+"/" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		notFound(w, r)
+	})
+}
+
+func (s *Server) trackInflight(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			s.inflight.Add(1)
+			defer s.inflight.Done()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]string{
+		"error":   "not_found",
+		"message": "no such path " + r.URL.Path + "; the MCP endpoint is " + s.opts.MCPPath,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// it stops accepting, lets MCP POSTs in flight (tool calls) finish for up to
+// timeout, then closes the MCP sessions (which ends their event streams) and
+// the remaining connections.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.opts.Logger.Info("shutting down", "timeout", timeout.String())
+	deadline, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	shutdownDone := make(chan error, 1)
+	go func() { shutdownDone <- srv.Shutdown(deadline) }()
+
+	inflightDone := make(chan struct{})
+	go func() { s.inflight.Wait(); close(inflightDone) }()
+	select {
+	case <-inflightDone:
+	case <-deadline.Done():
+		s.opts.Logger.Warn("shutdown timeout reached with tool calls still running; they are cancelled")
+	}
+	for ss := range s.mcp.Sessions() {
+		_ = ss.Close()
+	}
+	err := <-shutdownDone
+	if errors.Is(err, context.DeadlineExceeded) {
+		_ = srv.Close()
+		err = nil
+	}
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		return e
+	}
+	return err
+}
+
+// isLoopbackHost reports whether a host (without port) names this machine.
+func isLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
