@@ -1,0 +1,533 @@
+// Package config reads atomcp's settings from command-line flags, the
+// process environment and a .env file into one validated Config, and
+// remembers where each setting came from so that start-up can log it.
+//
+// Precedence, highest first: a flag that was explicitly set; the
+// environment; the defaults. The .env file fills in only the variables the
+// process environment does not have (as the Python server's python-dotenv
+// did), so it is part of "the environment" at a lower priority per
+// variable. Where several variables give one setting (the canonical
+// ATOMCP_* name and the Python server's names), the first one set wins, in
+// the order listed in docs/configuration.md. A variable set to the empty
+// string counts as not set, so that a template .env with blank values
+// changes nothing.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Defaults.
+const (
+	DefaultAddr            = "127.0.0.1:8000"
+	DefaultMCPPath         = "/api/mcp"
+	DefaultDatabaseURL     = "sqlite://atomcp.db"
+	DefaultMaxBodyBytes    = 4 << 20
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultSessionTimeout  = 30 * time.Minute
+	// DefaultAuth is "none" only until the embedded authorization server
+	// lands; then it becomes AuthEmbedded, so that zero configuration
+	// gives a server that real MCP clients can log in to.
+	DefaultAuth = AuthNone
+)
+
+// Config is every setting of atomcp serve, validated.
+type Config struct {
+	Addr        string // listen host:port
+	BaseURL     string // public base URL, no trailing slash
+	MCPPath     string // path of the MCP endpoint, starts with "/", no trailing slash
+	DatabaseURL string // sqlite://… or postgres(ql)://…; may hold a password, see LogAttrs
+
+	Auth           string   // AuthNone, AuthEmbedded, AuthAuthKit, AuthOIDC or AuthStatic
+	AuthKitDomain  string   // https://…, no trailing slash; set when Auth is AuthAuthKit
+	OIDCIssuer     string   // exactly as configured; set when Auth is AuthOIDC
+	Audience       string   // expected token audience; empty means not configured
+	RequiredScopes []string // scopes every token must carry
+	ScopeRead      string   // provider scope that grants read tools; empty means not configured
+	ScopeWrite     string   // provider scope that grants write tools; empty means not configured
+
+	WorkOSClientID string
+	WorkOSAPIKey   Secret
+	InternalToken  Secret            // static bearer token for trusted internal callers
+	StaticTokens   map[string]Secret // name -> token
+
+	LogLevel  slog.Level
+	LogFormat string // LogFormatAuto, LogFormatJSON or LogFormatText; the caller resolves auto
+
+	Stateless                  bool
+	MaxBodyBytes               int64
+	AllowedHosts               []string // lower-case host or host:port
+	AllowedOrigins             []string // scheme://host[:port] as browsers send it, or the single entry "*"
+	AllowUnauthenticatedRemote bool
+	ShutdownTimeout            time.Duration
+	SessionTimeout             time.Duration // 0 disables the idle timeout
+
+	// Sources maps each setting's key (the Key* constants) to where its
+	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",
+	// "ATOMS_FASTMCP_HOST+ATOMS_FASTMCP_PORT" or "default".
+	Sources map[string]string
+
+	// Warnings are problems that do not stop start-up, one line each, in
+	// a stable order: variables shadowed by a higher-precedence one with
+	// a different value, .env values containing "${" (not expanded),
+	// settings that the chosen auth provider ignores, and unknown
+	// ATOMCP_* variables with the closest known name. Log each at warn.
+	Warnings []string
+}
+
+// MCPURL returns the public URL of the MCP endpoint.
+func (c *Config) MCPURL() string { return c.BaseURL + c.MCPPath }
+
+// SQLitePath returns the file path of a sqlite:// database URL:
+// "sqlite://atomcp.db" is the relative path "atomcp.db" and
+// "sqlite:///var/lib/atomcp.db" the absolute path "/var/lib/atomcp.db".
+// ok is false for other databases.
+func (c *Config) SQLitePath() (path string, ok bool) {
+	return strings.CutPrefix(c.DatabaseURL, "sqlite://")
+}
+
+// AddrIsLoopback reports whether the listen address accepts connections
+// from this machine only (a loopback IP or "localhost"). The caller uses
+// it to decide whether AllowUnauthenticatedRemote is needed.
+func (c *Config) AddrIsLoopback() bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && isLoopbackHost(host)
+}
+
+// Load reads the configuration. fs is the flag set on which BindFlags was
+// called, after parsing; it may be nil. environ is the process
+// environment as os.Environ returns it. dotenvPath is the .env file to
+// read ("" for none); a missing file is fine. The process environment is
+// never modified.
+//
+// Every malformed value is reported, each on its own line naming the flag,
+// variable or .env line and what is accepted, in the order of the
+// settings; secret values are never included.
+func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, error) {
+	var dotenv map[string]dotenvEntry
+	if dotenvPath != "" {
+		var err error
+		if dotenv, err = readDotenv(dotenvPath); err != nil {
+			return nil, err
+		}
+	}
+	r := &resolver{
+		fs:         fs,
+		env:        mergeEnv(environ, dotenv),
+		dotenvPath: dotenvPath,
+	}
+	c := &Config{
+		Addr:            DefaultAddr,
+		MCPPath:         DefaultMCPPath,
+		DatabaseURL:     DefaultDatabaseURL,
+		Auth:            DefaultAuth,
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       LogFormatAuto,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		SessionTimeout:  DefaultSessionTimeout,
+		Sources:         make(map[string]string, len(settings)),
+	}
+	r.sources = c.Sources
+
+	r.addr(c)
+	resolve(r, KeyBaseURL, parseBaseURL, &c.BaseURL)
+	if c.BaseURL == "" {
+		c.BaseURL = defaultBaseURL(c.Addr)
+	}
+	resolve(r, KeyMCPPath, parseMCPPath, &c.MCPPath)
+	resolve(r, KeyDatabaseURL, parseDatabaseURL, &c.DatabaseURL)
+	r.auth(c)
+	resolve(r, KeyAuthKitDomain, parseAuthKitDomain, &c.AuthKitDomain)
+	resolve(r, KeyOIDCIssuer, parseIssuer, &c.OIDCIssuer)
+	resolve(r, KeyAudience, parseString, &c.Audience)
+	resolve(r, KeyRequiredScopes, parseScopes, &c.RequiredScopes)
+	resolve(r, KeyScopeRead, parseScope, &c.ScopeRead)
+	resolve(r, KeyScopeWrite, parseScope, &c.ScopeWrite)
+	resolve(r, KeyWorkOSClientID, parseString, &c.WorkOSClientID)
+	resolve(r, KeyWorkOSAPIKey, parseToken, &c.WorkOSAPIKey)
+	resolve(r, KeyInternalToken, parseToken, &c.InternalToken)
+	resolve(r, KeyStaticTokens, parseStaticTokens, &c.StaticTokens)
+	resolve(r, KeyLogLevel, parseLogLevel, &c.LogLevel)
+	resolve(r, KeyLogFormat, parseLogFormat, &c.LogFormat)
+	resolve(r, KeyStateless, parseBool, &c.Stateless)
+	resolve(r, KeyMaxBodyBytes, parseSize, &c.MaxBodyBytes)
+	resolve(r, KeyAllowedHosts, parseHosts, &c.AllowedHosts)
+	resolve(r, KeyAllowedOrigins, parseOrigins, &c.AllowedOrigins)
+	resolve(r, KeyAllowUnauthenticatedRemote, parseBool, &c.AllowUnauthenticatedRemote)
+	resolve(r, KeyShutdownTimeout, durationParser(" (0 means do not wait)"), &c.ShutdownTimeout)
+	resolve(r, KeySessionTimeout, durationParser(" (0 disables)"), &c.SessionTimeout)
+
+	// Cross-field rules only make sense once every field is valid;
+	// otherwise they would repeat the field errors in other words.
+	if len(r.errs) == 0 {
+		r.crossCheck(c)
+	}
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	c.Warnings = append(r.warnings, unknownVarWarnings(environ, dotenv, dotenvPath)...)
+	return c, nil
+}
+
+// defaultBaseURL derives the base URL from the listen address. A server
+// listening on every interface is still reached locally via 127.0.0.1,
+// which is also the only host a client can be sure to resolve.
+func defaultBaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if isUnspecifiedHost(host) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// addr resolves the listen address: --addr, then ATOMCP_ADDR, then the
+// Python server's separate host and port, each completed by the other half
+// of the default.
+func (r *resolver) addr(c *Config) {
+	if o, ok := r.lookup(settingFor(KeyAddr).flag, "ATOMCP_ADDR"); ok {
+		r.sources[KeyAddr] = o.source()
+		if o.value == "" {
+			return // an explicitly empty flag means the default
+		}
+		if v, err := parseAddr(o.value); err != nil {
+			r.fail(o, false, err)
+		} else {
+			c.Addr = v
+		}
+		if o.flag == "" {
+			r.warnShadowedAddr(o, c.Addr)
+		}
+		return
+	}
+	host, port, _ := net.SplitHostPort(DefaultAddr)
+	var parts []string
+	if o, ok := r.lookup("", "ATOMS_FASTMCP_HOST"); ok {
+		parts = append(parts, o.source())
+		if h, err := parseHost(o.value); err != nil {
+			r.fail(o, false, err)
+		} else {
+			host = h
+		}
+	}
+	if o, ok := r.lookup("", "ATOMS_FASTMCP_PORT"); ok {
+		parts = append(parts, o.source())
+		if p, err := parsePort(o.value); err != nil {
+			r.fail(o, false, err)
+		} else {
+			port = p
+		}
+	}
+	if len(parts) == 0 {
+		r.sources[KeyAddr] = sourceDefault
+		return
+	}
+	r.sources[KeyAddr] = strings.Join(parts, "+")
+	c.Addr = net.JoinHostPort(host, port)
+}
+
+// warnShadowedAddr warns when ATOMCP_ADDR hides a different address given
+// by the Python server's host and port variables.
+func (r *resolver) warnShadowedAddr(winner origin, addr string) {
+	host, port, _ := net.SplitHostPort(DefaultAddr)
+	var names []string
+	if v, ok := r.envValue("ATOMS_FASTMCP_HOST"); ok {
+		names = append(names, "ATOMS_FASTMCP_HOST")
+		host = strings.TrimSuffix(strings.TrimPrefix(v.value, "["), "]")
+	}
+	if v, ok := r.envValue("ATOMS_FASTMCP_PORT"); ok {
+		names = append(names, "ATOMS_FASTMCP_PORT")
+		port = v.value
+	}
+	if len(names) > 0 && net.JoinHostPort(host, port) != addr {
+		r.warnings = append(r.warnings, fmt.Sprintf("%s is ignored: %s is set and takes precedence", strings.Join(names, " and "), winner.name))
+	}
+}
+
+// auth resolves the auth provider; FASTMCP_SERVER_AUTH has its own
+// vocabulary (a Python class path), so it has its own parser.
+func (r *resolver) auth(c *Config) {
+	s := settingFor(KeyAuth)
+	o, ok := r.lookup(s.flag, s.env...)
+	if !ok {
+		r.sources[KeyAuth] = sourceDefault
+		return
+	}
+	r.sources[KeyAuth] = o.source()
+	if o.value == "" {
+		return
+	}
+	parse := parseAuth
+	if o.name == "FASTMCP_SERVER_AUTH" {
+		parse = parseFastMCPAuth
+	}
+	if v, err := parse(o.value); err != nil {
+		r.fail(o, false, err)
+	} else {
+		c.Auth = v
+	}
+}
+
+// crossCheck applies the rules that involve several settings.
+func (r *resolver) crossCheck(c *Config) {
+	authFrom := r.sources[KeyAuth]
+	switch c.Auth {
+	case AuthAuthKit:
+		if c.AuthKitDomain == "" {
+			r.errs = append(r.errs, fmt.Errorf("auth is authkit (from %s) but no AuthKit domain is set; set ATOMCP_AUTHKIT_DOMAIN (or --authkit-domain) to e.g. https://your-app.authkit.app", authFrom))
+		}
+	case AuthOIDC:
+		if c.OIDCIssuer == "" {
+			r.errs = append(r.errs, fmt.Errorf("auth is oidc (from %s) but no issuer is set; set ATOMCP_OIDC_ISSUER (or --oidc-issuer) to the provider's issuer URL", authFrom))
+		}
+	case AuthStatic:
+		if len(c.StaticTokens) == 0 && c.InternalToken == "" {
+			r.errs = append(r.errs, fmt.Errorf("auth is static (from %s) but no token is set; set ATOMCP_STATIC_TOKENS to name:token pairs", authFrom))
+		}
+	}
+	// A domain or issuer for a provider that is not in use is almost
+	// always a forgotten ATOMCP_AUTH, and would otherwise go unnoticed
+	// until a client fails to log in.
+	if c.AuthKitDomain != "" && c.Auth != AuthAuthKit {
+		r.warnings = append(r.warnings, fmt.Sprintf("the AuthKit domain (from %s) is ignored because auth is %s (from %s); set ATOMCP_AUTH=authkit to use it", r.sources[KeyAuthKitDomain], c.Auth, authFrom))
+	}
+	if c.OIDCIssuer != "" && c.Auth != AuthOIDC {
+		r.warnings = append(r.warnings, fmt.Sprintf("the OIDC issuer (from %s) is ignored because auth is %s (from %s); set ATOMCP_AUTH=oidc to use it", r.sources[KeyOIDCIssuer], c.Auth, authFrom))
+	}
+}
+
+const sourceDefault = "default"
+
+// envVar is one variable of the merged environment.
+type envVar struct {
+	value  string
+	dotenv bool // read from the .env file
+	line   int  // line in the .env file
+}
+
+// mergeEnv builds the environment that settings are read from: the process
+// environment, plus the .env variables it does not have. The first
+// occurrence of a name in environ wins, as with os.Getenv.
+func mergeEnv(environ []string, dotenv map[string]dotenvEntry) map[string]envVar {
+	env := make(map[string]envVar, len(environ)+len(dotenv))
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			continue
+		}
+		if _, dup := env[k]; !dup {
+			env[k] = envVar{value: v}
+		}
+	}
+	for k, e := range dotenv {
+		if _, ok := env[k]; !ok {
+			env[k] = envVar{value: e.value, dotenv: true, line: e.line}
+		}
+	}
+	return env
+}
+
+// origin is where one raw value came from.
+type origin struct {
+	flag   string // flag name, when it came from a flag
+	name   string // variable name, otherwise
+	dotenv bool
+	path   string // .env file
+	line   int
+	value  string // trimmed
+}
+
+// source is the origin as recorded in Config.Sources.
+func (o origin) source() string {
+	switch {
+	case o.flag != "":
+		return "flag --" + o.flag
+	case o.dotenv:
+		return ".env " + o.name
+	default:
+		return o.name
+	}
+}
+
+// subject is the origin as named at the start of an error message.
+func (o origin) subject() string {
+	switch {
+	case o.flag != "":
+		return "--" + o.flag
+	case o.dotenv:
+		return fmt.Sprintf("%s:%d: %s", o.path, o.line, o.name)
+	default:
+		return o.name
+	}
+}
+
+// resolver accumulates the results of reading settings.
+type resolver struct {
+	fs         *pflag.FlagSet
+	env        map[string]envVar
+	dotenvPath string
+	sources    map[string]string
+	errs       []error
+	warnings   []string
+}
+
+// envValue returns the variable name from the merged environment if it is
+// set to something other than spaces.
+func (r *resolver) envValue(name string) (envVar, bool) {
+	v, ok := r.env[name]
+	if !ok || strings.TrimSpace(v.value) == "" {
+		return envVar{}, false
+	}
+	v.value = strings.TrimSpace(v.value)
+	return v, true
+}
+
+// lookup finds the raw value of a setting: the flag if it was set on the
+// command line (even to ""), else the first of names that is set. When an
+// environment name wins, lower-precedence names with a different value
+// produce a warning, because they are usually leftovers from the Python
+// server that the operator believes are in effect.
+func (r *resolver) lookup(flag string, names ...string) (origin, bool) {
+	if flag != "" && r.fs != nil {
+		if f := r.fs.Lookup(flag); f != nil && f.Changed {
+			return origin{flag: flag, value: strings.TrimSpace(f.Value.String())}, true
+		}
+	}
+	for i, name := range names {
+		v, ok := r.envValue(name)
+		if !ok {
+			continue
+		}
+		o := origin{name: name, dotenv: v.dotenv, path: r.dotenvPath, line: v.line, value: v.value}
+		for _, other := range names[i+1:] {
+			if w, ok := r.envValue(other); ok && w.value != v.value {
+				r.warnings = append(r.warnings, fmt.Sprintf("%s is ignored: %s is set and takes precedence", other, name))
+			}
+		}
+		if v.dotenv && strings.Contains(v.value, "${") {
+			r.warnings = append(r.warnings, fmt.Sprintf("%s:%d: %s contains ${…}, which is used literally: .env values are not expanded", r.dotenvPath, v.line, name))
+		}
+		return o, true
+	}
+	return origin{}, false
+}
+
+// fail records a malformed value. Secret values are not shown.
+func (r *resolver) fail(o origin, secret bool, problem error) {
+	if secret {
+		r.errs = append(r.errs, fmt.Errorf("%s: %v", o.subject(), problem))
+		return
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), o.value, problem))
+}
+
+// resolve reads the setting key with parse into *dst and records its
+// source. If the setting is not given, or given as an explicitly empty
+// flag, *dst keeps its default.
+func resolve[T any](r *resolver, key string, parse func(string) (T, error), dst *T) {
+	s := settingFor(key)
+	o, ok := r.lookup(s.flag, s.env...)
+	if !ok {
+		r.sources[key] = sourceDefault
+		return
+	}
+	r.sources[key] = o.source()
+	if o.value == "" {
+		return
+	}
+	v, err := parse(o.value)
+	if err != nil {
+		if key == KeyDatabaseURL {
+			// A database URL may carry a password: show only its scheme.
+			r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), shownDatabaseURL(o.value), err))
+		} else {
+			r.fail(o, s.secret, err)
+		}
+		return
+	}
+	*dst = v
+}
+
+// unknownVarWarnings warns about ATOMCP_* variables that no setting reads:
+// a typo such as ATOMCP_ADRR would otherwise be silently ignored. The
+// prefix is matched case-insensitively to catch atomcp_addr too.
+func unknownVarWarnings(environ []string, dotenv map[string]dotenvEntry, dotenvPath string) []string {
+	known := make(map[string]bool)
+	var knownList []string
+	for _, s := range settings {
+		for _, n := range s.env {
+			if strings.HasPrefix(n, "ATOMCP_") {
+				known[n] = true
+				knownList = append(knownList, n)
+			}
+		}
+	}
+	sort.Strings(knownList)
+	where := make(map[string]string) // unknown name -> prefix for the message
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(strings.ToUpper(k), "ATOMCP_") && !known[k] {
+			where[k] = ""
+		}
+	}
+	for k, e := range dotenv {
+		if _, seen := where[k]; !seen && strings.HasPrefix(strings.ToUpper(k), "ATOMCP_") && !known[k] {
+			where[k] = fmt.Sprintf("%s:%d: ", dotenvPath, e.line)
+		}
+	}
+	names := make([]string, 0, len(where))
+	for k := range where {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, k := range names {
+		out = append(out, fmt.Sprintf("%sunknown variable %s is ignored; did you mean %s?", where[k], k, closest(strings.ToUpper(k), knownList)))
+	}
+	return out
+}
+
+// closest returns the candidate with the smallest edit distance to s; the
+// first in the list wins a tie.
+func closest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		if d := editDistance(s, c); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes: the
+// names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
