@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/httpserver"
+	"github.com/atomcp/atomcp/internal/mcpserver"
+)
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve MCP over Streamable HTTP (default http://127.0.0.1:8000/api/mcp)",
+		Args:  cobra.NoArgs,
+		RunE:  runServe,
+	}
+	config.BindFlags(cmd.Flags())
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, _ []string) error {
+	ctx := cmd.Context()
+	cfg, logger, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	if cfg.Auth != "none" {
+		return fmt.Errorf("ATOMCP_AUTH=%s is not available in this build yet (only \"none\" is); unset it, or set ATOMCP_AUTH=none", cfg.Auth)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (ATOMCP_ADDR): %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	loopback := listensOnLoopback(ln.Addr())
+	if !loopback {
+		if !cfg.AllowUnauthenticatedRemote {
+			return fmt.Errorf("refusing to serve without authentication on %s, which other machines can reach; "+
+				"listen on 127.0.0.1, or pass --allow-unauthenticated-remote (ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE=true) if something in front of atomcp authenticates", ln.Addr())
+		}
+		logger.Warn("serving WITHOUT authentication on a non-loopback address: anyone who can reach it acts as the local user", "addr", ln.Addr().String())
+	}
+
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	svc := atoms.New(st, atoms.WithLogger(logger))
+	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
+	front := httpserver.New(server, httpserver.Options{
+		MCPPath:        cfg.MCPPath,
+		BaseURL:        cfg.BaseURL,
+		Stateless:      cfg.Stateless,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		SessionTimeout: cfg.SessionTimeout,
+		ListenLoopback: loopback,
+		AllowedHosts:   cfg.AllowedHosts,
+		AllowedOrigins: cfg.AllowedOrigins,
+		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
+		Ready:          st.Ping,
+		Logger:         logger,
+	})
+
+	attrs := []any{"version", version, "listen", ln.Addr().String(), "mcp_url", cfg.MCPURL(), "auth", cfg.Auth, "stateless", cfg.Stateless}
+	logger.Info("atomcp serving", attrs...)
+	for _, a := range cfg.LogAttrs() {
+		logger.Debug("setting", "name", a.Key, "value", a.Value)
+	}
+	if err := front.Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func listensOnLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	return tcp.IP.IsLoopback() || strings.EqualFold(tcp.IP.String(), "localhost")
+}

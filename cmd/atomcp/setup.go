@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/storeopen"
+)
+
+// loadConfig reads flags, the environment and ./.env, and builds the logger.
+func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(cmd.Flags(), os.Environ(), ".env")
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := newLogger(cmd.ErrOrStderr(), cfg.LogLevel, cfg.LogFormat)
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+	return cfg, logger, nil
+}
+
+// newLogger logs text on a terminal and JSON otherwise (unless told).
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" || (format != "json" && isTerminal(w)) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// openStore opens the database and applies pending migrations.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
+	st, err := storeopen.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate %s: %w", cfg.DatabaseURL, err)
+	}
+	if len(applied) > 0 {
+		logger.Info("database migrated", "applied", applied)
+	}
+	return st, nil
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/mcpserver"
+)
+
+func newStdioCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stdio",
+		Short: "Serve the same tools over stdio for a local client, as the local user",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg, logger, err := loadConfig(cmd) // logs go to stderr: stdout is the protocol
+			if err != nil {
+				return err
+			}
+			st, err := openStore(ctx, cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			svc := atoms.New(st, atoms.WithLogger(logger))
+			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
+			err = server.Run(ctx, &mcp.StdioTransport{})
+			if ctx.Err() != nil {
+				return nil // interrupted: a normal way to stop
+			}
+			return err
+		},
+	}
+	config.BindFlags(cmd.Flags())
+	return cmd
+}
