@@ -55,15 +55,23 @@ func New(m *mcp.Server, opts Options) *Server {
 		opts.MCPPath = "/api/mcp"
 	}
 	s := &Server{opts: opts, mcp: m}
-	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, &mcp.StreamableHTTPOptions{
-		Stateless:      opts.Stateless,
-		Logger:         opts.Logger,
-		SessionTimeout: opts.SessionTimeout,
-		// The guard below does this job with ATOMCP_ALLOWED_HOSTS taken
-		// into account, which the SDK's built-in check cannot know about.
-		DisableLocalhostProtection: true,
-		MaxRequestBodyBytes:        opts.MaxBodyBytes,
-	})
+	newHandler := func(stateless bool) http.Handler {
+		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, &mcp.StreamableHTTPOptions{
+			Stateless:      stateless,
+			Logger:         opts.Logger,
+			SessionTimeout: opts.SessionTimeout,
+			// The guard below does this job with ATOMCP_ALLOWED_HOSTS taken
+			// into account, which the SDK's built-in check cannot know about.
+			DisableLocalhostProtection: true,
+			MaxRequestBodyBytes:        opts.MaxBodyBytes,
+		})
+	}
+	var streamable http.Handler
+	if opts.Stateless {
+		streamable = newHandler(true)
+	} else {
+		streamable = byWireVersion(newHandler(false), newHandler(true))
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -86,6 +94,25 @@ func New(m *mcp.Server, opts Options) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// byWireVersion answers both protocol generations at one URL. go-sdk's
+// stateful handler refuses 2026-07-28 requests and its stateless handler
+// has no sessions, so a request that carries no session and announces
+// 2026-07-28 or later (which has no initialize and no sessions) goes to the
+// stateless handler, and everything else to the stateful one.
+func byWireVersion(stateful, stateless http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Mcp-Session-Id") == "" && r.Header.Get("MCP-Protocol-Version") >= statelessProtocol {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	})
+}
+
+// statelessProtocol is the first protocol revision without sessions.
+// Revisions are dates, so they compare as strings.
+const statelessProtocol = "2026-07-28"
 
 // exactSlash serves path+"/" with h and everything else below it as not found.
 func exactSlash(path string, h http.Handler, notFound http.HandlerFunc) http.Handler {
