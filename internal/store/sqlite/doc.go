@@ -1,0 +1,33 @@
+// Package sqlite is the store.Store backend on an embedded SQLite database
+// (modernc.org/sqlite, pure Go).
+//
+// # Connections
+//
+// SQLite allows one writer at a time. A Store therefore keeps two pools on
+// the same file: a writer pool of exactly one connection, whose transactions
+// begin IMMEDIATE, and a pool of read-only connections. Writers queue in
+// database/sql for the one connection instead of failing with SQLITE_BUSY,
+// and readers run beside the writer thanks to WAL journaling. Store methods
+// that only read use the readers; InTx and every write use the writer.
+//
+// A consequence: inside InTx, use only the Tx passed to fn. Calling a write
+// method of the Store itself from fn waits for the writer connection that fn
+// holds, until the context ends.
+//
+// # Representation
+//
+// Timestamps are stored as TEXT in UTC with nine fractional digits
+// ("2006-01-02T15:04:05.000000000Z"): exact to the nanosecond, readable with
+// any SQLite tool, and ordered correctly as text. They are read back in UTC.
+//
+// Entity fields: String and Text are TEXT, Int is INTEGER (int64), Bool is
+// INTEGER 0/1, JSON is TEXT holding the marshalled value, Ref is TEXT. A
+// field that is absent from Entity.Fields or nil is written as NULL, and so
+// is an empty Ref (an empty id references nothing); a NULL column is left
+// out of Entity.Fields on read. An empty String or Text stays "".
+//
+// Text search folds case with Go's Unicode rules (SQLite's own LIKE folds
+// only ASCII) through a SQL function registered on this package's private
+// driver; the schema never uses it, so the file stays readable by any
+// SQLite tool.
+package sqlite
