@@ -251,7 +251,11 @@ func (r *resolver) warnShadowedAddr(winner origin, addr string) {
 		port = v.value
 	}
 	if len(names) > 0 && net.JoinHostPort(host, port) != addr {
-		r.warnings = append(r.warnings, fmt.Sprintf("%s is ignored: %s is set and takes precedence", strings.Join(names, " and "), winner.name))
+		verb := "is"
+		if len(names) > 1 {
+			verb = "are"
+		}
+		r.warnings = append(r.warnings, fmt.Sprintf("%s %s ignored: %s is set and takes precedence", strings.Join(names, " and "), verb, winner.name))
 	}
 }
 

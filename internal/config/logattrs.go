@@ -1,6 +1,9 @@
 package config
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -97,6 +100,7 @@ func (c *Config) logValue(key string) slog.Value {
 	case KeyAllowUnauthenticatedRemote:
 		return slog.BoolValue(c.AllowUnauthenticatedRemote)
 	case KeyShutdownTimeout:
+		// Durations as text: the JSON handler would print nanoseconds.
 		return slog.StringValue(c.ShutdownTimeout.String())
 	case KeySessionTimeout:
 		return slog.StringValue(c.SessionTimeout.String())
@@ -133,5 +137,30 @@ func (c Config) String() string {
 	return b.String()
 }
 
+// MarshalJSON encodes the Config as LogAttrs does ({"addr": {"value":
+// …, "source": …}, …}), so that encoding a Config cannot leak the
+// database password either.
+func (c Config) MarshalJSON() ([]byte, error) {
+	m := make(map[string]map[string]any, len(settings))
+	for _, s := range settings {
+		m[s.key] = map[string]any{"value": c.logValue(s.key).Any(), "source": c.source(s.key)}
+	}
+	return json.Marshal(m)
+}
+
 // GoString makes %#v as safe as %v.
 func (c Config) GoString() string { return "config.Config" + c.String() }
+
+// Format implements fmt.Formatter. Without it, verbs that fmt does not
+// route through String (%d, for one) would print the fields raw,
+// database password included.
+func (c Config) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, c.GoString())
+	case verb == 'q':
+		_, _ = fmt.Fprintf(f, "%q", c.String())
+	default:
+		_, _ = io.WriteString(f, c.String())
+	}
+}

@@ -57,7 +57,7 @@ var settings = []setting{
 		envDoc: "ATOMCP_ADDR, or ATOMS_FASTMCP_HOST and/or ATOMS_FASTMCP_PORT",
 		def:    DefaultAddr, typ: "host:port", usage: "listen address"},
 	{key: KeyBaseURL, flag: "base-url", env: []string{"ATOMCP_BASE_URL", "ATOMS_FASTMCP_PUBLIC_BASE_URL", "ATOMS_FASTMCP_BASE_URL", "FASTMCP_SERVER_AUTH_AUTHKITPROVIDER_BASE_URL"},
-		typ: "url", usage: "public base URL of this server (default http:// + the listen address, 127.0.0.1 for an unspecified host)"},
+		typ: "url", usage: "public base URL of this server; if unset, http:// + the listen address (with 127.0.0.1 for an empty, 0.0.0.0 or :: host)"},
 	{key: KeyMCPPath, flag: "mcp-path", env: []string{"ATOMCP_MCP_PATH", "ATOMS_FASTMCP_HTTP_PATH"},
 		def: DefaultMCPPath, typ: "path", usage: "URL path of the MCP endpoint"},
 	{key: KeyDatabaseURL, flag: "database-url", env: []string{"ATOMCP_DATABASE_URL"},
