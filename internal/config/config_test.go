@@ -902,7 +902,7 @@ func TestBindFlags(t *testing.T) {
 	}
 	usage := fs.FlagUsages()
 	for _, want := range []string{
-		`--addr host:port`, `(default 127.0.0.1:8000)`, `--stateless `, `--session-timeout duration`, `(default 30m0s)`,
+		`--addr host:port`, `(default 127.0.0.1:8000)`, `--stateless `, `--session-timeout duration`, `(default 30m)`,
 	} {
 		if !strings.Contains(usage, want) {
 			t.Errorf("usage lacks %q:\n%s", want, usage)

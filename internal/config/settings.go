@@ -95,7 +95,7 @@ var settings = []setting{
 	{key: KeyShutdownTimeout, flag: "shutdown-timeout", env: []string{"ATOMCP_SHUTDOWN_TIMEOUT"},
 		def: DefaultShutdownTimeout.String(), typ: "duration", usage: "how long shutdown waits for requests in flight"},
 	{key: KeySessionTimeout, flag: "session-timeout", env: []string{"ATOMCP_SESSION_TIMEOUT"},
-		def: DefaultSessionTimeout.String(), typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables"},
+		def: "30m", typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables"},
 }
 
 // settingFor returns the setting with the given key. The keys are
