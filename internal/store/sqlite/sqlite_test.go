@@ -129,7 +129,7 @@ func TestMigrationMatchesDomain(t *testing.T) {
 	for _, k := range domain.Kinds() {
 		t.Run(k.Table, func(t *testing.T) {
 			want := []column{{"id", "TEXT", true}, {"organization_id", "TEXT", true}} // a STRICT primary key is NOT NULL
-			wantRefs := map[string]string{} // column → referenced table
+			wantRefs := map[string]string{}                                           // column → referenced table
 			if k.Type != domain.Organization {
 				wantRefs["organization_id"] = "organizations"
 			}
