@@ -128,8 +128,9 @@ func TestMigrationMatchesDomain(t *testing.T) {
 	}
 	for _, k := range domain.Kinds() {
 		t.Run(k.Table, func(t *testing.T) {
-			want := []column{{"id", "TEXT", true}, {"organization_id", "TEXT", true}} // a STRICT primary key is NOT NULL
-			wantRefs := map[string]string{}                                           // column → referenced table
+			// A STRICT table's primary key is NOT NULL.
+			want := []column{{"id", "TEXT", true}, {"organization_id", "TEXT", true}}
+			wantRefs := map[string]string{} // column → referenced table
 			if k.Type != domain.Organization {
 				wantRefs["organization_id"] = "organizations"
 			}
