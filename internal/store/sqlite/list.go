@@ -70,14 +70,24 @@ func (o ops) listEntities(ctx context.Context, q store.EntityQuery) (store.Entit
 
 // where builds the WHERE clause of q and its arguments.
 func (t *table) where(q store.EntityQuery) (string, []any, error) {
-	if len(q.OrganizationIDs) == 0 {
-		// A forgotten scope must find nothing rather than everything.
+	var (
+		conds []string
+		args  = make([]any, 0, len(q.OrganizationIDs)+len(q.Equals)+1)
+	)
+	switch {
+	case q.AllOrganizations && len(q.OrganizationIDs) > 0:
+		// Both at once is a mistake in the caller; refuse rather than guess
+		// which one was meant.
+		return "", nil, fmt.Errorf("%w: both AllOrganizations and OrganizationIDs are set", domain.ErrInvalid)
+	case q.AllOrganizations:
+	case len(q.OrganizationIDs) == 0:
+		// A forgotten scope is an error rather than a leak of everything.
 		return "", nil, fmt.Errorf("%w: no organization scope (OrganizationIDs is empty)", domain.ErrInvalid)
-	}
-	conds := []string{`"organization_id" IN (` + placeholders(len(q.OrganizationIDs)) + `)`}
-	args := make([]any, 0, len(q.OrganizationIDs)+len(q.Equals)+1)
-	for _, id := range q.OrganizationIDs {
-		args = append(args, id)
+	default:
+		conds = append(conds, `"organization_id" IN (`+placeholders(len(q.OrganizationIDs))+`)`)
+		for _, id := range q.OrganizationIDs {
+			args = append(args, id)
+		}
 	}
 
 	switch q.Deleted {
@@ -129,6 +139,9 @@ func (t *table) where(q store.EntityQuery) (string, []any, error) {
 			return "", nil, fmt.Errorf("%w: %s has no searchable fields", domain.ErrInvalid, t.kind.Type)
 		}
 		conds = append(conds, "("+strings.Join(matches, " OR ")+")")
+	}
+	if len(conds) == 0 {
+		return "", args, nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }

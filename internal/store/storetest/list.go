@@ -54,6 +54,19 @@ func testListScope(t *testing.T, f *fixture) {
 		_, err := f.s.ListEntities(f.ctx, store.EntityQuery{Type: domain.Test})
 		wantErr(t, err, domain.ErrInvalid)
 	})
+	t.Run("all organizations", func(t *testing.T) {
+		f := f.sub(t)
+		for _, deleted := range []store.Deleted{store.ExcludeDeleted, store.IncludeDeleted} {
+			page := f.list(store.EntityQuery{Type: domain.Organization, AllOrganizations: true, Deleted: deleted})
+			sameIDs(t, "organizations", page.Items, a, b)
+		}
+		page := f.list(store.EntityQuery{Type: domain.Test, AllOrganizations: true, Equals: map[string]any{"title": "login"}})
+		sameIDs(t, "tests", page.Items, ta, tb)
+	})
+	t.Run("all organizations and a scope", func(t *testing.T) {
+		_, err := f.s.ListEntities(f.ctx, store.EntityQuery{Type: domain.Test, AllOrganizations: true, OrganizationIDs: []string{a.ID}})
+		wantErr(t, err, domain.ErrInvalid)
+	})
 }
 
 func testListEquals(t *testing.T, f *fixture) {
