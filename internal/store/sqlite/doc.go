@@ -26,6 +26,17 @@
 // is an empty Ref (an empty id references nothing); a NULL column is left
 // out of Entity.Fields on read. An empty String or Text stays "".
 //
+// # Errors
+//
+// Constraint violations are recognised by SQLite's extended result codes
+// and wrapped in the domain's sentinels: a UNIQUE or PRIMARY KEY violation
+// wraps domain.ErrConflict and names the columns; a write that references a
+// missing record (FOREIGN KEY), lacks a required field (NOT NULL) or breaks a
+// CHECK wraps domain.ErrInvalid, naming the missing reference where it can.
+// Deleting a record that others still reference wraps domain.ErrConflict:
+// the store never cascades deletes along entity references. Missing records
+// wrap domain.ErrNotFound.
+//
 // Text search folds case with Go's Unicode rules (SQLite's own LIKE folds
 // only ASCII) through a SQL function registered on this package's private
 // driver; the schema never uses it, so the file stays readable by any
