@@ -40,6 +40,11 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer ln.Close()
 	loopback := listensOnLoopback(ln.Addr())
+	if cfg.Sources[config.KeyBaseURL] == "default" {
+		// The default base URL names the configured address; with port 0 the
+		// real port is only known now.
+		cfg.BaseURL = "http://" + loopbackDisplay(ln.Addr())
+	}
 	if !loopback {
 		if !cfg.AllowUnauthenticatedRemote {
 			return fmt.Errorf("refusing to serve without authentication on %s, which other machines can reach; "+
@@ -72,14 +77,23 @@ func runServe(cmd *cobra.Command, _ []string) error {
 
 	attrs := []any{"version", version, "listen", ln.Addr().String(), "mcp_url", cfg.MCPURL(), "auth", cfg.Auth, "stateless", cfg.Stateless}
 	logger.Info("atomcp serving", attrs...)
-	for _, a := range cfg.LogAttrs() {
-		logger.Debug("setting", "name", a.Key, "value", a.Value)
-	}
+	logger.Info("configuration", cfg.LogAttrsAny()...)
 	if err := front.Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
 		return err
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loopbackDisplay is the address clients on this machine use: 127.0.0.1
+// for a wildcard bind.
+func loopbackDisplay(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(addr.String())
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return tcp.String()
 }
 
 func listensOnLoopback(addr net.Addr) bool {

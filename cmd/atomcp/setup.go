@@ -54,7 +54,8 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate %s: %w", cfg.DatabaseURL, err)
+		// Not the URL itself: a PostgreSQL URL may carry a password.
+		return nil, fmt.Errorf("migrate the database (ATOMCP_DATABASE_URL): %w", err)
 	}
 	if len(applied) > 0 {
 		logger.Info("database migrated", "applied", applied)

@@ -19,6 +19,7 @@ func slugify(name string) string {
 	for _, r := range norm.NFKD.String(name) {
 		switch {
 		case unicode.Is(unicode.Mn, r): // accents dropped: "Café" → "cafe"
+		case r == '\'' || r == '’': // "Alice's" → "alices", not "alice-s"
 		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')

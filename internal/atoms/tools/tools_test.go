@@ -199,7 +199,7 @@ func TestBatchCreateIsAllOrNothing(t *testing.T) {
 	r := call(t, cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "batch_create", "batch": []any{
 		map[string]any{"document_id": doc, "name": "fine 1"},
 		map[string]any{"document_id": doc, "name": "fine 2"},
-		map[string]any{"document_id": doc, "priority": "urgent"},
+		map[string]any{"document_id": doc, "external_id": "X-3"}, // no name
 	}})
 	if !r.isError || !strings.Contains(r.text, "batch[2]") {
 		t.Fatalf("want an error naming batch[2], got error=%v %q", r.isError, r.text)
