@@ -177,22 +177,8 @@ func (s *Service) refreshProfile(ctx context.Context, tx store.Tx, u *domain.Use
 	return tx.UpdateUser(ctx, u)
 }
 
-// InviteMember invites an email address into an organization (owner or
-// admin only). The invitation is accepted when a user with that verified
-// email first signs in.
+// InviteMember invites an email address into an organization by id (owner
+// or admin only); see Invite.
 func (s *Service) InviteMember(ctx context.Context, a *Actor, organizationID, email string, role domain.Role) (*domain.Invitation, error) {
-	if err := a.requireManage(organizationID, "invite a member"); err != nil {
-		return nil, err
-	}
-	if !role.Valid() {
-		return nil, fmt.Errorf("%w: role %q; accepted: %s", domain.ErrInvalid, role, strings.Join(domain.Roles, ", "))
-	}
-	if !strings.Contains(email, "@") {
-		return nil, fmt.Errorf("%w: email %q is not an email address", domain.ErrInvalid, email)
-	}
-	inv := &domain.Invitation{ID: s.newID(), OrganizationID: organizationID, Email: email, Role: role, Status: "pending", InvitedBy: a.User.ID, CreatedAt: s.now()}
-	if err := s.store.CreateInvitation(ctx, inv); err != nil {
-		return nil, fmt.Errorf("create invitation: %w", err)
-	}
-	return inv, nil
+	return s.Invite(ctx, a, EntityRef{Type: domain.Organization, ID: organizationID}, email, role)
 }

@@ -33,6 +33,7 @@ type Tx interface {
 	Invitations
 	Workspaces
 	Audit
+	Relations
 }
 
 // Deleted selects how soft-deleted entities are treated by a query.
@@ -98,6 +99,9 @@ type Users interface {
 	GetUser(ctx context.Context, id string) (*domain.User, error)
 	// GetUserBySubject finds the user of a verified token, or domain.ErrNotFound.
 	GetUserBySubject(ctx context.Context, issuer, subject string) (*domain.User, error)
+	// FindUsersByEmail returns the users with this email, compared
+	// case-insensitively (one email may sign in through several issuers).
+	FindUsersByEmail(ctx context.Context, email string) ([]*domain.User, error)
 }
 
 // Members stores organization memberships.
@@ -119,6 +123,8 @@ type Invitations interface {
 	// compared case-insensitively.
 	ListPendingInvitations(ctx context.Context, email string) ([]*domain.Invitation, error)
 	SetInvitationStatus(ctx context.Context, id, status string) error
+	// ListInvitations returns an organization's invitations, newest first.
+	ListInvitations(ctx context.Context, organizationID string) ([]*domain.Invitation, error)
 }
 
 // Workspaces stores each user's workspace context.

@@ -38,9 +38,21 @@ func (o ops) ListPendingInvitations(ctx context.Context, email string) ([]*domai
 }
 
 func (o ops) listPendingInvitations(ctx context.Context, email string) ([]*domain.Invitation, error) {
+	return o.queryInvitations(ctx, `WHERE status = 'pending' AND `+foldFunc+`(email) = ? ORDER BY created_at, id`, fold(email))
+}
+
+// ListInvitations returns an organization's invitations, newest first.
+func (o ops) ListInvitations(ctx context.Context, organizationID string) ([]*domain.Invitation, error) {
+	invs, err := o.queryInvitations(ctx, `WHERE organization_id = ? ORDER BY created_at DESC, id`, organizationID)
+	if err != nil {
+		return nil, fmt.Errorf("list invitations of organization %q: %w", organizationID, err)
+	}
+	return invs, nil
+}
+
+func (o ops) queryInvitations(ctx context.Context, tail string, args ...any) ([]*domain.Invitation, error) {
 	rows, err := o.read.QueryContext(ctx,
-		`SELECT id, organization_id, email, role, status, invited_by, created_at FROM invitations
-		 WHERE status = 'pending' AND `+foldFunc+`(email) = ? ORDER BY created_at, id`, fold(email))
+		`SELECT id, organization_id, email, role, status, invited_by, created_at FROM invitations `+tail, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,25 @@ func (o ops) GetUserBySubject(ctx context.Context, issuer, subject string) (*dom
 	return u, nil
 }
 
+// FindUsersByEmail returns the users with the email, compared
+// case-insensitively (Unicode, see fold).
+func (o ops) FindUsersByEmail(ctx context.Context, email string) ([]*domain.User, error) {
+	rows, err := o.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+foldFunc+`(email) = ? ORDER BY created_at, id`, fold(email))
+	if err != nil {
+		return nil, fmt.Errorf("find users by email: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var users []*domain.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find users by email: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
 func scanUser(row rowScanner) (*domain.User, error) {
 	var (
 		u                    domain.User

@@ -26,6 +26,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Invitations", invitationTests},
 		{"Workspaces", workspaceTests},
 		{"Audit", auditTests},
+		{"Relations", relationTests},
+		{"Lookups", lookupTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

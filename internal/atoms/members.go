@@ -1,0 +1,319 @@
+package atoms
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// MemberResult is a membership as tools show it.
+type MemberResult struct {
+	OrganizationID string      `json:"organization_id"`
+	UserID         string      `json:"user_id"`
+	Email          string      `json:"email,omitempty"`
+	Name           string      `json:"name,omitempty"`
+	Role           domain.Role `json:"role"`
+	Status         string      `json:"status"`
+}
+
+func (s *Service) memberResult(ctx context.Context, tx store.Tx, m *domain.Membership) MemberResult {
+	r := MemberResult{OrganizationID: m.OrganizationID, UserID: m.UserID, Role: m.Role, Status: m.Status}
+	if u, err := tx.GetUser(ctx, m.UserID); err == nil {
+		r.Email, r.Name = u.Email, u.Name
+	}
+	return r
+}
+
+func checkRole(role domain.Role) error {
+	if !role.Valid() {
+		return fmt.Errorf("%w: role %q; accepted: %s", domain.ErrInvalid, role, strings.Join(domain.Roles, ", "))
+	}
+	return nil
+}
+
+// mayGrant: only an owner can make or unmake owners; admins manage the rest.
+func mayGrant(a *Actor, orgID string, role domain.Role) error {
+	if r, _ := a.Role(orgID); role == domain.RoleOwner && r != domain.RoleOwner {
+		return fmt.Errorf("%w: only an owner can grant or remove the owner role", domain.ErrForbidden)
+	}
+	return nil
+}
+
+// AddMember adds a known user (by id or email) to an organization with a
+// role. A user not known yet is invited instead (invited=true): they join
+// on their first sign-in with that verified email.
+func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRef string, role domain.Role) (res *MemberResult, inv *domain.Invitation, err error) {
+	if role == "" {
+		role = domain.RoleMember
+	}
+	if err := checkRole(role); err != nil {
+		return nil, nil, err
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		if err != nil {
+			return err
+		}
+		if err := a.requireManage(o.ID, "adding members"); err != nil {
+			return err
+		}
+		if err := mayGrant(a, o.ID, role); err != nil {
+			return err
+		}
+		var user *domain.User
+		if strings.Contains(userRef, "@") {
+			users, err := tx.FindUsersByEmail(ctx, userRef)
+			if err != nil {
+				return err
+			}
+			if len(users) == 0 {
+				inv, err = s.inviteIn(ctx, tx, a, o.ID, userRef, role)
+				return err
+			}
+			user = users[0]
+		} else {
+			if user, err = tx.GetUser(ctx, userRef); err != nil {
+				return fmt.Errorf("target: user %q: %w", userRef, domain.ErrNotFound)
+			}
+		}
+		m := &domain.Membership{OrganizationID: o.ID, UserID: user.ID, Role: role, Status: "active", CreatedAt: s.now()}
+		if existing, err := tx.GetMember(ctx, o.ID, user.ID); err == nil {
+			if existing.Role == domain.RoleOwner && role != domain.RoleOwner {
+				if err := s.keepAnOwner(ctx, tx, a, o.ID, user.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.PutMember(ctx, m); err != nil {
+			return err
+		}
+		r := s.memberResult(ctx, tx, m)
+		res = &r
+		return s.auditMember(ctx, tx, a, "add_member", o.ID, user.ID, string(role))
+	})
+	return res, inv, err
+}
+
+// keepAnOwner refuses a change that would leave the organization without an owner.
+func (s *Service) keepAnOwner(ctx context.Context, tx store.Tx, a *Actor, orgID, leavingUserID string) error {
+	if err := mayGrant(a, orgID, domain.RoleOwner); err != nil {
+		return err
+	}
+	members, err := tx.ListMembers(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.Role == domain.RoleOwner && m.UserID != leavingUserID && m.Status == "active" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: this is the last owner of the organization; make someone else owner first", domain.ErrInvalid)
+}
+
+// RemoveMember removes a user from an organization; the last owner stays.
+func (s *Service) RemoveMember(ctx context.Context, a *Actor, org EntityRef, userRef string) (*MemberResult, error) {
+	var res *MemberResult
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		if err != nil {
+			return err
+		}
+		if err := a.requireManage(o.ID, "removing members"); err != nil {
+			return err
+		}
+		user, err := s.memberUser(ctx, tx, o.ID, userRef, "target")
+		if err != nil {
+			return err
+		}
+		m, err := tx.GetMember(ctx, o.ID, user.ID)
+		if err != nil {
+			return err
+		}
+		if m.Role == domain.RoleOwner {
+			if err := s.keepAnOwner(ctx, tx, a, o.ID, user.ID); err != nil {
+				return err
+			}
+		}
+		if err := tx.RemoveMember(ctx, o.ID, user.ID); err != nil {
+			return err
+		}
+		r := s.memberResult(ctx, tx, m)
+		res = &r
+		return s.auditMember(ctx, tx, a, "remove_member", o.ID, user.ID, string(m.Role))
+	})
+	return res, err
+}
+
+// SetMemberRole changes a member's role; the last owner stays an owner.
+func (s *Service) SetMemberRole(ctx context.Context, a *Actor, org EntityRef, userRef string, role domain.Role) (*MemberResult, error) {
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	var res *MemberResult
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		if err != nil {
+			return err
+		}
+		if err := a.requireManage(o.ID, "changing roles"); err != nil {
+			return err
+		}
+		if err := mayGrant(a, o.ID, role); err != nil {
+			return err
+		}
+		user, err := s.memberUser(ctx, tx, o.ID, userRef, "target")
+		if err != nil {
+			return err
+		}
+		m, err := tx.GetMember(ctx, o.ID, user.ID)
+		if err != nil {
+			return err
+		}
+		if m.Role == domain.RoleOwner && role != domain.RoleOwner {
+			if err := s.keepAnOwner(ctx, tx, a, o.ID, user.ID); err != nil {
+				return err
+			}
+		}
+		m.Role = role
+		if err := tx.PutMember(ctx, m); err != nil {
+			return err
+		}
+		r := s.memberResult(ctx, tx, m)
+		res = &r
+		return s.auditMember(ctx, tx, a, "set_role", o.ID, user.ID, string(role))
+	})
+	return res, err
+}
+
+// ListMembers lists an organization's members.
+func (s *Service) ListMembers(ctx context.Context, a *Actor, org EntityRef) ([]MemberResult, error) {
+	o, err := s.resolveLive(ctx, s.store, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.store.ListMembers(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MemberResult, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, s.memberResult(ctx, s.store, m))
+	}
+	return out, nil
+}
+
+// CheckMember returns the membership of a user, or nil when they are not a member.
+func (s *Service) CheckMember(ctx context.Context, a *Actor, org EntityRef, userRef string) (*MemberResult, error) {
+	o, err := s.resolveLive(ctx, s.store, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.memberUser(ctx, s.store, o.ID, userRef, "target")
+	if err != nil {
+		return nil, nil // not a member is an answer, not an error
+	}
+	m, err := s.store.GetMember(ctx, o.ID, user.ID)
+	if err != nil {
+		return nil, nil
+	}
+	r := s.memberResult(ctx, s.store, m)
+	return &r, nil
+}
+
+func (s *Service) inviteIn(ctx context.Context, tx store.Tx, a *Actor, orgID, email string, role domain.Role) (*domain.Invitation, error) {
+	if err := a.requireManage(orgID, "inviting members"); err != nil {
+		return nil, err
+	}
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	if err := mayGrant(a, orgID, role); err != nil {
+		return nil, err
+	}
+	email = strings.TrimSpace(email)
+	if at := strings.Index(email, "@"); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " <>") {
+		return nil, fmt.Errorf("%w: %q is not an email address", domain.ErrInvalid, email)
+	}
+	pending, err := tx.ListPendingInvitations(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pending {
+		if p.OrganizationID == orgID {
+			return p, nil // idempotent
+		}
+	}
+	inv := &domain.Invitation{ID: s.newID(), OrganizationID: orgID, Email: email, Role: role, Status: "pending", InvitedBy: a.User.ID, CreatedAt: s.now()}
+	if err := tx.CreateInvitation(ctx, inv); err != nil {
+		return nil, fmt.Errorf("create invitation: %w", err)
+	}
+	return inv, s.auditMember(ctx, tx, a, "invite", orgID, email, string(role))
+}
+
+// Invite invites an email address into an organization.
+func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email string, role domain.Role) (*domain.Invitation, error) {
+	if role == "" {
+		role = domain.RoleMember
+	}
+	var inv *domain.Invitation
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		if err != nil {
+			return err
+		}
+		inv, err = s.inviteIn(ctx, tx, a, o.ID, email, role)
+		return err
+	})
+	return inv, err
+}
+
+// RevokeInvitation revokes a pending invitation (by id, or by email).
+func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef, ref string) (*domain.Invitation, error) {
+	var revoked *domain.Invitation
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		if err != nil {
+			return err
+		}
+		if err := a.requireManage(o.ID, "revoking invitations"); err != nil {
+			return err
+		}
+		invs, err := tx.ListInvitations(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if inv.Status == "pending" && (inv.ID == ref || strings.EqualFold(inv.Email, ref)) {
+				if err := tx.SetInvitationStatus(ctx, inv.ID, "revoked"); err != nil {
+					return err
+				}
+				inv.Status = "revoked"
+				revoked = inv
+				return s.auditMember(ctx, tx, a, "revoke_invitation", o.ID, inv.Email, string(inv.Role))
+			}
+		}
+		return fmt.Errorf("no pending invitation %q in this organization: %w", ref, domain.ErrNotFound)
+	})
+	return revoked, err
+}
+
+// ListInvitations lists an organization's invitations (owners and admins).
+func (s *Service) ListInvitations(ctx context.Context, a *Actor, org EntityRef) ([]*domain.Invitation, error) {
+	o, err := s.resolveLive(ctx, s.store, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.requireManage(o.ID, "listing invitations"); err != nil {
+		return nil, err
+	}
+	return s.store.ListInvitations(ctx, o.ID)
+}
+
+func (s *Service) auditMember(ctx context.Context, tx store.Tx, a *Actor, action, orgID, who, role string) error {
+	after := fmt.Sprintf(`{"user":%q,"role":%q}`, who, role)
+	return tx.AppendAudit(ctx, &domain.AuditEntry{At: s.now(), ActorID: a.User.ID, Action: action, EntityType: "member", EntityID: who, OrganizationID: orgID, After: after})
+}

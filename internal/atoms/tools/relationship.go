@@ -1,0 +1,285 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// RefArg names one end of a relationship.
+type RefArg struct {
+	Type string `json:"type,omitempty" jsonschema:"entity type of this end (for member, invitation and the user end of an assignment, leave it out)"`
+	ID   string `json:"id" jsonschema:"an id or a name (\"auto\" for the current organization, project or document); for a user: a user id or an email"`
+}
+
+// RelationshipArgs are the arguments of relationship_tool.
+type RelationshipArgs struct {
+	Operation        string  `json:"operation" jsonschema:"link, unlink, list, check or update"`
+	RelationshipType string  `json:"relationship_type" jsonschema:"trace_link (requirement/test/document/block ↔ each other, with link_type), requirement_test (requirement → test, with coverage), assignment (entity → user, with a role), member (organization → user, with a role), invitation (organization → email, with a role)"`
+	Source           *RefArg `json:"source,omitempty" jsonschema:"the source end; for member and invitation: the organization"`
+	Target           *RefArg `json:"target,omitempty" jsonschema:"the target end; for member, invitation and assignment: the user (id or email)"`
+	LinkID           string  `json:"link_id,omitempty" jsonschema:"for unlink and update: the link's id (instead of source and target)"`
+	LinkType         string  `json:"link_type,omitempty" jsonschema:"trace_link: derives_from, refines, satisfies, verifies, relates_to (default), depends_on, conflicts_with, implements; requirement_test: the coverage full (default), partial or none; assignment: a role such as assignee or reviewer; member and invitation: owner, admin, member (default) or viewer"`
+	Status           string  `json:"status,omitempty" jsonschema:"requirement_test: a status such as pending, passed or failed"`
+	Description      string  `json:"description,omitempty" jsonschema:"trace_link: why the link exists"`
+	Limit            int     `json:"limit,omitempty" jsonschema:"list: at most this many (default 200)"`
+}
+
+var relationshipOperations = []string{"link", "unlink", "list", "check", "update"}
+
+func registerRelationshipTool(s *mcp.Server, d Deps) {
+	schema := inputSchema[RelationshipArgs](map[string][]string{
+		"operation":         relationshipOperations,
+		"relationship_type": atoms.RelationshipTypes,
+	})
+	entityTypes := append(domain.EntityTypeNames(), "user")
+	for _, end := range []string{"source", "target"} {
+		refSchema := schema.Properties[end]
+		if refSchema.Properties == nil {
+			// The inferred schema of a pointer field may be nested; rebuild it plainly.
+			refSchema = &jsonschema.Schema{Type: "object", Properties: map[string]*jsonschema.Schema{"type": {Type: "string"}, "id": {Type: "string"}}, Required: []string{"id"}}
+		}
+		refSchema.Description = schema.Properties[end].Description
+		refSchema.Properties["type"].Enum = toAny(entityTypes)
+		schema.Properties[end] = refSchema
+	}
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "relationship_tool",
+		Title: "Atoms relationships",
+		Description: "Link, unlink, list, check and update relationships: trace links between requirements, tests, documents and blocks; " +
+			"requirement-to-test coverage; assignments of users to entities; organization members and invitations. " +
+			"Linking is idempotent (an existing link is reported, not duplicated); derives_from cycles and cross-organization links are refused.",
+		InputSchema: schema,
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, args RelationshipArgs) (*mcp.CallToolResult, any, error) {
+		out, err := d.relationship(ctx, req, args)
+		if err != nil {
+			return d.toolError(ctx, "relationship_tool", err)
+		}
+		return nil, out, nil
+	})
+}
+
+func toAny(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+func ref(r *RefArg) atoms.EntityRef {
+	if r == nil {
+		return atoms.EntityRef{}
+	}
+	return atoms.EntityRef{Type: domain.EntityType(r.Type), ID: r.ID}
+}
+
+func (d Deps) relationship(ctx context.Context, req *mcp.CallToolRequest, args RelationshipArgs) (any, error) {
+	if err := checkOneOf("operation", args.Operation, relationshipOperations); err != nil {
+		return nil, err
+	}
+	if err := checkOneOf("relationship_type", args.RelationshipType, atoms.RelationshipTypes); err != nil {
+		return nil, err
+	}
+	a, err := d.actor(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	switch args.RelationshipType {
+	case atoms.RelMember, atoms.RelInvitation:
+		return d.membership(ctx, a, args)
+	}
+	kind := domain.LinkKind(args.RelationshipType)
+	src, tgt := ref(args.Source), ref(args.Target)
+	needEnds := func() error {
+		if args.Source == nil || args.Source.ID == "" || args.Target == nil || args.Target.ID == "" {
+			return errInvalid(fmt.Sprintf("%s of a %s needs source {type, id} and target {type, id}", args.Operation, kind))
+		}
+		if args.Source.Type == "" || (kind != domain.Assignment && args.Target.Type == "") {
+			return errInvalid("source.type and target.type are required: requirement, test, document or block (assignment targets are users and need no type)")
+		}
+		return nil
+	}
+	result := func(l *domain.Link, extra map[string]any) map[string]any {
+		out := map[string]any{"operation": args.Operation, "relationship_type": args.RelationshipType}
+		if l != nil {
+			out["link"] = atoms.FormatLink(l)
+		}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	switch args.Operation {
+	case "link":
+		if err := needEnds(); err != nil {
+			return nil, err
+		}
+		l, created, err := d.Service.Link(ctx, a, kind, src, tgt, atoms.LinkParams{LinkType: args.LinkType, Status: args.Status, Description: args.Description})
+		if err != nil {
+			return nil, err
+		}
+		extra := map[string]any{"created": created}
+		if !created {
+			extra["message"] = "this link already exists; nothing changed"
+		}
+		return result(l, extra), nil
+	case "unlink":
+		if args.LinkID == "" {
+			if err := needEnds(); err != nil {
+				return nil, err
+			}
+		}
+		l, err := d.Service.Unlink(ctx, a, kind, args.LinkID, src, tgt, args.LinkType)
+		if err != nil {
+			return nil, err
+		}
+		return result(l, map[string]any{"removed": true}), nil
+	case "check":
+		if err := needEnds(); err != nil {
+			return nil, err
+		}
+		l, err := d.Service.CheckLink(ctx, a, kind, src, tgt, args.LinkType)
+		if err != nil {
+			return nil, err
+		}
+		return result(l, map[string]any{"exists": l != nil}), nil
+	case "update":
+		if args.LinkID == "" {
+			if err := needEnds(); err != nil {
+				return nil, err
+			}
+		}
+		l, err := d.Service.UpdateLink(ctx, a, kind, args.LinkID, src, tgt, atoms.LinkParams{LinkType: args.LinkType, Status: args.Status, Description: args.Description})
+		if err != nil {
+			return nil, err
+		}
+		return result(l, nil), nil
+	case "list":
+		limit := args.Limit
+		if limit <= 0 {
+			limit = 200
+		}
+		links, err := d.Service.ListLinks(ctx, a, kind, src, args.LinkType, limit)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]atoms.LinkResult, len(links))
+		for i, l := range links {
+			items[i] = atoms.FormatLink(l)
+		}
+		return map[string]any{"operation": "list", "relationship_type": args.RelationshipType, "items": items, "count": len(items)}, nil
+	}
+	return nil, unknownOperation(args.Operation, relationshipOperations)
+}
+
+// membership serves the member and invitation relationship types.
+func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipArgs) (any, error) {
+	if args.Source == nil || args.Source.ID == "" {
+		return nil, errInvalid(fmt.Sprintf("%s needs source: {\"type\": \"organization\", \"id\": …} (an id, a name or \"auto\")", args.RelationshipType))
+	}
+	org := ref(args.Source)
+	user := ""
+	if args.Target != nil {
+		user = args.Target.ID
+	}
+	needUser := func() error {
+		if user == "" {
+			return errInvalid(fmt.Sprintf("%s %s needs target: {\"id\": a user id or an email}", args.Operation, args.RelationshipType))
+		}
+		return nil
+	}
+	role := domain.Role(args.LinkType)
+	out := map[string]any{"operation": args.Operation, "relationship_type": args.RelationshipType}
+	if args.RelationshipType == atoms.RelInvitation {
+		switch args.Operation {
+		case "link":
+			if err := needUser(); err != nil {
+				return nil, err
+			}
+			inv, err := d.Service.Invite(ctx, a, org, user, role)
+			if err != nil {
+				return nil, err
+			}
+			out["invitation"] = inv
+		case "unlink":
+			target := user
+			if target == "" {
+				target = args.LinkID
+			}
+			inv, err := d.Service.RevokeInvitation(ctx, a, org, target)
+			if err != nil {
+				return nil, err
+			}
+			out["invitation"] = inv
+		case "list", "check":
+			invs, err := d.Service.ListInvitations(ctx, a, org)
+			if err != nil {
+				return nil, err
+			}
+			out["items"] = invs
+		default:
+			return nil, errInvalid("invitations support link (invite), unlink (revoke), list and check")
+		}
+		return out, nil
+	}
+	switch args.Operation {
+	case "link":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		m, inv, err := d.Service.AddMember(ctx, a, org, user, role)
+		if err != nil {
+			return nil, err
+		}
+		if inv != nil {
+			out["invitation"] = inv
+			out["message"] = "no user with this email has signed in yet; they were invited and join on their first sign-in"
+		} else {
+			out["member"] = m
+		}
+	case "unlink":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		m, err := d.Service.RemoveMember(ctx, a, org, user)
+		if err != nil {
+			return nil, err
+		}
+		out["member"], out["removed"] = m, true
+	case "update":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		if role == "" {
+			return nil, errInvalid("update of a member needs link_type: the new role (owner, admin, member or viewer)")
+		}
+		m, err := d.Service.SetMemberRole(ctx, a, org, user, role)
+		if err != nil {
+			return nil, err
+		}
+		out["member"] = m
+	case "check":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		m, err := d.Service.CheckMember(ctx, a, org, user)
+		if err != nil {
+			return nil, err
+		}
+		out["member"], out["exists"] = m, m != nil
+	case "list":
+		ms, err := d.Service.ListMembers(ctx, a, org)
+		if err != nil {
+			return nil, err
+		}
+		out["items"], out["count"] = ms, len(ms)
+	}
+	return out, nil
+}
