@@ -34,6 +34,7 @@ type Tx interface {
 	Workspaces
 	Audit
 	Relations
+	Search
 }
 
 // Deleted selects how soft-deleted entities are treated by a query.

@@ -36,6 +36,8 @@ func (o ops) UpdateEntity(ctx context.Context, e *domain.Entity) error {
 	return nil
 }
 
+// writeEntity writes the row and, in the same transaction, its search
+// index entry and embedding queue entry.
 func (o ops) writeEntity(ctx context.Context, e *domain.Entity, update bool) error {
 	t, err := o.table(e.Type)
 	if err != nil {
@@ -45,23 +47,44 @@ func (o ops) writeEntity(ctx context.Context, e *domain.Entity, update bool) err
 	if err != nil {
 		return err
 	}
-	var res sql.Result
-	if update {
-		// The id goes last, into WHERE.
-		res, err = o.write.ExecContext(ctx, t.updateSQL, append(args[1:], args[0])...)
-	} else {
-		res, err = o.write.ExecContext(ctx, t.insertSQL, args...)
-	}
-	if err != nil {
-		if classify(err) == foreignKeyViolation {
-			return o.explainMissingRef(ctx, t, e, mapErr(err))
+	return o.atomically(ctx, func(w querier) error {
+		var res sql.Result
+		if update {
+			// The id goes last, into WHERE.
+			res, err = w.ExecContext(ctx, t.updateSQL, append(args[1:], args[0])...)
+		} else {
+			res, err = w.ExecContext(ctx, t.insertSQL, args...)
 		}
-		return mapErr(err)
+		if err != nil {
+			if classify(err) == foreignKeyViolation {
+				return o.explainMissingRef(ctx, t, e, mapErr(err))
+			}
+			return mapErr(err)
+		}
+		if update {
+			if err := expectOneRow(res); err != nil {
+				return err
+			}
+		}
+		return indexEntity(ctx, w, t, e)
+	})
+}
+
+// atomically runs fn in a transaction of its own, unless o already is one.
+func (o ops) atomically(ctx context.Context, fn func(w querier) error) error {
+	db, ok := o.write.(*sql.DB)
+	if !ok {
+		return fn(o.write)
 	}
-	if update {
-		return expectOneRow(res)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // explainMissingRef names the reference that made a write fail. SQLite
@@ -118,11 +141,17 @@ func (o ops) DeleteEntity(ctx context.Context, typ domain.EntityType, id string)
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", typ, id, err)
 	}
-	res, err := o.write.ExecContext(ctx, t.deleteSQL, id)
+	err = o.atomically(ctx, func(w querier) error {
+		res, err := w.ExecContext(ctx, t.deleteSQL, id)
+		if err != nil {
+			return mapDeleteErr(err)
+		}
+		if err := expectOneRow(res); err != nil {
+			return err
+		}
+		return unindexEntity(ctx, w, id)
+	})
 	if err != nil {
-		return fmt.Errorf("delete %s %q: %w", typ, id, mapDeleteErr(err))
-	}
-	if err := expectOneRow(res); err != nil {
 		return fmt.Errorf("delete %s %q: %w", typ, id, err)
 	}
 	return nil

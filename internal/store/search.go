@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// SearchQuery is a ranked full-text query over live entities.
+type SearchQuery struct {
+	Types           []domain.EntityType // empty means every type
+	OrganizationIDs []string            // must not be empty
+	ProjectID       string              // optional
+	// Text is what a person typed: words, matched as prefixes, all of
+	// which must occur. Backends quote it; it is never query syntax.
+	Text   string
+	Limit  int
+	Offset int
+}
+
+// SearchHit is one match, best first.
+type SearchHit struct {
+	Type           domain.EntityType
+	ID             string
+	OrganizationID string
+	ProjectID      string
+	Score          float64 // higher is better; comparable within one query only
+	Name           string  // the name with matched words marked **like this**
+	Snippet        string  // an excerpt of the other text around the matches, marked the same way
+}
+
+// Count is one group of an aggregate.
+type Count struct {
+	Value string // "" for entities where the field is not set
+	N     int
+}
+
+// QueuedEmbedding is an entity waiting for its embedding.
+type QueuedEmbedding struct {
+	Type       domain.EntityType
+	ID         string
+	EnqueuedAt time.Time
+}
+
+// Search is full-text search, aggregation and the embedding queue, all kept
+// in step with entity writes by the backend.
+type Search interface {
+	// SearchText returns one page of hits and the total number of hits.
+	SearchText(ctx context.Context, q SearchQuery) ([]SearchHit, int, error)
+	// CountBy counts the entities matching q (Limit, Offset, OrderBy and
+	// Text are ignored) grouped by one field of the kind, largest first.
+	CountBy(ctx context.Context, q EntityQuery, field string) ([]Count, error)
+	// EmbeddingQueue returns up to limit entities waiting for an embedding,
+	// oldest first. Every write of a live entity enqueues it.
+	EmbeddingQueue(ctx context.Context, limit int) ([]QueuedEmbedding, error)
+	// DequeueEmbedding removes the entry if it is still the one read (same
+	// EnqueuedAt): an entity written again meanwhile stays queued.
+	DequeueEmbedding(ctx context.Context, q QueuedEmbedding) error
+}

@@ -1,0 +1,209 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// indexEntity replaces the search index entry of e (none for a deleted
+// entity) and queues e for embedding.
+func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) error {
+	if err := unindexEntity(ctx, w, e.ID); err != nil {
+		return err
+	}
+	if e.IsDeleted {
+		return nil
+	}
+	name, body := searchText(t.kind, e)
+	if _, err := w.ExecContext(ctx,
+		`INSERT INTO search_index (name, body, entity_type, entity_id, organization_id, project_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		name, body, string(e.Type), e.ID, e.OrganizationID, projectOf(e)); err != nil {
+		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
+	}
+	if _, err := w.ExecContext(ctx,
+		`INSERT INTO embedding_queue (entity_id, entity_type, enqueued_at) VALUES (?, ?, ?)
+		 ON CONFLICT (entity_id) DO UPDATE SET enqueued_at = excluded.enqueued_at`,
+		e.ID, string(e.Type), encodeTime(e.UpdatedAt)); err != nil {
+		return fmt.Errorf("queue %s %q for embedding: %w", e.Type, e.ID, err)
+	}
+	return nil
+}
+
+func unindexEntity(ctx context.Context, w querier, id string) error {
+	if _, err := w.ExecContext(ctx, `DELETE FROM search_index WHERE entity_id = ?`, id); err != nil {
+		return fmt.Errorf("unindex %q: %w", id, err)
+	}
+	return nil
+}
+
+// searchText splits an entity's searchable text into the name column
+// (weighted higher) and the body column.
+func searchText(k *domain.Kind, e *domain.Entity) (name, body string) {
+	var names, bodies []string
+	for _, f := range k.Fields {
+		if !f.Searchable {
+			continue
+		}
+		v, _ := e.Fields[f.Name].(string)
+		if v == "" {
+			continue
+		}
+		if f.Name == k.NameField || f.Name == "external_id" {
+			names = append(names, v)
+		} else {
+			bodies = append(bodies, v)
+		}
+	}
+	return strings.Join(names, " "), strings.Join(bodies, "\n")
+}
+
+func projectOf(e *domain.Entity) string {
+	if e.Type == domain.Project {
+		return e.ID
+	}
+	p, _ := e.Fields["project_id"].(string)
+	return p
+}
+
+// ftsQuery turns typed words into an FTS5 query that cannot be query
+// syntax: each word is quoted and matched as a prefix, and all must occur.
+func ftsQuery(text string) string {
+	words := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	quoted := make([]string, 0, len(words))
+	for _, w := range words {
+		quoted = append(quoted, `"`+w+`"*`)
+	}
+	return strings.Join(quoted, " ")
+}
+
+// SearchText runs a ranked full-text query.
+func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
+	if len(q.OrganizationIDs) == 0 {
+		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+	}
+	match := ftsQuery(q.Text)
+	if match == "" {
+		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
+	}
+	where := `search_index MATCH ? AND organization_id IN (` + placeholders(len(q.OrganizationIDs)) + `)`
+	args := []any{match}
+	for _, id := range q.OrganizationIDs {
+		args = append(args, id)
+	}
+	if len(q.Types) > 0 {
+		where += ` AND entity_type IN (` + placeholders(len(q.Types)) + `)`
+		for _, t := range q.Types {
+			args = append(args, string(t))
+		}
+	}
+	if q.ProjectID != "" {
+		where += ` AND project_id = ?`
+		args = append(args, q.ProjectID)
+	}
+	limit, limitArgs, err := limitClause(q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	var (
+		hits  = []store.SearchHit{}
+		total int
+	)
+	err = o.snapshot(ctx, func(db querier) error {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM search_index WHERE `+where, args...).Scan(&total); err != nil {
+			return err
+		}
+		// bm25 is lower-is-better; the name column weighs ten times the body.
+		rows, err := db.QueryContext(ctx, `SELECT entity_type, entity_id, organization_id, project_id, -bm25(search_index, 10.0, 1.0),
+				highlight(search_index, 0, '**', '**'), snippet(search_index, 1, '**', '**', '…', 16)
+			FROM search_index WHERE `+where+` ORDER BY bm25(search_index, 10.0, 1.0), entity_id`+limit, append(args, limitArgs...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h store.SearchHit
+			var typ string
+			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet); err != nil {
+				return err
+			}
+			h.Type = domain.EntityType(typ)
+			hits = append(hits, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
+	}
+	return hits, total, nil
+}
+
+// CountBy groups the matching entities by one field.
+func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]store.Count, error) {
+	t, err := o.table(q.Type)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := t.filterField(field)
+	if !ok || f.Kind == domain.JSON {
+		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.filterNames(), ", "))
+	}
+	q.Text = ""
+	where, args, err := t.where(q)
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", q.Type, err)
+	}
+	col := quoteIdent(field)
+	rows, err := o.read.QueryContext(ctx, `SELECT coalesce(CAST(`+col+` AS TEXT), ''), count(*) FROM `+quoteIdent(t.kind.Table)+where+` GROUP BY 1 ORDER BY 2 DESC, 1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, mapErr(err))
+	}
+	defer rows.Close()
+	out := []store.Count{}
+	for rows.Next() {
+		var c store.Count
+		if err := rows.Scan(&c.Value, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// EmbeddingQueue returns the oldest queued entities.
+func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := o.read.QueryContext(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []store.QueuedEmbedding
+	for rows.Next() {
+		var q store.QueuedEmbedding
+		var typ, at string
+		if err := rows.Scan(&typ, &q.ID, &at); err != nil {
+			return nil, err
+		}
+		q.Type = domain.EntityType(typ)
+		if q.EnqueuedAt, err = decodeTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
+func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
+	if _, err := o.write.ExecContext(ctx, `DELETE FROM embedding_queue WHERE entity_id = ? AND enqueued_at = ?`, q.ID, encodeTime(q.EnqueuedAt)); err != nil {
+		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+var searchTests = []test{
+	{"ranked, scoped, live entities only, with highlights", func(t *testing.T, f *fixture) {
+		org := f.org("search")
+		p := f.project(org, "p")
+		doc := f.document(p, "d")
+		inName := f.requirement(doc, "Battery thermal limits", "REQ-1")
+		inBody := f.requirementOf(doc, "Charging", "")
+		inBody.Fields["description"] = "keep the battery cool"
+		f.create(inBody)
+		gone := f.requirement(doc, "Battery recycling", "")
+		gone.IsDeleted = true
+		gone.UpdatedAt = f.now()
+		if err := f.s.UpdateEntity(f.ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+		otherDoc := f.document(f.project(f.org("elsewhere"), "p"), "d")
+		f.requirement(otherDoc, "Battery elsewhere", "")
+
+		hits, total, err := f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "batt", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 2 || len(hits) != 2 || hits[0].ID != inName.ID || hits[1].ID != inBody.ID {
+			t.Fatalf("hits = %+v (total %d); want the name match first, then the body match", hits, total)
+		}
+		if hits[0].Name != "**Battery** thermal limits REQ-1" || hits[0].Score <= hits[1].Score || hits[0].ProjectID != p.ID {
+			t.Fatalf("first hit = %+v", hits[0])
+		}
+		if hits[1].Snippet != "keep the **battery** cool" {
+			t.Fatalf("snippet = %q", hits[1].Snippet)
+		}
+		typed, _, err := f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "battery", Types: []domain.EntityType{domain.Test}})
+		if err != nil || len(typed) != 0 {
+			t.Fatalf("tests matching battery = %v, %v", typed, err)
+		}
+		// Query syntax in the text is just words.
+		if _, _, err := f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: `"battery* OR NEAR(x AND`}); err != nil {
+			t.Fatalf("syntax characters broke the query: %v", err)
+		}
+		_, _, err = f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "  ***  "})
+		wantErr(t, err, domain.ErrInvalid)
+		// An update re-indexes; a hard delete removes.
+		inName.Fields["name"] = "Thermal limits"
+		delete(inName.Fields, "external_id")
+		inName.UpdatedAt = f.now()
+		if err := f.s.UpdateEntity(f.ctx, inName); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.DeleteEntity(f.ctx, domain.Requirement, inBody.ID); err != nil {
+			t.Fatal(err)
+		}
+		if hits, _, _ := f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "battery"}); len(hits) != 0 {
+			t.Fatalf("stale hits after update and delete: %+v", hits)
+		}
+	}},
+	{"count by a field", func(t *testing.T, f *fixture) {
+		org := f.org("agg")
+		p := f.project(org, "p")
+		for _, s := range []string{"passed", "failed", "passed"} {
+			f.test(p, "t "+s, map[string]any{"status": s})
+		}
+		counts, err := f.s.CountBy(f.ctx, store.EntityQuery{Type: domain.Test, OrganizationIDs: []string{org.ID}}, "status")
+		if err != nil || len(counts) != 2 || counts[0] != (store.Count{Value: "passed", N: 2}) || counts[1] != (store.Count{Value: "failed", N: 1}) {
+			t.Fatalf("CountBy = %v, %v", counts, err)
+		}
+		_, err = f.s.CountBy(f.ctx, store.EntityQuery{Type: domain.Test, OrganizationIDs: []string{org.ID}}, "shoe_size")
+		wantErr(t, err, domain.ErrInvalid, "shoe_size")
+	}},
+	{"writes queue embeddings; a stale dequeue keeps the newer entry", func(t *testing.T, f *fixture) {
+		org := f.org("emb")
+		q, err := f.s.EmbeddingQueue(f.ctx, 10)
+		if err != nil || len(q) != 1 || q[0].ID != org.ID {
+			t.Fatalf("queue = %v, %v", q, err)
+		}
+		org.UpdatedAt = f.now()
+		if err := f.s.UpdateEntity(f.ctx, org); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.DequeueEmbedding(f.ctx, q[0]); err != nil { // stale: read before the update
+			t.Fatal(err)
+		}
+		q2, _ := f.s.EmbeddingQueue(f.ctx, 10)
+		if len(q2) != 1 || !q2[0].EnqueuedAt.Equal(org.UpdatedAt) {
+			t.Fatalf("after a stale dequeue, queue = %v", q2)
+		}
+		if err := f.s.DequeueEmbedding(f.ctx, q2[0]); err != nil {
+			t.Fatal(err)
+		}
+		if q3, _ := f.s.EmbeddingQueue(f.ctx, 10); len(q3) != 0 {
+			t.Fatalf("queue not empty: %v", q3)
+		}
+	}},
+}
