@@ -1,5 +1,7 @@
 // Package mcpserver builds the atomcp MCP server: its identity, its
-// instructions and the Atoms tools, wired to the service layer.
+// instructions, the Atoms tools wired to the service layer, and the
+// protocol capabilities tools, prompts and resources can use (logging,
+// progress, completions, resource subscriptions, caching hints).
 package mcpserver
 
 import (
@@ -19,6 +21,9 @@ type Options struct {
 	// Caller decides who is behind a tool call. LocalCaller serves the one
 	// local user (stdio, ATOMCP_AUTH=none).
 	Caller func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
+	// Completions answers completion/complete for prompt and resource
+	// template arguments. Nil: the completions capability is not offered.
+	Completions *Completions
 }
 
 // LocalCaller treats every call as the local user.
@@ -32,6 +37,20 @@ Use entity_tool to create, read, update, delete, restore, list and search entiti
 workspace_tool get_defaults lists every field, default and accepted value.`
 
 // New returns the MCP server with every Atoms tool registered.
+//
+// What handlers on this server can rely on:
+//   - logging: req.Session.Log sends a notifications/message, which reaches
+//     the client only at or above the level it set (logging/setLevel, or
+//     the per-request log level of the 2026-07-28 protocol); nothing is
+//     sent before a client asks for it;
+//   - progress: req.Session.NotifyProgress with the request's progress
+//     token (req.Params.GetProgressToken()), when the client sent one;
+//   - resource subscriptions: resources/subscribe is accepted for any URI
+//     and Server.ResourceUpdated notifies the subscribers (advertised once
+//     the server has resources);
+//   - completions, when Options.Completions is set;
+//   - caching hints (2026-07-28): list results are public, resource
+//     contents private, since what a user may read depends on who they are.
 func New(svc *atoms.Service, opts Options) *mcp.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -42,12 +61,43 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "atomcp", Title: "Atoms MCP server", Version: opts.Version}, &mcp.ServerOptions{
+	so := &mcp.ServerOptions{
 		Instructions: instructions,
 		Logger:       opts.Logger,
-		// Tools only for now: advertising logging we do not emit would mislead.
-		Capabilities: &mcp.ServerCapabilities{},
-	})
+		// Tools, prompts and resources are added to these as they are
+		// registered; logging is always on offer.
+		Capabilities:       &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}},
+		SubscribeHandler:   acceptSubscription,
+		UnsubscribeHandler: acceptUnsubscription,
+		SetCacheable:       cacheHints,
+	}
+	if opts.Completions != nil {
+		so.CompletionHandler = opts.Completions.handle
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "atomcp", Title: "Atoms MCP server", Version: opts.Version}, so)
 	tools.Register(s, tools.Deps{Service: svc, Caller: opts.Caller, Logger: opts.Logger})
 	return s
+}
+
+// The SDK records subscriptions itself and Server.ResourceUpdated notifies
+// the subscribed sessions; the handlers only have to say yes.
+func acceptSubscription(context.Context, *mcp.SubscribeRequest) error     { return nil }
+func acceptUnsubscription(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+
+// cacheHints sets the cacheScope of cacheable results a handler left
+// unset. Lists of tools, prompts and templates are the same for every user
+// (public, the protocol's default); resource lists and contents may depend
+// on the user's memberships (private). ttlMs stays what the handler chose
+// (0 by default: stale at once), since lists change at run time and
+// announce it with list_changed.
+func cacheHints(_ context.Context, req mcp.Request, c *mcp.Cacheable) {
+	if c.CacheScope != "" {
+		return
+	}
+	switch req.(type) {
+	case *mcp.ReadResourceRequest, *mcp.ListResourcesRequest:
+		c.CacheScope = "private"
+	default:
+		c.CacheScope = "public"
+	}
 }
