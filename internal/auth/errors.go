@@ -1,0 +1,77 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+)
+
+// RFC 6750 error codes.
+const (
+	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidToken      = "invalid_token"
+	CodeInsufficientScope = "insufficient_scope"
+)
+
+// Error is a refused request: what the client is told (status, RFC 6750
+// error code and a description that never contains the token) and what
+// only the log sees (Log and the wrapped cause).
+type Error struct {
+	Status      int    // 400, 401 or 403
+	Code        string // one of the Code* constants
+	Description string // shown to the client in error_description
+	// Scopes are the scopes the client should ask for, for a 403
+	// insufficient_scope.
+	Scopes []string
+	// Log is extra detail for the server log only, such as the fix an
+	// operator must make at the identity provider.
+	Log string
+	Err error // cause, for the log only
+}
+
+func (e *Error) Error() string {
+	s := e.Code + ": " + e.Description
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes a 401 match go-sdk's auth.ErrInvalidToken, so that a Verifier
+// handed to go-sdk's own RequireBearerToken answers 401 rather than 500.
+func (e *Error) Is(target error) bool {
+	return target == sdkauth.ErrInvalidToken && e.Status == http.StatusUnauthorized
+}
+
+// invalidToken is the 401 for a token that cannot be accepted.
+func invalidToken(cause error, format string, args ...any) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// sanitizeDescription keeps only what RFC 6750 section 3 allows in
+// error_description (printable ASCII without '"' and '\'), so that a
+// value taken from a token cannot break the header.
+func sanitizeDescription(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteByte('\'')
+		case r == '\\':
+			b.WriteByte('/')
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	const max = 400
+	if b.Len() > max {
+		return b.String()[:max] + "..."
+	}
+	return b.String()
+}

@@ -1,0 +1,266 @@
+package auth
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+)
+
+// DefaultLeeway is the clock skew tolerated on exp, nbf and iat.
+const DefaultLeeway = 30 * time.Second
+
+// DefaultAlgorithms is the signing-algorithm allow-list when none is
+// configured: what AuthKit and most identity providers sign with.
+var DefaultAlgorithms = []string{"RS256"}
+
+// AsymmetricAlgorithms are the algorithms that may be allowed at all. HMAC
+// algorithms are never among them: with a public JWKS, an HS256 "signature"
+// keyed with the public key is a forgery anyone can make.
+var AsymmetricAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// JWTConfig configures a JWTVerifier.
+type JWTConfig struct {
+	// Issuer is the exact "iss" tokens must carry.
+	Issuer string
+	// Keys finds the verification key (RemoteKeys or LocalKeys).
+	Keys KeySource
+	// Audience decides the accepted "aud" values.
+	Audience Audience
+	// Algorithms is the "alg" allow-list; empty means DefaultAlgorithms.
+	Algorithms []string
+	// Leeway is the tolerated clock skew; zero means DefaultLeeway.
+	Leeway time.Duration
+	// AudienceHint is added to the log line of an audience mismatch: what
+	// the operator must change at the identity provider.
+	AudienceHint string
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// JWTVerifier verifies signed JWT access tokens completely: signature with
+// a key of the issuer, "alg" from the allow-list, "iss", "aud", "exp"
+// (required), "nbf", "iat" and "sub" (required).
+type JWTVerifier struct {
+	cfg    JWTConfig
+	parser *jwt.Parser
+}
+
+// NewJWTVerifier checks cfg and returns the verifier.
+func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
+	if cfg.Issuer == "" || cfg.Keys == nil || cfg.Audience == nil {
+		return nil, errors.New("JWT verifier needs an issuer, keys and an audience")
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = DefaultAlgorithms
+	}
+	for _, a := range cfg.Algorithms {
+		if !slices.Contains(AsymmetricAlgorithms, a) {
+			return nil, fmt.Errorf("signing algorithm %q is not accepted; accepted: %s", a, strings.Join(AsymmetricAlgorithms, ", "))
+		}
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &JWTVerifier{
+		cfg: cfg,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods(cfg.Algorithms),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithTimeFunc(cfg.Now),
+		),
+	}, nil
+}
+
+// accessClaims are the claims read from an access token. Scopes come as
+// RFC 9068 "scope" (a space-separated string) or "scp" (a list, or a
+// string, depending on the provider).
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Scope         json.RawMessage `json:"scope,omitempty"`
+	Scp           json.RawMessage `json:"scp,omitempty"`
+	Email         string          `json:"email,omitempty"`
+	EmailVerified json.RawMessage `json:"email_verified,omitempty"`
+	Name          string          `json:"name,omitempty"`
+	ClientID      string          `json:"client_id,omitempty"`
+	AZP           string          `json:"azp,omitempty"`
+}
+
+// Verify implements Verifier.
+func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request) (*sdkauth.TokenInfo, error) {
+	switch strings.Count(token, ".") {
+	case 2:
+	case 4:
+		return nil, invalidToken(nil, "the token is encrypted (JWE); this server accepts only signed JWT access tokens")
+	default:
+		return nil, invalidToken(nil, "the token is not a JWT; this server accepts signed JWT access tokens from %s", v.cfg.Issuer)
+	}
+	if e := v.checkHeader(token); e != nil {
+		return nil, e
+	}
+	var claims accessClaims
+	_, err := v.parser.ParseWithClaims(token, &claims, v.cfg.Keys.KeyfuncCtx(ctx))
+	if err != nil {
+		return nil, v.parseError(err, &claims)
+	}
+	if claims.Issuer != v.cfg.Issuer {
+		return nil, invalidToken(nil, "the token was issued by %q, not by this server's authorization server %q", claims.Issuer, v.cfg.Issuer)
+	}
+	if !v.audienceOK(r, claims.Audience) {
+		want := v.cfg.Audience.Expected(r)
+		e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(claims.Audience), want)
+		e.Log = v.cfg.AudienceHint
+		v.cfg.Logger.Warn("token refused: audience mismatch", "got_audience", []string(claims.Audience), "expected_audience", want, "fix", v.cfg.AudienceHint)
+		return nil, e
+	}
+	if claims.Subject == "" {
+		return nil, invalidToken(nil, "the token has no subject (sub)")
+	}
+	scopes, err := parseScopes(claims.Scope, claims.Scp)
+	if err != nil {
+		return nil, invalidToken(err, "the token's scope claim is malformed")
+	}
+	extra := map[string]any{
+		ExtraIssuer:  claims.Issuer,
+		ExtraSubject: claims.Subject,
+		ExtraKind:    KindJWT,
+	}
+	if claims.Email != "" {
+		extra[ExtraEmail] = claims.Email
+		extra[ExtraEmailVerified] = parseBoolClaim(claims.EmailVerified)
+	}
+	if claims.Name != "" {
+		extra[ExtraName] = claims.Name
+	}
+	if c := cmp.Or(claims.ClientID, claims.AZP); c != "" {
+		extra[ExtraClientID] = c
+	}
+	return &sdkauth.TokenInfo{
+		Scopes:     scopes,
+		Expiration: claims.ExpiresAt.Time,
+		UserID:     UserKey(claims.Issuer, claims.Subject),
+		Extra:      extra,
+	}, nil
+}
+
+// checkHeader refuses, with a precise message, the algorithms that must
+// never be accepted, before any key is looked up.
+func (v *JWTVerifier) checkHeader(token string) *Error {
+	var claims jwt.MapClaims
+	t, _, err := jwt.NewParser().ParseUnverified(token, &claims)
+	if err != nil {
+		return invalidToken(err, "the token is malformed (not base64url-encoded JSON)")
+	}
+	alg, _ := t.Header["alg"].(string)
+	switch {
+	case alg == "" || strings.EqualFold(alg, "none"):
+		return invalidToken(nil, "unsigned tokens (alg none) are not accepted")
+	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
+		return invalidToken(nil, "HMAC-signed tokens (alg %s) are not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", "))
+	case !slices.Contains(v.cfg.Algorithms, alg):
+		return invalidToken(nil, "signing algorithm %s is not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", "))
+	}
+	return nil
+}
+
+// parseError turns a jwt error into the refusal a client can act on.
+func (v *JWTVerifier) parseError(err error, c *accessClaims) *Error {
+	switch {
+	case errors.Is(err, jwkset.ErrKeyNotFound):
+		return invalidToken(err, "the token's signing key is not among %s's published keys", v.cfg.Issuer)
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return invalidToken(err, "the token's signing key could not be obtained from %s", v.cfg.Issuer)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return invalidToken(err, "the token's signature does not verify with %s's key", v.cfg.Issuer)
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return invalidToken(err, "the token is malformed")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return invalidToken(err, "the token has no expiry (exp)")
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return invalidToken(err, "the token expired at %s", timeOf(c.ExpiresAt))
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return invalidToken(err, "the token is not valid before %s", timeOf(c.NotBefore))
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return invalidToken(err, "the token is issued in the future (iat %s)", timeOf(c.IssuedAt))
+	}
+	return invalidToken(err, "the token is invalid")
+}
+
+func (v *JWTVerifier) audienceOK(r *http.Request, aud jwt.ClaimStrings) bool {
+	for _, a := range aud {
+		if v.cfg.Audience.Accepts(r, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseScopes reads "scope" (space-separated string, or a list) and "scp"
+// (list or string).
+func parseScopes(claims ...json.RawMessage) ([]string, error) {
+	var out []string
+	for _, raw := range claims {
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			out = append(out, strings.Fields(s)...)
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, errors.New("scope is neither a string nor a list of strings")
+		}
+		out = append(out, list...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// parseBoolClaim accepts true and "true": some providers send strings.
+func parseBoolClaim(raw json.RawMessage) bool {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && strings.EqualFold(s, "true")
+}
+
+func timeOf(d *jwt.NumericDate) string {
+	if d == nil {
+		return "(unknown)"
+	}
+	return d.UTC().Format(time.RFC3339)
+}
+
+func quoteList(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = "'" + s + "'"
+	}
+	return strings.Join(q, ", ")
+}
