@@ -35,6 +35,7 @@ func Register(s *mcp.Server, d Deps) {
 	registerWorkspaceTool(s, d)
 	registerEntityTool(s, d)
 	registerRelationshipTool(s, d)
+	registerQueryTool(s, d)
 }
 
 // actor resolves the caller of a tool call to a user with memberships.

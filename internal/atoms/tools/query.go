@@ -1,0 +1,139 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// QueryArgs are the arguments of query_tool.
+type QueryArgs struct {
+	QueryType      string   `json:"query_type" jsonschema:"search: ranked full text with highlights; aggregate: counts by status, priority, type; analyze: traceability coverage of a project or document; relationships: the traceability graph around an entity"`
+	Entities       []string `json:"entities,omitempty" jsonschema:"entity types to search (default: all); for aggregate: the one type to count (default requirement)"`
+	SearchTerm     string   `json:"search_term,omitempty" jsonschema:"search: the words to look for (all must occur; the last may be a prefix)"`
+	OrganizationID string   `json:"organization_id,omitempty" jsonschema:"scope: an organization id, name or \"auto\""`
+	ProjectID      string   `json:"project_id,omitempty" jsonschema:"scope: a project id, name or \"auto\""`
+	DocumentID     string   `json:"document_id,omitempty" jsonschema:"scope: a document id, name or \"auto\""`
+	EntityType     string   `json:"entity_type,omitempty" jsonschema:"relationships: the type of the entity at the centre"`
+	EntityID       string   `json:"entity_id,omitempty" jsonschema:"relationships: the id or name of the entity at the centre"`
+	GroupBy        []string `json:"group_by,omitempty" jsonschema:"aggregate: fields to count by (default status, priority and type where the entity type has them)"`
+	Depth          int      `json:"depth,omitempty" jsonschema:"relationships: how many hops (1 to 5, default 2)"`
+	Limit          int      `json:"limit,omitempty" jsonschema:"search: results per page (default 20, at most 500)"`
+	Offset         int      `json:"offset,omitempty" jsonschema:"search: results to skip"`
+	FormatType     string   `json:"format_type,omitempty" jsonschema:"search: detailed (default) or summary (names and snippets with the matched words marked **like this**)"`
+}
+
+var queryTypes = []string{"search", "aggregate", "analyze", "relationships"}
+
+func registerQueryTool(s *mcp.Server, d Deps) {
+	schema := inputSchema[QueryArgs](map[string][]string{
+		"query_type":  queryTypes,
+		"entity_type": domain.EntityTypeNames(),
+		"format_type": {atoms.FormatDetailed, atoms.FormatSummary},
+	})
+	schema.Properties["entities"].Items.Enum = toAny(domain.EntityTypeNames())
+	mcp.AddTool(s, &mcp.Tool{
+		Name:  "query_tool",
+		Title: "Atoms queries",
+		Description: "Read-only queries over your Atoms data: ranked full-text search, counts by status/priority/type, " +
+			"traceability coverage (requirements without tests, tests without requirements, orphan trace links) and the traceability graph around an entity.",
+		InputSchema: schema,
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
+	}, func(ctx context.Context, req *mcp.CallToolRequest, args QueryArgs) (*mcp.CallToolResult, any, error) {
+		out, err := d.query(ctx, req, args)
+		if err != nil {
+			return d.toolError(ctx, "query_tool", err)
+		}
+		return nil, out, nil
+	})
+}
+
+func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArgs) (any, error) {
+	if err := checkOneOf("query_type", args.QueryType, queryTypes); err != nil {
+		return nil, err
+	}
+	types := make([]domain.EntityType, 0, len(args.Entities))
+	for _, t := range args.Entities {
+		if _, err := domain.KindOf(domain.EntityType(t)); err != nil {
+			return nil, fmt.Errorf("entities: %w", err)
+		}
+		types = append(types, domain.EntityType(t))
+	}
+	a, err := d.actor(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	scope := atoms.Scope{OrganizationID: args.OrganizationID, ProjectID: args.ProjectID, DocumentID: args.DocumentID}
+	out := map[string]any{"query_type": args.QueryType}
+	switch args.QueryType {
+	case "search":
+		format, err := atoms.CheckFormat(args.FormatType)
+		if err != nil {
+			return nil, err
+		}
+		hits, total, err := d.Service.Search(ctx, a, atoms.SearchParams{Text: args.SearchTerm, Types: types, Scope: scope, Limit: args.Limit, Offset: args.Offset})
+		if err != nil {
+			return nil, err
+		}
+		results := make([]map[string]any, len(hits))
+		for i, h := range hits {
+			r := map[string]any{"entity_type": string(h.Type), "id": h.ID, "score": h.Score, "name": h.Name}
+			if h.Snippet != "" {
+				r["snippet"] = h.Snippet
+			}
+			if format != atoms.FormatSummary {
+				r["organization_id"] = h.OrganizationID
+				if h.ProjectID != "" {
+					r["project_id"] = h.ProjectID
+				}
+			}
+			results[i] = r
+		}
+		out["results"], out["total"], out["has_more"] = results, total, args.Offset+len(hits) < total
+	case "aggregate":
+		t := domain.Requirement
+		if len(types) > 1 {
+			return nil, errInvalid("aggregate counts one entity type at a time: pass one in entities")
+		}
+		if len(types) == 1 {
+			t = types[0]
+		}
+		counts, total, err := d.Service.Aggregate(ctx, a, t, args.GroupBy, scope)
+		if err != nil {
+			return nil, err
+		}
+		groups := map[string]any{}
+		for field, cs := range counts {
+			m := map[string]int{}
+			for _, c := range cs {
+				key := c.Value
+				if key == "" {
+					key = "(unset)"
+				}
+				m[key] = c.N
+			}
+			groups[field] = m
+		}
+		out["entity_type"], out["total"], out["counts"] = string(t), total, groups
+	case "analyze":
+		c, err := d.Service.Analyze(ctx, a, scope)
+		if err != nil {
+			return nil, err
+		}
+		out["coverage"] = c
+	case "relationships":
+		if args.EntityType == "" || args.EntityID == "" {
+			return nil, errInvalid("relationships needs entity_type and entity_id (an id or a name) of the entity at the centre")
+		}
+		g, err := d.Service.Relationships(ctx, a, atoms.EntityRef{Type: domain.EntityType(args.EntityType), ID: args.EntityID}, args.Depth)
+		if err != nil {
+			return nil, err
+		}
+		out["graph"] = g
+	}
+	return out, nil
+}
