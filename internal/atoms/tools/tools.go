@@ -27,7 +27,7 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// Register adds every Atoms tool to the server.
+// Register adds every Atoms tool, prompt and resource to the server.
 func Register(s *mcp.Server, d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -36,6 +36,8 @@ func Register(s *mcp.Server, d Deps) {
 	registerEntityTool(s, d)
 	registerRelationshipTool(s, d)
 	registerQueryTool(s, d)
+	registerPrompts(s)
+	registerResources(s, d)
 }
 
 // actor resolves the caller of a tool call to a user with memberships.
