@@ -56,7 +56,7 @@ func New(m *mcp.Server, opts Options) *Server {
 	}
 	s := &Server{opts: opts, mcp: m}
 	newHandler := func(stateless bool) http.Handler {
-		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, &mcp.StreamableHTTPOptions{
+		ho := &mcp.StreamableHTTPOptions{
 			Stateless:      stateless,
 			Logger:         opts.Logger,
 			SessionTimeout: opts.SessionTimeout,
@@ -64,7 +64,16 @@ func New(m *mcp.Server, opts Options) *Server {
 			// into account, which the SDK's built-in check cannot know about.
 			DisableLocalhostProtection: true,
 			MaxRequestBodyBytes:        opts.MaxBodyBytes,
-		})
+		}
+		if !stateless {
+			// Resumable streams (2025-11-25, SEP-1699): without an event
+			// store, a response stream cut mid-call (a proxy's idle
+			// timeout, a network change) loses the call's result for good.
+			// The store keeps the events of live sessions, at most 10 MiB
+			// in all, and lets the client resume with Last-Event-ID.
+			ho.EventStore = mcp.NewMemoryEventStore(nil)
+		}
+		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, ho)
 	}
 	var streamable http.Handler
 	if opts.Stateless {

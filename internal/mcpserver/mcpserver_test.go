@@ -37,9 +37,12 @@ func TestCapabilitiesOfTheProductServer(t *testing.T) {
 	if caps.Logging == nil {
 		t.Error("logging not advertised")
 	}
-	// Nothing registered yet: no prompts, no resources, no completions.
-	if caps.Prompts != nil || caps.Resources != nil || caps.Completions != nil {
-		t.Errorf("advertises what it does not have: prompts %v resources %v completions %v", caps.Prompts, caps.Resources, caps.Completions)
+	if caps.Completions != nil {
+		t.Error("completions advertised without Options.Completions")
+	}
+	// Resources, when the Atoms tools register any, can be subscribed to.
+	if caps.Resources != nil && !caps.Resources.Subscribe {
+		t.Error("resources advertised without subscribe")
 	}
 }
 
