@@ -266,7 +266,7 @@ func (m *Middleware) toolCalls(w http.ResponseWriter, r *http.Request) ([]toolCa
 // refuse writes the challenge and logs the refusal (never the token).
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, metaURL string, info *sdkauth.TokenInfo) {
 	scopes := e.Scopes
-	if e.Status == http.StatusUnauthorized {
+	if scopes == nil && e.Status != http.StatusForbidden {
 		scopes = m.ChallengeScopes()
 	}
 	attrs := []any{"status", e.Status, "error", e.Code, "reason", e.Description, "path", r.URL.Path, "remote", r.RemoteAddr}
