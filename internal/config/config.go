@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ type Config struct {
 	AuthKitDomain  string   // https://…, no trailing slash; set when Auth is AuthAuthKit
 	OIDCIssuer     string   // exactly as configured; set when Auth is AuthOIDC
 	Audience       string   // expected token audience; empty means not configured
+	Algorithms     []string // accepted JWT signing algorithms
 	RequiredScopes []string // scopes every token must carry
 	ScopeRead      string   // provider scope that grants read tools; empty means not configured
 	ScopeWrite     string   // provider scope that grants write tools; empty means not configured
@@ -66,6 +68,7 @@ type Config struct {
 	MaxBodyBytes               int64
 	AllowedHosts               []string // lower-case host or host:port
 	AllowedOrigins             []string // scheme://host[:port] as browsers send it, or the single entry "*"
+	TrustedProxies             []netip.Prefix
 	AllowUnauthenticatedRemote bool
 	ShutdownTimeout            time.Duration
 	SessionTimeout             time.Duration // 0 disables the idle timeout
@@ -129,6 +132,7 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 		MCPPath:         DefaultMCPPath,
 		DatabaseURL:     DefaultDatabaseURL,
 		Auth:            DefaultAuth,
+		Algorithms:      []string{"RS256"},
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       LogFormatAuto,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
@@ -149,6 +153,7 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 	resolve(r, KeyAuthKitDomain, parseAuthKitDomain, &c.AuthKitDomain)
 	resolve(r, KeyOIDCIssuer, parseIssuer, &c.OIDCIssuer)
 	resolve(r, KeyAudience, parseString, &c.Audience)
+	resolve(r, KeyAlgorithms, parseAlgorithms, &c.Algorithms)
 	resolve(r, KeyRequiredScopes, parseScopes, &c.RequiredScopes)
 	resolve(r, KeyScopeRead, parseScope, &c.ScopeRead)
 	resolve(r, KeyScopeWrite, parseScope, &c.ScopeWrite)
@@ -162,6 +167,7 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 	resolve(r, KeyMaxBodyBytes, parseSize, &c.MaxBodyBytes)
 	resolve(r, KeyAllowedHosts, parseHosts, &c.AllowedHosts)
 	resolve(r, KeyAllowedOrigins, parseOrigins, &c.AllowedOrigins)
+	resolve(r, KeyTrustedProxies, parseProxies, &c.TrustedProxies)
 	resolve(r, KeyAllowUnauthenticatedRemote, parseBool, &c.AllowUnauthenticatedRemote)
 	resolve(r, KeyShutdownTimeout, durationParser(" (0 means do not wait)"), &c.ShutdownTimeout)
 	resolve(r, KeySessionTimeout, durationParser(" (0 disables)"), &c.SessionTimeout)

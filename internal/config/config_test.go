@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,6 +68,7 @@ func TestDefaults(t *testing.T) {
 				MCPPath:         "/api/mcp",
 				DatabaseURL:     "sqlite://atomcp.db",
 				Auth:            "none",
+				Algorithms:      []string{"RS256"},
 				LogLevel:        slog.LevelInfo,
 				LogFormat:       "auto",
 				MaxBodyBytes:    4 << 20,
@@ -266,6 +268,9 @@ func TestCanonicalNames(t *testing.T) {
 		{"ATOMCP_ALLOWED_HOSTS=MCP.example.com, mcp.example.com:443,[::1]:8000,127.0.0.1,mcp.example.com", KeyAllowedHosts, func(c *Config) any { return c.AllowedHosts }, []string{"mcp.example.com", "mcp.example.com:443", "[::1]:8000", "127.0.0.1"}},
 		{"ATOMCP_ALLOWED_ORIGINS=https://Claude.ai/, http://localhost:6274,https://x.example:443,vscode-webview://abc", KeyAllowedOrigins, func(c *Config) any { return c.AllowedOrigins }, []string{"https://claude.ai", "http://localhost:6274", "https://x.example", "vscode-webview://abc"}},
 		{"ATOMCP_ALLOWED_ORIGINS=*", KeyAllowedOrigins, func(c *Config) any { return c.AllowedOrigins }, []string{"*"}},
+		{"ATOMCP_CORS_ORIGINS=https://claude.ai", KeyAllowedOrigins, func(c *Config) any { return c.AllowedOrigins }, []string{"https://claude.ai"}},
+		{"ATOMCP_AUTH_ALGORITHMS=rs256, ES256,RS256", KeyAlgorithms, func(c *Config) any { return c.Algorithms }, []string{"RS256", "ES256"}},
+		{"ATOMCP_TRUSTED_PROXIES=127.0.0.1, 10.1.2.3/8,::1,[::ffff:192.0.2.1]", KeyTrustedProxies, func(c *Config) any { return c.TrustedProxies }, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.0.2.1/32")}},
 		{"ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE=true", KeyAllowUnauthenticatedRemote, func(c *Config) any { return c.AllowUnauthenticatedRemote }, true},
 		{"ATOMCP_SHUTDOWN_TIMEOUT=1m30s", KeyShutdownTimeout, func(c *Config) any { return c.ShutdownTimeout }, 90 * time.Second},
 		{"ATOMCP_SHUTDOWN_TIMEOUT=0", KeyShutdownTimeout, func(c *Config) any { return c.ShutdownTimeout }, time.Duration(0)},
@@ -530,6 +535,10 @@ func TestMalformedValues(t *testing.T) {
 		{input{env: []string{"ATOMCP_LOG_FORMAT=xml"}}, `ATOMCP_LOG_FORMAT="xml": unknown log format; accepted: auto, json, text`},
 		{input{env: []string{"ATOMCP_STATELESS=maybe"}}, `ATOMCP_STATELESS="maybe": not a boolean; accepted: true, false, 1, 0, yes, no, on, off`},
 		{input{env: []string{"ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE=2"}}, `ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE="2": not a boolean; accepted: true, false, 1, 0, yes, no, on, off`},
+		{input{env: []string{"ATOMCP_AUTH_ALGORITHMS=HS256"}}, `ATOMCP_AUTH_ALGORITHMS="HS256": "HS256" is not an accepted signing algorithm (HMAC and none never are); accepted: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, separated by commas`},
+		{input{env: []string{"ATOMCP_AUTH_ALGORITHMS=none"}}, `ATOMCP_AUTH_ALGORITHMS="none": "none" is not an accepted signing algorithm (HMAC and none never are); accepted: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, separated by commas`},
+		{input{env: []string{"ATOMCP_TRUSTED_PROXIES=proxy.example.com"}}, `ATOMCP_TRUSTED_PROXIES="proxy.example.com": "proxy.example.com" is not an IP address; accepted: IP addresses or CIDR ranges such as 127.0.0.1, 10.0.0.0/8 or ::1, separated by commas`},
+		{input{env: []string{"ATOMCP_TRUSTED_PROXIES=10.0.0.0/33"}}, `ATOMCP_TRUSTED_PROXIES="10.0.0.0/33": "10.0.0.0/33" is not a CIDR range; accepted: IP addresses or CIDR ranges such as 127.0.0.1, 10.0.0.0/8 or ::1, separated by commas`},
 		{input{env: []string{"ATOMCP_MAX_BODY_BYTES=8GB"}}, `ATOMCP_MAX_BODY_BYTES="8GB": not a size; accepted: a positive number of bytes, optionally with KB (1000), MB (1000000), KiB (1024) or MiB (1048576), such as 8MiB`},
 		{input{env: []string{"ATOMCP_MAX_BODY_BYTES=0"}}, `ATOMCP_MAX_BODY_BYTES="0": not a positive size; accepted: a positive number of bytes, optionally with KB (1000), MB (1000000), KiB (1024) or MiB (1048576), such as 8MiB`},
 		{input{env: []string{"ATOMCP_MAX_BODY_BYTES=1.5MiB"}}, `ATOMCP_MAX_BODY_BYTES="1.5MiB": not a size; accepted: a positive number of bytes, optionally with KB (1000), MB (1000000), KiB (1024) or MiB (1048576), such as 8MiB`},
@@ -878,8 +887,8 @@ func TestBindFlags(t *testing.T) {
 	BindFlags(fs)
 	wantFlags := []string{
 		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
-		"required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
-		"allowed-origins", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout",
+		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
+		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })

@@ -63,6 +63,8 @@ func (c *Config) logValue(key string) slog.Value {
 		return slog.StringValue(c.OIDCIssuer)
 	case KeyAudience:
 		return slog.StringValue(c.Audience)
+	case KeyAlgorithms:
+		return slog.StringValue(strings.Join(c.Algorithms, ","))
 	case KeyRequiredScopes:
 		return slog.StringValue(strings.Join(c.RequiredScopes, ","))
 	case KeyScopeRead:
@@ -97,6 +99,12 @@ func (c *Config) logValue(key string) slog.Value {
 		return slog.StringValue(strings.Join(c.AllowedHosts, ","))
 	case KeyAllowedOrigins:
 		return slog.StringValue(strings.Join(c.AllowedOrigins, ","))
+	case KeyTrustedProxies:
+		ps := make([]string, len(c.TrustedProxies))
+		for i, p := range c.TrustedProxies {
+			ps[i] = p.String()
+		}
+		return slog.StringValue(strings.Join(ps, ","))
 	case KeyAllowUnauthenticatedRemote:
 		return slog.BoolValue(c.AllowUnauthenticatedRemote)
 	case KeyShutdownTimeout:

@@ -32,6 +32,7 @@ const (
 	KeyAuthKitDomain              = "authkit_domain"
 	KeyOIDCIssuer                 = "oidc_issuer"
 	KeyAudience                   = "audience"
+	KeyAlgorithms                 = "algorithms"
 	KeyRequiredScopes             = "required_scopes"
 	KeyScopeRead                  = "scope_read"
 	KeyScopeWrite                 = "scope_write"
@@ -45,6 +46,7 @@ const (
 	KeyMaxBodyBytes               = "max_body_bytes"
 	KeyAllowedHosts               = "allowed_hosts"
 	KeyAllowedOrigins             = "allowed_origins"
+	KeyTrustedProxies             = "trusted_proxies"
 	KeyAllowUnauthenticatedRemote = "allow_unauthenticated_remote"
 	KeyShutdownTimeout            = "shutdown_timeout"
 	KeySessionTimeout             = "session_timeout"
@@ -69,7 +71,9 @@ var settings = []setting{
 	{key: KeyOIDCIssuer, flag: "oidc-issuer", env: []string{"ATOMCP_OIDC_ISSUER"},
 		typ: "url", usage: "OpenID Connect issuer URL (for --auth=oidc)"},
 	{key: KeyAudience, flag: "audience", env: []string{"ATOMCP_AUTH_AUDIENCE"},
-		typ: "string", usage: "audience that access tokens must carry"},
+		typ: "string", usage: "audience that access tokens must carry (default: this server's MCP URL)"},
+	{key: KeyAlgorithms, flag: "auth-algorithms", env: []string{"ATOMCP_AUTH_ALGORITHMS"},
+		def: "RS256", typ: "algs", usage: "comma-separated JWT signing algorithms accepted in access tokens (asymmetric only)"},
 	{key: KeyRequiredScopes, flag: "required-scopes", env: []string{"ATOMCP_REQUIRED_SCOPES", "FASTMCP_SERVER_AUTH_AUTHKITPROVIDER_REQUIRED_SCOPES"},
 		typ: "scopes", usage: "scopes every access token must carry: a JSON list, or comma- or space-separated"},
 	{key: KeyScopeRead, env: []string{"ATOMCP_SCOPE_READ"}},
@@ -88,8 +92,10 @@ var settings = []setting{
 		def: "4MiB", typ: "size", usage: "largest accepted request body: bytes, or a number with KB, MB, KiB or MiB"},
 	{key: KeyAllowedHosts, flag: "allowed-hosts", env: []string{"ATOMCP_ALLOWED_HOSTS"},
 		typ: "hosts", usage: "comma-separated public host names (host or host:port) that may reach a loopback-bound server through a reverse proxy"},
-	{key: KeyAllowedOrigins, flag: "allowed-origins", env: []string{"ATOMCP_ALLOWED_ORIGINS"},
-		typ: "origins", usage: "comma-separated browser origins (scheme://host[:port]) allowed to call the server, or *"},
+	{key: KeyAllowedOrigins, flag: "allowed-origins", env: []string{"ATOMCP_CORS_ORIGINS", "ATOMCP_ALLOWED_ORIGINS"},
+		typ: "origins", usage: "comma-separated browser origins (scheme://host[:port]) allowed to call the MCP endpoint, or *"},
+	{key: KeyTrustedProxies, flag: "trusted-proxies", env: []string{"ATOMCP_TRUSTED_PROXIES"},
+		typ: "cidrs", usage: "comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed"},
 	{key: KeyAllowUnauthenticatedRemote, flag: "allow-unauthenticated-remote", env: []string{"ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE"},
 		def: "false", typ: "bool", usage: "allow --auth=none on a non-loopback address"},
 	{key: KeyShutdownTimeout, flag: "shutdown-timeout", env: []string{"ATOMCP_SHUTDOWN_TIMEOUT"},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -557,4 +558,72 @@ func normalizeOrigin(o string) (string, bool) {
 		}
 	}
 	return u.Scheme + "://" + host, true
+}
+
+// signingAlgorithms are the JWT algorithms that may be configured. HMAC
+// (HS256…) is not among them: verifying with a public key as the HMAC
+// secret lets anyone forge tokens; "none" is no signature at all.
+var signingAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+const acceptedAlgorithms = "accepted: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, separated by commas"
+
+// parseAlgorithms parses ATOMCP_AUTH_ALGORITHMS. Names are matched
+// case-insensitively and written as JWT spells them.
+func parseAlgorithms(s string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		found := ""
+		for _, known := range signingAlgorithms {
+			if strings.EqualFold(a, known) {
+				found = known
+			}
+		}
+		if found == "" {
+			return nil, fmt.Errorf("%q is not an accepted signing algorithm (HMAC and none never are); %s", a, acceptedAlgorithms)
+		}
+		if !slices.Contains(out, found) {
+			out = append(out, found)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no algorithm; " + acceptedAlgorithms)
+	}
+	return out, nil
+}
+
+const acceptedProxies = "accepted: IP addresses or CIDR ranges such as 127.0.0.1, 10.0.0.0/8 or ::1, separated by commas"
+
+// parseProxies parses ATOMCP_TRUSTED_PROXIES into prefixes; a bare
+// address is a single-address prefix.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		var p netip.Prefix
+		if strings.Contains(e, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(e); err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR range; %s", e, acceptedProxies)
+			}
+			p = p.Masked()
+		} else {
+			a, err := netip.ParseAddr(strings.Trim(e, "[]"))
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address; %s", e, acceptedProxies)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
