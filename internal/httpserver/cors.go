@@ -8,7 +8,9 @@ import (
 // Headers a browser-based MCP client sends and must be allowed to send.
 // MCP-Protocol-Version missing from this list is what broke browser clients
 // of the old Python server.
-var corsAllowHeaders = []string{"Authorization", "Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version", "Last-Event-ID"}
+// Mcp-Method and Mcp-Name are the routing headers of the 2026-07-28
+// revision.
+var corsAllowHeaders = []string{"Authorization", "Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"}
 
 // Headers a browser-based client must be able to read.
 var corsExposeHeaders = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"
@@ -16,16 +18,23 @@ var corsExposeHeaders = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"
 // cors answers preflights here, before any guard, authentication or
 // redirect can touch them, and adds the CORS headers to every response.
 // Requests carry bearer tokens, not cookies, so credentials are never
-// allowed and no cookie can be ridden.
+// allowed and no cookie can be ridden. The discovery documents under
+// /.well-known/ are public and allow any origin (RFC 9728 section 3.1);
+// the other routes allow the origins originAllowed accepts.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		h := w.Header()
 		if origin != "" {
-			if s.originAllowed(r, origin) {
+			switch {
+			case isPublicPath(r.URL.Path):
+				h.Set("Access-Control-Allow-Origin", "*")
+			case s.originAllowed(r, origin):
 				h.Set("Access-Control-Allow-Origin", origin)
+				h.Add("Vary", "Origin")
+			default:
+				h.Add("Vary", "Origin")
 			}
-			h.Add("Vary", "Origin")
 			h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -62,3 +71,6 @@ func allowHeaders(requested string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// isPublicPath reports whether a path serves public discovery documents.
+func isPublicPath(path string) bool { return strings.HasPrefix(path, "/.well-known/") }

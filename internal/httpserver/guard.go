@@ -20,10 +20,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			})
 			return
 		}
-		if origin := r.Header.Get("Origin"); origin != "" && s.opts.RequireOrigin && !s.originAllowed(r, origin) {
+		if origin := r.Header.Get("Origin"); origin != "" && s.opts.RequireOrigin && !isPublicPath(r.URL.Path) && !s.originAllowed(r, origin) {
 			writeJSON(w, http.StatusForbidden, map[string]string{
 				"error":   "origin_not_allowed",
-				"message": "Origin " + origin + " may not use this server; add it to ATOMCP_ALLOWED_ORIGINS",
+				"message": "Origin " + origin + " may not use this server; add it to ATOMCP_CORS_ORIGINS",
 			})
 			return
 		}
@@ -50,9 +50,11 @@ func (s *Server) hostAllowed(hostport string) bool {
 	return false
 }
 
-// originAllowed: the server's own origin, loopback origins when the server
-// is on loopback, and ATOMCP_ALLOWED_ORIGINS; any origin when
-// RequireOrigin is off (bearer-token requests cannot be ridden by a page).
+// originAllowed: the server's own origin, loopback origins (when the server
+// is on loopback, or when requests need a bearer token, which a page
+// cannot ride: the MCP Inspector runs on a loopback origin and talks to
+// remote servers), and ATOMCP_CORS_ORIGINS; any origin when RequireOrigin
+// is off.
 func (s *Server) originAllowed(r *http.Request, origin string) bool {
 	for _, o := range s.opts.AllowedOrigins {
 		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
@@ -69,7 +71,7 @@ func (s *Server) originAllowed(r *http.Request, origin string) bool {
 	if base, err := url.Parse(s.opts.BaseURL); err == nil && strings.EqualFold(base.Scheme+"://"+base.Host, origin) {
 		return true
 	}
-	return s.opts.ListenLoopback && isLoopbackHost(u.Hostname())
+	return (s.opts.ListenLoopback || s.opts.Auth != nil) && isLoopbackHost(u.Hostname())
 }
 
 func hostOnly(hostport string) string {

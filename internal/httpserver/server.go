@@ -34,7 +34,13 @@ type Options struct {
 	// where a web page could otherwise drive the server through the browser.
 	RequireOrigin bool
 	// Ready reports whether the server can serve (the database answers).
-	Ready  func(ctx context.Context) error
+	Ready func(ctx context.Context) error
+	// Auth, when set, wraps the MCP endpoint: the bearer-token check. It
+	// never sees preflights, which are answered before routing.
+	Auth func(http.Handler) http.Handler
+	// Routes are further handlers by ServeMux pattern: the discovery
+	// documents under /.well-known/ and an embedded authorization server.
+	Routes map[string]http.Handler
 	Logger *slog.Logger
 }
 
@@ -85,7 +91,14 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mcpHandler := s.trackInflight(streamable)
+	var mcpHandler http.Handler = streamable
+	if opts.Auth != nil {
+		mcpHandler = opts.Auth(mcpHandler)
+	}
+	mcpHandler = s.trackInflight(mcpHandler)
+	for pattern, h := range opts.Routes {
+		mux.Handle(pattern, h)
+	}
 	mux.Handle(opts.MCPPath, mcpHandler)
 	// A trailing slash is a common typo in client configs; serve it rather
 	// than redirect, since a redirected POST or preflight breaks clients.
@@ -118,6 +131,9 @@ func byWireVersion(stateful, stateless http.Handler) http.Handler {
 		stateful.ServeHTTP(w, r)
 	})
 }
+
+// maxHeaderBytes bounds request headers (net/http allows 4 KiB more).
+const maxHeaderBytes = 64 << 10
 
 // statelessProtocol is the first protocol revision without sessions.
 // Revisions are dates, so they compare as strings.
@@ -163,7 +179,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // the remaining connections.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Duration) error {
 	srv := &http.Server{
-		Handler:           s,
+		Handler: s,
+		// Real requests, bearer token included, need a few KiB; a 1 MB
+		// "token" gets 431 before any handler runs.
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),

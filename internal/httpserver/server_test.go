@@ -43,13 +43,17 @@ func TestPreflightIsAnsweredBeforeEverything(t *testing.T) {
 			t.Fatalf("OPTIONS %s = %d, want 204", path, w.Code)
 		}
 		allow := strings.ToLower(w.Header().Get("Access-Control-Allow-Headers"))
-		for _, h := range []string{"authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id", "x-custom"} {
+		for _, h := range []string{"authorization", "content-type", "accept", "mcp-protocol-version", "mcp-session-id", "mcp-method", "mcp-name", "last-event-id", "x-custom"} {
 			if !strings.Contains(allow, h) {
 				t.Errorf("OPTIONS %s: Allow-Headers %q lacks %s", path, allow, h)
 			}
 		}
-		if got := w.Header().Get("Access-Control-Allow-Origin"); got != "http://localhost:6274" {
-			t.Errorf("OPTIONS %s: Allow-Origin = %q", path, got)
+		wantOrigin := "http://localhost:6274"
+		if strings.HasPrefix(path, "/.well-known/") {
+			wantOrigin = "*" // public documents
+		}
+		if got := w.Header().Get("Access-Control-Allow-Origin"); got != wantOrigin {
+			t.Errorf("OPTIONS %s: Allow-Origin = %q, want %q", path, got, wantOrigin)
 		}
 		if w.Header().Get("Access-Control-Allow-Credentials") != "" {
 			t.Errorf("credentials must never be allowed")
