@@ -1,0 +1,49 @@
+package mcpserver
+
+import (
+	"context"
+	"testing"
+
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
+)
+
+func TestTokenCaller(t *testing.T) {
+	info := &sdkauth.TokenInfo{UserID: "https://x.authkit.app#user_1", Extra: map[string]any{
+		auth.ExtraIssuer: "https://x.authkit.app", auth.ExtraSubject: "user_1",
+		auth.ExtraEmail: "ada@example.com", auth.ExtraEmailVerified: true, auth.ExtraName: "Ada",
+	}}
+	got, err := TokenCaller(context.Background(), &mcp.CallToolRequest{Extra: &mcp.RequestExtra{TokenInfo: info}})
+	want := atoms.Caller{Issuer: "https://x.authkit.app", Subject: "user_1", Email: "ada@example.com", EmailVerified: true, Name: "Ada"}
+	if err != nil || got != want {
+		t.Fatalf("TokenCaller = %+v, %v; want %+v", got, err, want)
+	}
+	for _, req := range []*mcp.CallToolRequest{
+		{},
+		{Extra: &mcp.RequestExtra{}},
+		{Extra: &mcp.RequestExtra{TokenInfo: &sdkauth.TokenInfo{Extra: map[string]any{auth.ExtraSubject: "no issuer"}}}},
+	} {
+		if _, err := TokenCaller(context.Background(), req); err == nil {
+			t.Errorf("TokenCaller accepted %+v", req.Extra)
+		}
+	}
+}
+
+// TestEveryToolHasAScopeClass: the per-tool scope check classifies tools
+// by name; a registered tool missing from internal/auth's table would
+// need the write scope even to read. This keeps the table complete.
+func TestEveryToolHasAScopeClass(t *testing.T) {
+	cs := connect(t, New(atoms.New(nil), Options{}))
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		if !auth.KnownTool(tool.Name) {
+			t.Errorf("tool %s is not in internal/auth's tool access table (toolscopes.go)", tool.Name)
+		}
+	}
+}
