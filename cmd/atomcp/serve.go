@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/mcpserver"
@@ -30,8 +31,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Auth != "none" {
-		return fmt.Errorf("ATOMCP_AUTH=%s is not available in this build yet (only \"none\" is); unset it, or set ATOMCP_AUTH=none", cfg.Auth)
+	if cfg.Auth == config.AuthEmbedded {
+		return fmt.Errorf("ATOMCP_AUTH=embedded (atomcp's own authorization server) is not available in this build yet; " +
+			"use authkit, oidc or static (see docs/auth.md), or none on a loopback address")
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -45,7 +47,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		// real port is only known now.
 		cfg.BaseURL = "http://" + loopbackDisplay(ln.Addr())
 	}
-	if !loopback {
+	if cfg.Auth == config.AuthNone && !loopback {
 		if !cfg.AllowUnauthenticatedRemote {
 			return fmt.Errorf("refusing to serve without authentication on %s, which other machines can reach; "+
 				"listen on 127.0.0.1, or pass --allow-unauthenticated-remote (ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE=true) if something in front of atomcp authenticates", ln.Addr())
@@ -60,8 +62,18 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer st.Close()
 
 	svc := atoms.New(st, atoms.WithLogger(logger))
-	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
-	front := httpserver.New(server, httpserver.Options{
+	caller := mcpserver.LocalCaller
+	var authn *auth.Provider
+	if cfg.Auth != config.AuthNone {
+		if authn, err = newAuthProvider(ctx, cfg, logger); err != nil {
+			return err
+		}
+		caller = mcpserver.TokenCaller
+	} else if cfg.InternalToken.IsSet() || len(cfg.StaticTokens) > 0 {
+		logger.Warn("internal/static tokens are ignored because auth is none: every request acts as the local user")
+	}
+	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller})
+	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,
 		Stateless:      cfg.Stateless,
@@ -73,7 +85,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
 		Ready:          st.Ping,
 		Logger:         logger,
-	})
+	}
+	if authn != nil {
+		// A bearer token, not a cookie, is the credential: any origin may
+		// call unless ATOMCP_CORS_ORIGINS narrows it.
+		opts.RequireOrigin = len(cfg.AllowedOrigins) > 0 && cfg.AllowedOrigins[0] != "*"
+		opts.Auth = authn.Middleware.Wrap
+		opts.Routes = authRoutes(authn)
+	}
+	front := httpserver.New(server, opts)
 
 	attrs := []any{"version", version, "listen", ln.Addr().String(), "mcp_url", cfg.MCPURL(), "auth", cfg.Auth, "stateless", cfg.Stateless}
 	logger.Info("atomcp serving", attrs...)
