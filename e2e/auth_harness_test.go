@@ -106,3 +106,31 @@ func rawPost(t *testing.T, url string, header map[string]string, body string) *h
 }
 
 const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+
+// syncLog makes sure every log line written before now has been read:
+// it requests a unique path and reads lines until the request log line
+// for it arrives (lines are written in order).
+func (s *server) syncLog(t *testing.T) {
+	t.Helper()
+	marker := "/log-marker-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", "")
+	resp, err := http.Get(s.Base + marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.stderr.lines:
+			if !ok {
+				t.Fatalf("atomcp exited; log:\n%s", strings.Join(s.stderr.all, "\n"))
+			}
+			s.stderr.all = append(s.stderr.all, line)
+			if strings.Contains(line, marker) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the request log line for %s did not come within 60s", marker)
+		}
+	}
+}
