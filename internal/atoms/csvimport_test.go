@@ -243,7 +243,10 @@ func FuzzParseRequirements(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		const bound = 50
 		for name, parse := range map[string]func(string, int) ([]importItem, error){
-			"csv": func(s string, n int) ([]importItem, error) { items, _, err := parseRequirementsCSV(s, n); return items, err },
+			"csv": func(s string, n int) ([]importItem, error) {
+				items, _, err := parseRequirementsCSV(s, n)
+				return items, err
+			},
 			"markdown": func(s string, n int) ([]importItem, error) {
 				items, _, err := parseRequirementsMarkdown(s, n)
 				return items, err
