@@ -18,5 +18,6 @@ fi
 echo "== go vet"
 go vet ./...
 
+./scripts/install-chromium.sh
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
