@@ -120,7 +120,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 			if r.stepEntity(importStep(it), func(tx store.Tx) (*domain.Entity, error) {
 				e, err := r.s.createIn(r.ctx, tx, r.a, domain.Requirement, withParent(it.data, "document_id", doc.ID))
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", it.where, err)
+					return nil, itemError(it, err)
 				}
 				return e, nil
 			}) != nil {
@@ -133,6 +133,25 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 		return summary
 	}, nil
 }
+
+// itemError puts an item's location before an error of createIn, whose
+// messages call fields data.<name>: in an import there is no data argument.
+func itemError(it importItem, err error) error {
+	msg := err.Error()
+	for _, f := range mustKind(domain.Requirement).Fields {
+		msg = strings.ReplaceAll(msg, "data."+f.Name, f.Name)
+	}
+	return &relabeledError{msg: it.where + ": " + msg, err: err}
+}
+
+// relabeledError rewords an error and keeps its chain for errors.Is/As.
+type relabeledError struct {
+	msg string
+	err error
+}
+
+func (e *relabeledError) Error() string { return e.msg }
+func (e *relabeledError) Unwrap() error { return e.err }
 
 func importStep(it importItem) string {
 	name := "create_requirement " + strings.TrimPrefix(it.where, "parameters.")

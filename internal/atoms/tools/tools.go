@@ -36,6 +36,7 @@ func Register(s *mcp.Server, d Deps) {
 	registerEntityTool(s, d)
 	registerRelationshipTool(s, d)
 	registerQueryTool(s, d)
+	registerWorkflowTool(s, d)
 	registerPrompts(s)
 	registerResources(s, d)
 }
