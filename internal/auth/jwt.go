@@ -41,8 +41,9 @@ type JWTConfig struct {
 	Algorithms []string
 	// Leeway is the tolerated clock skew; zero means DefaultLeeway.
 	Leeway time.Duration
-	// AudienceHint is added to the log line of an audience mismatch: what
-	// the operator must change at the identity provider.
+	// AudienceHint is added to the refusal and the log line of an
+	// audience mismatch: what the operator must change at the identity
+	// provider.
 	AudienceHint string
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
@@ -128,6 +129,9 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	if !v.audienceOK(r, claims.Audience) {
 		want := v.cfg.Audience.Expected(r)
 		e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(claims.Audience), want)
+		if v.cfg.AudienceHint != "" {
+			e.Description += "; " + v.cfg.AudienceHint
+		}
 		e.Log = v.cfg.AudienceHint
 		v.cfg.Logger.Warn("token refused: audience mismatch", "got_audience", []string(claims.Audience), "expected_audience", want, "fix", v.cfg.AudienceHint)
 		return nil, e

@@ -368,3 +368,48 @@ func TestConfiguredAudience(t *testing.T) {
 		t.Errorf("resource URL accepted despite ATOMCP_AUTH_AUDIENCE: %d %v", res.status, res.challenge)
 	}
 }
+
+// TestEmbeddedWithLocalKeys: the embedded authorization server's tokens
+// are checked by the same verifier with keys handed over in process.
+func TestEmbeddedWithLocalKeys(t *testing.T) {
+	key := authtest.NewKey(t)
+	keys := auth.LocalKeys(func(tok *jwt.Token) (any, error) {
+		if tok.Header["kid"] != "local-1" {
+			return nil, jwt.ErrTokenUnverifiable
+		}
+		return &key.PublicKey, nil
+	})
+	p, err := auth.New(t.Context(), auth.Settings{
+		Provider: auth.ProviderEmbedded, Issuer: "http://127.0.0.1:8000", Keys: keys,
+		Tools:  auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"},
+		Public: &auth.PublicURL{MCPPath: "/api/mcp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.AuthServerMetadata != nil {
+		t.Error("embedded must serve its own metadata, not forward")
+	}
+	claims := jwt.MapClaims{"iss": "http://127.0.0.1:8000", "sub": "u1", "aud": resource, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(), "scope": "atoms:read atoms:write"}
+	tok := authtest.Sign(t, jwt.SigningMethodRS256, "local-1", key, claims)
+	if res := send(t, p.Middleware.Wrap(echo), http.MethodPost, "http://"+host+"/api/mcp", bearer(tok), "{}"); res.status != 200 {
+		t.Fatalf("embedded token: %d %v", res.status, res.challenge)
+	}
+	if _, err := auth.New(t.Context(), auth.Settings{Provider: auth.ProviderEmbedded, Public: &auth.PublicURL{MCPPath: "/api/mcp"}}); err == nil {
+		t.Error("embedded without keys was accepted")
+	}
+}
+
+// TestAudienceMismatchSaysWhatToFix: AuthKit's refusal names the audience
+// that came, the one expected, and the dashboard setting.
+func TestAudienceMismatchSaysWhatToFix(t *testing.T) {
+	is := authtest.NewIssuer(t)
+	h := newProvider(t, is, nil).Middleware.Wrap(echo)
+	res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", bearer(is.Mint(t, is.Claims("u", "client_01X"))), "{}")
+	d := res.challenge["error_description"]
+	for _, want := range []string{"client_01X", resource, "MCP resource indicator", "WorkOS"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("error_description %q lacks %q", d, want)
+		}
+	}
+}

@@ -17,9 +17,10 @@ import (
 // auth at all; "embedded" is the embedded authorization server, which
 // hands its keys to JWTVerifier through LocalKeys.)
 const (
-	ProviderAuthKit = "authkit"
-	ProviderOIDC    = "oidc"
-	ProviderStatic  = "static"
+	ProviderAuthKit  = "authkit"
+	ProviderOIDC     = "oidc"
+	ProviderStatic   = "static"
+	ProviderEmbedded = "embedded" // needs Settings.Keys and Settings.Issuer
 )
 
 // Settings configure New.
@@ -58,7 +59,10 @@ type Provider struct {
 
 // authKitAudienceHint is what an operator must do when AuthKit issues
 // tokens for another audience: the commonest failure of the old server.
-const authKitAudienceHint = "add this server's resource URL (the expected audience) as an MCP resource indicator in the WorkOS dashboard (Authentication → MCP), or set ATOMCP_AUTH_AUDIENCE to the audience AuthKit issues"
+const authKitAudienceHint = "add this server's MCP URL (the expected audience) as an MCP resource indicator in the WorkOS dashboard (Connect, Configuration), or set ATOMCP_AUTH_AUDIENCE to the audience AuthKit issues"
+
+// oidcAudienceHint is the same advice for any other issuer.
+const oidcAudienceHint = "make the authorization server issue tokens for this server's MCP URL (RFC 8707 resource indicator, or its audience setting), or set ATOMCP_AUTH_AUDIENCE to the audience it issues"
 
 // New builds the provider. Network failures at start-up (an identity
 // provider that is down) are logged and retried later, not fatal.
@@ -95,7 +99,7 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 			return nil, fmt.Errorf("issuer %s: %w", s.Issuer, err)
 		}
 		keys := s.Keys
-		hint := ""
+		hint := oidcAudienceHint
 		if s.Provider == ProviderAuthKit {
 			hint = authKitAudienceHint
 			if keys == nil {
@@ -120,6 +124,21 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 		issuer := s.Issuer
 		authServers = func(*http.Request) ([]string, error) { return []string{issuer}, nil }
 		p.AuthServerMetadata = NewASMetadataProxy(s.Issuer, s.Public.MCPPath, s.HTTPClient, DefaultMetadataTTL, s.Logger)
+	case ProviderEmbedded:
+		// The embedded authorization server hands over its own keys and
+		// serves its own metadata; only the verifier is built here.
+		if s.Keys == nil || s.Issuer == "" {
+			return nil, errors.New("auth embedded needs the authorization server's keys (Settings.Keys) and issuer")
+		}
+		jv, err := NewJWTVerifier(JWTConfig{
+			Issuer: s.Issuer, Keys: s.Keys, Audience: audience, Algorithms: s.Algorithms, Logger: s.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, jv)
+		issuer := s.Issuer
+		authServers = func(*http.Request) ([]string, error) { return []string{issuer}, nil }
 	case ProviderStatic:
 		if len(s.StaticTokens) == 0 {
 			return nil, errors.New("auth static needs at least one token (ATOMCP_STATIC_TOKENS or ATOMS_INTERNAL_TOKEN)")
