@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -119,14 +120,19 @@ func exercise(t *testing.T, url, version string) {
 		}
 		wantLogs = "Tool execution started|Tool processing data|Tool execution completed"
 	}
-	mu.Lock()
-	if strings.Join(logs, "|") != wantLogs {
-		t.Errorf("log messages %q, want %q", logs, wantLogs)
-	}
-	if len(progress) != 3 || progress[2] != 100 {
-		t.Errorf("progress %v, want 0, 50, 100", progress)
-	}
-	mu.Unlock()
+	// Notifications are handled apart from the result they precede, so
+	// they may still be on their way when the call returns.
+	eventually(t, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if got := strings.Join(logs, "|"); got != wantLogs {
+			return fmt.Sprintf("log messages %q, want %q", got, wantLogs)
+		}
+		if len(progress) != 3 || progress[2] != 100 {
+			return fmt.Sprintf("progress %v, want 0, 50, 100", progress)
+		}
+		return ""
+	})
 
 	rr, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "test://template/42/data"})
 	if err != nil || !strings.Contains(rr.Contents[0].Text, `"id":"42"`) {
@@ -142,6 +148,23 @@ func exercise(t *testing.T, url, version string) {
 	cr, err := cs.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "test_prompt_with_arguments"}, Argument: mcp.CompleteParamsArgument{Name: "arg1", Value: "he"}})
 	if err != nil || strings.Join(cr.Completion.Values, ",") != "hello,help" {
 		t.Errorf("completion: %v %+v", err, cr)
+	}
+}
+
+// eventually fails the test unless check returns "" within two seconds.
+func eventually(t *testing.T, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Error(msg)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
