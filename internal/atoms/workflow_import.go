@@ -114,7 +114,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 		imported := 0
 		for i, it := range items {
 			if err := invalid[i]; err != nil {
-				r.step(importStep(it), func(store.Tx) (map[string]any, error) { return nil, err })
+				r.fail(importStep(it), err)
 				continue
 			}
 			if r.stepEntity(importStep(it), func(tx store.Tx) (*domain.Entity, error) {

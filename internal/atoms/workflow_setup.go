@@ -149,10 +149,10 @@ type onboardingInvite struct {
 	role  domain.Role
 }
 
-// onboardingWorkflow: a new organization (its creator the owner),
-// invitations of email addresses with roles, and optionally a first
-// project; the workspace context is set to the project, or the
-// organization.
+// onboardingWorkflow: a new organization (its creator the owner), its
+// people by email with roles (added if they have signed in before, invited
+// otherwise), and optionally a first project; the workspace context is set
+// to the project, or the organization.
 func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *wfRun) map[string]any, error) {
 	p, err := newWFParams(WorkflowOrganizationOnboarding, params, "name", "description", "type", "invitations", "project", "set_context")
 	if err != nil {
@@ -214,12 +214,9 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 		for i, inv := range invites {
 			var out map[string]any
 			if r.step(inviteStep(i, inv), func(tx store.Tx) (map[string]any, error) {
-				saved, err := r.s.inviteIn(r.ctx, tx, r.a, org.ID, inv.email, inv.role)
-				if err != nil {
-					return nil, err
-				}
-				out = map[string]any{"invitation_id": saved.ID, "email": saved.Email, "role": string(saved.Role), "status": saved.Status}
-				return out, nil
+				var err error
+				out, err = r.addOrInviteIn(tx, org, inv)
+				return out, err
 			}) {
 				invited = append(invited, out)
 			}
@@ -242,6 +239,39 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 		}
 		return summary
 	}, nil
+}
+
+// addOrInviteIn brings one address into a new organization the way
+// relationship_tool's member link does: a user who has signed in before is
+// added at once (invitations are accepted only at a first sign-in, so an
+// invitation would stay pending for them), anyone else is invited.
+func (r *wfRun) addOrInviteIn(tx store.Tx, org *domain.Entity, inv onboardingInvite) (map[string]any, error) {
+	if err := r.a.requireManage(org.ID, "adding members"); err != nil {
+		return nil, err
+	}
+	if err := mayGrant(r.a, org.ID, inv.role); err != nil {
+		return nil, err
+	}
+	users, err := tx.FindUsersByEmail(r.ctx, inv.email)
+	if err != nil {
+		return nil, fmt.Errorf("find user %s: %w", inv.email, err)
+	}
+	if len(users) == 0 {
+		saved, err := r.s.inviteIn(r.ctx, tx, r.a, org.ID, inv.email, inv.role)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"email": saved.Email, "role": string(saved.Role), "status": "invited", "invitation_id": saved.ID}, nil
+	}
+	u := users[0]
+	m := &domain.Membership{OrganizationID: org.ID, UserID: u.ID, Role: inv.role, Status: "active", CreatedAt: r.s.now()}
+	if err := tx.PutMember(r.ctx, m); err != nil {
+		return nil, fmt.Errorf("add member %s: %w", inv.email, err)
+	}
+	if err := r.s.auditMember(r.ctx, tx, r.a, "add_member", org.ID, u.ID, string(inv.role)); err != nil {
+		return nil, err
+	}
+	return map[string]any{"email": inv.email, "role": string(inv.role), "status": "member", "user_id": u.ID}, nil
 }
 
 func inviteStep(i int, inv onboardingInvite) string {

@@ -135,8 +135,8 @@ func (s *Service) RunWorkflow(ctx context.Context, a *Actor, workflow string, pa
 		})
 		r.tx = nil
 		if txErr != nil && !errors.Is(txErr, errWorkflowStepFailed) {
-			// Every step succeeded but the commit did not.
-			r.steps = append(r.steps, StepOutcome{Name: "commit", Status: StepFailed, Err: txErr})
+			// No step failed, but the transaction could not begin or commit.
+			r.steps = append(r.steps, StepOutcome{Name: "transaction", Status: StepFailed, Err: txErr})
 			r.failed = len(r.steps) - 1
 		}
 		if r.failed >= 0 {
@@ -227,6 +227,20 @@ func (r *wfRun) step(name string, fn func(tx store.Tx) (map[string]any, error)) 
 	}
 	r.steps = append(r.steps, StepOutcome{Name: name, Status: StepOK, Output: out})
 	return true
+}
+
+// fail records a step that failed before it could run (its input was
+// found invalid beforehand), without opening a transaction for it. In
+// transaction mode it fails the run like any failed step.
+func (r *wfRun) fail(name string, err error) {
+	if r.atomic && r.failed >= 0 {
+		r.steps = append(r.steps, StepOutcome{Name: name, Status: StepNotRun})
+		return
+	}
+	r.steps = append(r.steps, StepOutcome{Name: name, Status: StepFailed, Err: err})
+	if r.atomic {
+		r.failed = len(r.steps) - 1
+	}
 }
 
 // skip records a step that cannot run because one it needs failed. In

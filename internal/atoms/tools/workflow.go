@@ -45,7 +45,7 @@ const workflowDescription = "Run a multi-step Atoms workflow. With transaction_m
 	"- organization_onboarding: name (required), description, type (team or business), " +
 	"invitations (list of emails or {email, role}; role owner, admin, member (default) or viewer), " +
 	"project (a name or {name, description}: a first project), set_context (default true). " +
-	"Invitees join when they first sign in with that verified email."
+	"People who have signed in before become members at once; the others are invited and join when they first sign in with that verified email."
 
 func registerWorkflowTool(s *mcp.Server, d Deps) {
 	mcp.AddTool(s, &mcp.Tool{

@@ -457,16 +457,24 @@ func TestWorkflowBulkStatusUpdate(t *testing.T) {
 func TestWorkflowOrganizationOnboarding(t *testing.T) {
 	e := newEnv(t)
 	cs := e.client(t, alice)
+	b := e.client(t, bob)
+	ok(t, b, "workspace_tool", map[string]any{"operation": "get_context"}) // bob has signed in before
+	carol := atoms.Caller{Issuer: "https://issuer.test", Subject: "carol", Email: "carol@example.com", EmailVerified: true, Name: "Carol"}
+
 	out := workflowOK(t, cs, "organization_onboarding", map[string]any{
 		"name":        "Orbital",
 		"type":        "business",
-		"invitations": []any{"bob@example.com", map[string]any{"email": "carol@example.com", "role": "admin"}},
+		"invitations": []any{"BOB@example.com", map[string]any{"email": "carol@example.com", "role": "admin"}},
 		"project":     map[string]any{"name": "First flight", "description": "Where it starts"},
 	}, nil)
 	res := out["result"].(map[string]any)
 	org := res["organization"].(map[string]any)
-	if org["name"] != "Orbital" || org["type"] != "business" || len(res["invitations"].([]any)) != 2 || res["project"].(map[string]any)["name"] != "First flight" {
+	if org["name"] != "Orbital" || org["type"] != "business" || res["project"].(map[string]any)["name"] != "First flight" {
 		t.Fatalf("result %v", res)
+	}
+	people := res["invitations"].([]any)
+	if len(people) != 2 || people[0].(map[string]any)["status"] != "member" || people[1].(map[string]any)["status"] != "invited" {
+		t.Fatalf("invitations %v; want bob added at once and carol invited", people)
 	}
 	if st := stepStatuses(t, out); st["invite[1] (carol@example.com as admin)"] != "ok" || st["set_context"] != "ok" {
 		t.Fatalf("steps %v", st)
@@ -480,16 +488,20 @@ func TestWorkflowOrganizationOnboarding(t *testing.T) {
 		t.Fatalf("invitations %v", invs)
 	}
 
-	// Bob's first sign-in accepts his invitation, as a member.
-	b := e.client(t, bob)
-	var role string
-	for _, o := range ok(t, b, "workspace_tool", map[string]any{"operation": "list_workspaces"})["organizations"].([]any) {
-		if m := o.(map[string]any); m["name"] == "Orbital" {
-			role = m["role"].(string)
+	roleIn := func(cs *mcp.ClientSession, orgName string) string {
+		for _, o := range ok(t, cs, "workspace_tool", map[string]any{"operation": "list_workspaces"})["organizations"].([]any) {
+			if m := o.(map[string]any); m["name"] == orgName {
+				return m["role"].(string)
+			}
 		}
+		return ""
 	}
-	if role != "member" {
-		t.Fatalf("bob's role in Orbital = %q; want member", role)
+	if role := roleIn(b, "Orbital"); role != "member" {
+		t.Fatalf("bob's role in Orbital = %q; want member at once", role)
+	}
+	// Carol's first sign-in accepts her invitation.
+	if role := roleIn(e.client(t, carol), "Orbital"); role != "admin" {
+		t.Fatalf("carol's role in Orbital = %q; want admin", role)
 	}
 }
 
