@@ -572,3 +572,39 @@ func TestWorkflowViewerCannotRunWrites(t *testing.T) {
 		t.Fatalf("viewer imported %d requirements", n)
 	}
 }
+
+// A long run lists at most 100 steps, failures first, and counts them all.
+func TestWorkflowResultListsFailuresOfLongRuns(t *testing.T) {
+	e := newEnv(t)
+	cs := e.client(t, alice)
+	_, _, doc := chain(t, cs, "Acme")
+	var b strings.Builder
+	b.WriteString("id,name,priority\n")
+	for i := 1; i <= 150; i++ {
+		priority := "low"
+		if i == 140 || i == 145 {
+			priority = "someday"
+		}
+		fmt.Fprintf(&b, "R-%d,Requirement %d,%s\n", i, i, priority)
+	}
+	r := runWorkflow(t, cs, "import_requirements", map[string]any{"document_id": doc, "csv": b.String()}, continueMode)
+	if r.isError || r.data["status"] != "partial" {
+		t.Fatalf("error=%v %q", r.isError, r.text)
+	}
+	steps := r.data["steps"].([]any)
+	if len(steps) != 100 || r.data["steps_omitted"] != float64(51) {
+		t.Fatalf("%d steps listed, %v omitted; want 100 and 51 of 151", len(steps), r.data["steps_omitted"])
+	}
+	counts := r.data["step_counts"].(map[string]any)
+	if counts["ok"] != float64(149) || counts["failed"] != float64(2) {
+		t.Fatalf("counts %v", counts)
+	}
+	for _, name := range []string{"create_requirement csv row 141 (R-140)", "create_requirement csv row 146 (R-145)"} {
+		if st := stepNamed(t, r.data, name); st["status"] != "failed" || !strings.Contains(st["error"].(string), `"someday" is not accepted`) {
+			t.Errorf("%s: %v", name, st)
+		}
+	}
+	if n := count(t, cs, "requirement", map[string]any{"document_id": doc}); n != 148 {
+		t.Fatalf("%d requirements; want 148", n)
+	}
+}
