@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -20,9 +22,13 @@ func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) err
 		return nil
 	}
 	name, body := searchText(t.kind, e)
+	var rowid int64
+	if err := w.QueryRowContext(ctx, `INSERT INTO search_docs (entity_id) VALUES (?) RETURNING rowid`, e.ID).Scan(&rowid); err != nil {
+		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
+	}
 	if _, err := w.ExecContext(ctx,
-		`INSERT INTO search_index (name, body, entity_type, entity_id, organization_id, project_id) VALUES (?, ?, ?, ?, ?, ?)`,
-		name, body, string(e.Type), e.ID, e.OrganizationID, projectOf(e)); err != nil {
+		`INSERT INTO search_index (rowid, name, body, entity_type, entity_id, organization_id, project_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rowid, name, body, string(e.Type), e.ID, e.OrganizationID, projectOf(e)); err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
 	}
 	if _, err := w.ExecContext(ctx,
@@ -34,8 +40,18 @@ func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) err
 	return nil
 }
 
+// unindexEntity removes an entity's index row, found through search_docs
+// (an indexed lookup; entity_id in the FTS table is not indexed).
 func unindexEntity(ctx context.Context, w querier, id string) error {
-	if _, err := w.ExecContext(ctx, `DELETE FROM search_index WHERE entity_id = ?`, id); err != nil {
+	var rowid int64
+	err := w.QueryRowContext(ctx, `DELETE FROM search_docs WHERE entity_id = ? RETURNING rowid`, id).Scan(&rowid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err == nil {
+		_, err = w.ExecContext(ctx, `DELETE FROM search_index WHERE rowid = ?`, rowid)
+	}
+	if err != nil {
 		return fmt.Errorf("unindex %q: %w", id, err)
 	}
 	return nil
