@@ -35,6 +35,8 @@ type Tx interface {
 	Audit
 	Relations
 	Search
+	// Auth is the embedded authorization server's storage (authstore.go).
+	Auth
 }
 
 // Deleted selects how soft-deleted entities are treated by a query.

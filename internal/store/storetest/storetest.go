@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Invitations", invitationTests},
 		{"Workspaces", workspaceTests},
 		{"Audit", auditTests},
+		{"Auth", authTests},
 		{"Relations", relationTests},
 		{"Lookups", lookupTests},
 		{"Search", searchTests},

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// This file holds the storage of the embedded OAuth 2.1 authorization
+// server (internal/authserver): registered clients, local accounts,
+// authorization codes, refresh-token families, signing keys, the deny-list
+// of revoked access tokens, consents and first-user setup tokens.
+//
+// Secrets are never stored: codes, refresh tokens, setup tokens and client
+// secrets are kept as hashes chosen by the caller (the authorization server
+// hashes them with SHA-256; they are high-entropy random values, so a fast
+// hash is enough), passwords as argon2id hashes. Signing keys are the
+// exception: the server must sign with them, so the database holds them and
+// must be protected like a key file.
+
+// ErrAlreadyUsed is returned, wrapped, when a single-use record (an
+// authorization code, a refresh token, a setup token) is presented a second
+// time. The record is returned alongside it so that the caller can revoke
+// what was issued from it.
+var ErrAlreadyUsed = errors.New("already used")
+
+// Auth is the storage of the embedded authorization server. Every backend
+// implements it on the same database as the rest of the store, so that a
+// transaction (Store.InTx) can consume a code and record the tokens issued
+// for it all or nothing.
+type Auth interface {
+	OAuthClients
+	LocalAccounts
+	AuthCodes
+	TokenFamilies
+	SigningKeys
+	Consents
+	SetupTokens
+}
+
+// OAuthClient is an OAuth client registered with the embedded authorization
+// server, by Dynamic Client Registration (RFC 7591) or by an operator
+// (`atomcp clients add`). Clients identified by a metadata document URL are
+// not stored: their document is fetched and cached instead.
+type OAuthClient struct {
+	ID string
+	// SecretHash is the hash of the client secret of a confidential
+	// client; empty for a public client.
+	SecretHash              string
+	Name                    string
+	RedirectURIs            []string
+	GrantTypes              []string
+	ResponseTypes           []string
+	TokenEndpointAuthMethod string // none, client_secret_basic, client_secret_post
+	ApplicationType         string // web or native
+	Scope                   string // space-separated; empty means any supported scope
+	ClientURI               string
+	LogoURI                 string
+	// Source says how it was registered: "dcr" or "cli".
+	Source    string
+	CreatedAt time.Time
+	// RevokedAt is set when an operator revoked the client; a revoked
+	// client can no longer authorize or obtain tokens.
+	RevokedAt *time.Time
+}
+
+// OAuthClients stores registered clients.
+type OAuthClients interface {
+	// CreateOAuthClient inserts c; an existing id is a conflict.
+	CreateOAuthClient(ctx context.Context, c *OAuthClient) error
+	// GetOAuthClient returns the client, revoked or not, or domain.ErrNotFound.
+	GetOAuthClient(ctx context.Context, id string) (*OAuthClient, error)
+	// ListOAuthClients returns every client, oldest first.
+	ListOAuthClients(ctx context.Context) ([]*OAuthClient, error)
+	// RevokeOAuthClient marks the client revoked and revokes every token
+	// family issued to it. Revoking a revoked client changes nothing.
+	RevokeOAuthClient(ctx context.Context, id string, at time.Time) error
+}
+
+// LocalAccount is a person who logs in to the embedded authorization server
+// with a password. Its ID is the subject (sub) of the tokens it obtains.
+type LocalAccount struct {
+	ID string
+	// Email is the login name, stored lower-case; unique.
+	Email        string
+	Name         string
+	PasswordHash string // argon2id, in the PHC string format
+	// Role is "owner" for the account created at first start, "user"
+	// otherwise.
+	Role       string
+	DisabledAt *time.Time
+	// FailedLogins counts consecutive wrong passwords; LockedUntil is the
+	// back-off it earned. Both are reset by a successful login.
+	FailedLogins int
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// LocalAccounts stores local accounts.
+type LocalAccounts interface {
+	// CreateLocalAccount inserts a; an existing id or email is a conflict.
+	CreateLocalAccount(ctx context.Context, a *LocalAccount) error
+	// UpdateLocalAccount writes every field of a but its id and created_at.
+	UpdateLocalAccount(ctx context.Context, a *LocalAccount) error
+	// GetLocalAccount returns the account or domain.ErrNotFound.
+	GetLocalAccount(ctx context.Context, id string) (*LocalAccount, error)
+	// GetLocalAccountByEmail looks the (lower-case) email up, or returns
+	// domain.ErrNotFound.
+	GetLocalAccountByEmail(ctx context.Context, email string) (*LocalAccount, error)
+	// ListLocalAccounts returns every account, oldest first.
+	ListLocalAccounts(ctx context.Context) ([]*LocalAccount, error)
+	// CountLocalAccounts returns how many accounts exist, disabled or not.
+	CountLocalAccounts(ctx context.Context) (int, error)
+	// RecordLoginFailure adds one to the account's failed logins and sets
+	// its lock-out to lockedUntil(failures), atomically, so that parallel
+	// wrong guesses all count. It returns the new count.
+	RecordLoginFailure(ctx context.Context, id string, lockedUntil func(failures int) time.Time) (int, error)
+}
+
+// AuthCode is an authorization code, bound to the request that produced it.
+type AuthCode struct {
+	Hash                string // hash of the code; the code itself is never stored
+	ClientID            string
+	AccountID           string
+	RedirectURI         string
+	Scope               string
+	Resource            string
+	CodeChallenge       string // S256 only
+	CodeChallengeMethod string
+	// FamilyID names the token family that the tokens issued for this
+	// code will belong to, so that a replayed code can revoke them.
+	FamilyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// AuthCodes stores authorization codes.
+type AuthCodes interface {
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// GetAuthCode returns the code, used or not, or domain.ErrNotFound.
+	GetAuthCode(ctx context.Context, hash string) (*AuthCode, error)
+	// ConsumeAuthCode marks the code used and returns it, atomically: of
+	// several concurrent calls exactly one succeeds. A code used before is
+	// returned with an error wrapping ErrAlreadyUsed; an unknown one gives
+	// domain.ErrNotFound. Expiry is the caller's to check.
+	ConsumeAuthCode(ctx context.Context, hash string, at time.Time) (*AuthCode, error)
+}
+
+// TokenFamily is everything issued from one authorization code: the first
+// access and refresh token, and every token obtained by rotating that
+// refresh token. Reuse of a code or of a rotated refresh token revokes the
+// whole family.
+type TokenFamily struct {
+	ID        string
+	ClientID  string
+	AccountID string
+	Scope     string
+	Resource  string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// RefreshToken is one refresh token of a family.
+type RefreshToken struct {
+	Hash      string
+	FamilyID  string
+	ClientID  string
+	AccountID string
+	Scope     string
+	Resource  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is set when it was exchanged (rotated) for a new one.
+	UsedAt *time.Time
+}
+
+// AccessToken records an issued access token (a JWT) by its jti, so that
+// revoking its family can deny-list it.
+type AccessToken struct {
+	JTI       string
+	FamilyID  string
+	ExpiresAt time.Time
+}
+
+// TokenFamilies stores token families, their refresh tokens, the access
+// tokens issued in them, and the deny-list of revoked access tokens.
+type TokenFamilies interface {
+	CreateTokenFamily(ctx context.Context, f *TokenFamily) error
+	// GetTokenFamily returns the family or domain.ErrNotFound.
+	GetTokenFamily(ctx context.Context, id string) (*TokenFamily, error)
+	// RevokeTokenFamily marks the family revoked and deny-lists every
+	// access token issued in it until it expires. Revoking twice is not
+	// an error; an unknown family is domain.ErrNotFound.
+	RevokeTokenFamily(ctx context.Context, id string, at time.Time) error
+
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken returns the token, used or not, or domain.ErrNotFound.
+	GetRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// UseRefreshToken marks the token used and returns it, atomically: of
+	// several concurrent calls exactly one succeeds, and the others get the
+	// token with an error wrapping ErrAlreadyUsed (a replay: the caller
+	// revokes the family). Expiry and family revocation are the caller's
+	// to check.
+	UseRefreshToken(ctx context.Context, hash string, at time.Time) (*RefreshToken, error)
+
+	// RecordAccessToken remembers an issued access token's jti and family.
+	RecordAccessToken(ctx context.Context, t *AccessToken) error
+	// DenyAccessToken deny-lists the jti until expiresAt (RFC 7009
+	// revocation of an access token). Deny-listing twice is not an error.
+	DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// AccessTokenDenied reports whether the jti is deny-listed.
+	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+
+	// PurgeExpiredTokens deletes codes, refresh tokens, access token
+	// records and deny-list entries that expired before now, and
+	// returns how many rows went.
+	PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// SigningKey is a key the authorization server signs access tokens with.
+type SigningKey struct {
+	ID        string // the JWS kid
+	Algorithm string // ES256 or RS256
+	// PrivateKey is the key in PKCS #8 DER form.
+	PrivateKey []byte
+	CreatedAt  time.Time
+	// RetiredAt is set when a newer key replaced it: it no longer signs,
+	// but is still published until the tokens it signed have expired.
+	RetiredAt *time.Time
+}
+
+// SigningKeys stores the signing keys.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns every stored key, newest first.
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// RetireSigningKeys marks every key that is not retired yet, except
+	// keepID, retired at the given time.
+	RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error
+	// DeleteSigningKeysRetiredBefore deletes keys retired before t.
+	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// Consent records the scopes a user granted a client, so that the consent
+// page is shown again only when a client asks for more.
+type Consent struct {
+	AccountID string
+	ClientID  string
+	Scope     string // space-separated
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Consents stores consents.
+type Consents interface {
+	// PutConsent adds the consent or replaces the scope of an existing one.
+	PutConsent(ctx context.Context, c *Consent) error
+	// GetConsent returns the consent or domain.ErrNotFound.
+	GetConsent(ctx context.Context, accountID, clientID string) (*Consent, error)
+	// DeleteConsents deletes every consent of an account.
+	DeleteConsents(ctx context.Context, accountID string) error
+}
+
+// SetupToken is a one-time token that lets the first account be created
+// through the browser.
+type SetupToken struct {
+	Hash      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// SetupTokens stores first-user setup tokens.
+type SetupTokens interface {
+	CreateSetupToken(ctx context.Context, t *SetupToken) error
+	// ConsumeSetupToken marks the token used and returns it, atomically;
+	// one used before gives ErrAlreadyUsed (wrapped), an unknown one
+	// domain.ErrNotFound. Expiry is the caller's to check.
+	ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*SetupToken, error)
+}
