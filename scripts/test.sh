@@ -370,5 +370,9 @@ stop_started
 #   - authorization-server conformance (`conformance authorization`, issue 5: the embedded AS)
 #   - end-to-end tests with third-party clients (TypeScript SDK client, headless Chromium)
 
+if [ ${#ROWS[@]} -eq 0 ]; then
+	echo "no stage is named ${SELECT[*]}; the stages: $(declare -F | sed -n 's/^declare -f stage_//p' | tr '\n' ' ')"
+	exit 2
+fi
 print_summary $(($(now_ms) - RUN_START))
 [ "$STAGES_FAILED" -eq 0 ]
