@@ -210,10 +210,6 @@ func (s *Service) Analyze(ctx context.Context, a *Actor, sc Scope) (*Coverage, e
 	if err != nil {
 		return nil, err
 	}
-	links, err := s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.RequirementTest, OrganizationIDs: rs.orgIDs})
-	if err != nil {
-		return nil, err
-	}
 	// A test covers something when it is linked to a live requirement of
 	// the project (for a document scope too: a test of another document's
 	// requirement is not "without requirements").
@@ -229,6 +225,13 @@ func (s *Service) Analyze(ctx context.Context, a *Actor, sc Scope) (*Coverage, e
 	} else {
 		for _, r := range reqs.Items {
 			projectReqs[r.ID] = true
+		}
+	}
+	var links []*domain.Link
+	if len(projectReqs) > 0 {
+		links, err = s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.RequirementTest, OrganizationIDs: rs.orgIDs, SourceIDs: keys(projectReqs)})
+		if err != nil {
+			return nil, err
 		}
 	}
 	liveTests := make(map[string]bool, len(tests.Items))
@@ -266,12 +269,9 @@ func (s *Service) Analyze(ctx context.Context, a *Actor, sc Scope) (*Coverage, e
 }
 
 // orphanTraceLinks finds trace links of the scope with an end that was
-// deleted (softly or for good).
+// deleted (softly or for good). The scope's entities are read with the
+// deleted ones, so that links to them are found through an index.
 func (s *Service) orphanTraceLinks(ctx context.Context, rs *resolvedScope, reqs, tests []*domain.Entity) ([]LinkResult, error) {
-	links, err := s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: rs.orgIDs})
-	if err != nil {
-		return nil, err
-	}
 	live := make(map[string]bool, len(reqs)+len(tests))
 	for _, e := range reqs {
 		live[e.ID] = true
@@ -279,12 +279,39 @@ func (s *Service) orphanTraceLinks(ctx context.Context, rs *resolvedScope, reqs,
 	for _, e := range tests {
 		live[e.ID] = true
 	}
+	reqKind, _ := domain.KindOf(domain.Requirement)
+	deletedReqs, err := s.store.ListEntities(ctx, store.EntityQuery{Type: domain.Requirement, OrganizationIDs: rs.orgIDs, Equals: scopeFilter(reqKind, rs), Deleted: store.OnlyDeleted})
+	if err != nil {
+		return nil, err
+	}
+	deletedTests, err := s.store.ListEntities(ctx, store.EntityQuery{Type: domain.Test, OrganizationIDs: rs.orgIDs, Equals: map[string]any{"project_id": rs.projectID}, Deleted: store.OnlyDeleted})
+	if err != nil {
+		return nil, err
+	}
+	ids := keys(live)
+	for _, e := range append(deletedReqs.Items, deletedTests.Items...) {
+		ids = append(ids, e.ID)
+		live[e.ID] = false
+	}
+	if rs.document != nil {
+		ids = append(ids, rs.document.ID)
+		live[rs.document.ID] = true
+	}
+	out := []LinkResult{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	links, err := s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: rs.orgIDs, EntityIDs: ids})
+	if err != nil {
+		return nil, err
+	}
 	alive := func(t domain.EntityType, id string) (bool, error) {
-		if live[id] {
-			return true, nil
+		if ok, known := live[id]; known {
+			return ok, nil
 		}
 		e, err := s.store.GetEntity(ctx, t, id)
 		if errors.Is(err, domain.ErrNotFound) {
+			live[id] = false
 			return false, nil
 		}
 		if err != nil {
@@ -293,18 +320,7 @@ func (s *Service) orphanTraceLinks(ctx context.Context, rs *resolvedScope, reqs,
 		live[id] = !e.IsDeleted
 		return !e.IsDeleted, nil
 	}
-	out := []LinkResult{}
 	for _, l := range links {
-		// In scope: links that touch an entity of the scope (live or not).
-		touches := live[l.SourceID] || live[l.TargetID]
-		if !touches {
-			src, _ := s.store.GetEntity(ctx, l.SourceType, l.SourceID)
-			tgt, _ := s.store.GetEntity(ctx, l.TargetType, l.TargetID)
-			touches = inScope(src, rs) || inScope(tgt, rs)
-		}
-		if !touches {
-			continue
-		}
 		srcOK, err := alive(l.SourceType, l.SourceID)
 		if err != nil {
 			return nil, err
@@ -320,14 +336,12 @@ func (s *Service) orphanTraceLinks(ctx context.Context, rs *resolvedScope, reqs,
 	return out, nil
 }
 
-func inScope(e *domain.Entity, rs *resolvedScope) bool {
-	if e == nil {
-		return false
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	if rs.document != nil {
-		return e.Str("document_id") == rs.document.ID || e.ID == rs.document.ID
-	}
-	return e.Str("project_id") == rs.projectID
+	return out
 }
 
 // Graph is the traceability graph around an entity.

@@ -14,9 +14,13 @@ type LinkQuery struct {
 	// EntityID matches links with this id at either end.
 	EntityID string
 	SourceID string
-	TargetID string
-	LinkType string
-	Limit    int // 0 means no limit
+	// EntityIDs matches links with any of these ids at either end.
+	EntityIDs []string
+	// SourceIDs matches links whose source is any of these.
+	SourceIDs []string
+	TargetID  string
+	LinkType  string
+	Limit     int // 0 means no limit
 }
 
 // Relations stores links between entities (trace links, requirement-test

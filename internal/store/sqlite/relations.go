@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 
 	"fmt"
 	"strings"
@@ -62,6 +63,13 @@ var linkTables = map[domain.LinkKind]*linkTable{
 			return "role = ?", []any{l.LinkType}
 		},
 	},
+}
+
+// jsonList passes a list of ids as one parameter (json_each), which keeps
+// the statement text fixed and the parameter count far from SQLite's limit.
+func jsonList(ids []string) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
 }
 
 func linkTableOf(kind domain.LinkKind) (*linkTable, error) {
@@ -156,6 +164,15 @@ func (o ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, 
 	var args []any
 	for _, id := range q.OrganizationIDs {
 		args = append(args, id)
+	}
+	if len(q.EntityIDs) > 0 {
+		where = append(where, `(`+t.source+` IN (SELECT value FROM json_each(?)) OR `+t.target+` IN (SELECT value FROM json_each(?)))`)
+		list := jsonList(q.EntityIDs)
+		args = append(args, list, list)
+	}
+	if len(q.SourceIDs) > 0 {
+		where = append(where, t.source+` IN (SELECT value FROM json_each(?))`)
+		args = append(args, jsonList(q.SourceIDs))
 	}
 	if q.EntityID != "" {
 		where = append(where, `(`+t.source+` = ? OR `+t.target+` = ?)`)

@@ -43,6 +43,14 @@ var relationTests = []test{
 		if err != nil || len(around) != 2 || around[0].ID != ab.ID {
 			t.Fatalf("links around b = %v, %v; want ab then bc", around, err)
 		}
+		bySources, _ := f.s.ListLinks(f.ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: []string{org.ID}, SourceIDs: []string{b.ID, c.ID}})
+		if len(bySources) != 1 || bySources[0].ID != bc.ID {
+			t.Fatalf("links from b or c = %v; want bc", bySources)
+		}
+		byEnds, _ := f.s.ListLinks(f.ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: []string{org.ID}, EntityIDs: []string{a.ID, c.ID}})
+		if len(byEnds) != 2 {
+			t.Fatalf("links touching a or c = %v; want ab and bc", byEnds)
+		}
 		typed, _ := f.s.ListLinks(f.ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: []string{org.ID}, LinkType: "refines"})
 		if len(typed) != 1 || typed[0].ID != bc.ID {
 			t.Fatalf("refines links = %v", typed)
