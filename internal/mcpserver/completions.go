@@ -12,10 +12,10 @@ import (
 // carry (the MCP specification's limit).
 const maxCompletionValues = 100
 
-// CompleteFunc suggests values for one argument. value is what the user has
-// typed so far; resolved holds the arguments already chosen (the request's
-// context.arguments), which may be nil.
-type CompleteFunc func(ctx context.Context, value string, resolved map[string]string) ([]string, error)
+// CompleteFunc suggests values for one argument. req.Params.Argument.Value
+// is what the user has typed so far; req.Params.Context, when present,
+// holds the arguments already chosen; req.Session says who is asking.
+type CompleteFunc func(ctx context.Context, req *mcp.CompleteRequest) ([]string, error)
 
 // Completions answers completion/complete for the arguments of prompts and
 // resource templates. A server built with a non-nil Completions advertises
@@ -59,7 +59,8 @@ func (c *Completions) add(k completionKey, f CompleteFunc) {
 // OneOf completes from a fixed list (an enum argument): the values that
 // start with what was typed, ignoring case, in the list's order.
 func OneOf(values ...string) CompleteFunc {
-	return func(_ context.Context, typed string, _ map[string]string) ([]string, error) {
+	return func(_ context.Context, req *mcp.CompleteRequest) ([]string, error) {
+		typed := req.Params.Argument.Value
 		out := []string{}
 		for _, v := range values {
 			if strings.HasPrefix(strings.ToLower(v), strings.ToLower(typed)) {
@@ -84,11 +85,7 @@ func (c *Completions) handle(ctx context.Context, req *mcp.CompleteRequest) (*mc
 	c.mu.RUnlock()
 	values := []string{}
 	if f != nil {
-		var resolved map[string]string
-		if p.Context != nil {
-			resolved = p.Context.Arguments
-		}
-		got, err := f(ctx, p.Argument.Value, resolved)
+		got, err := f(ctx, req)
 		if err != nil {
 			return nil, err
 		}

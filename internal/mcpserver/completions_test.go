@@ -27,8 +27,8 @@ func TestCompletionsDispatchByReferenceAndArgument(t *testing.T) {
 	c.Prompt("plan", "priority", OneOf("low", "medium", "high", "critical"))
 	c.ResourceTemplate("atoms://{kind}/{id}", "kind", OneOf("requirement", "test"))
 	var sawResolved map[string]string
-	c.Prompt("plan", "status", func(_ context.Context, _ string, resolved map[string]string) ([]string, error) {
-		sawResolved = resolved
+	c.Prompt("plan", "status", func(_ context.Context, req *mcp.CompleteRequest) ([]string, error) {
+		sawResolved = req.Params.Context.Arguments
 		return []string{"draft"}, nil
 	})
 

@@ -22,7 +22,8 @@ type Options struct {
 	// local user (stdio, ATOMCP_AUTH=none).
 	Caller func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
 	// Completions answers completion/complete for prompt and resource
-	// template arguments. Nil: the completions capability is not offered.
+	// template arguments. New adds the Atoms completers (project names) to
+	// it; nil means a set of its own.
 	Completions *Completions
 }
 
@@ -48,7 +49,9 @@ workspace_tool get_defaults lists every field, default and accepted value.`
 //   - resource subscriptions: resources/subscribe is accepted for any URI
 //     and Server.ResourceUpdated notifies the subscribers (advertised once
 //     the server has resources);
-//   - completions, when Options.Completions is set;
+//   - completions: project arguments of the Atoms prompts and resource
+//     template complete to the caller's project names; more completers can
+//     be added to Options.Completions;
 //   - caching hints (2026-07-28): list results are public, resource
 //     contents private, since what a user may read depends on who they are.
 func New(svc *atoms.Service, opts Options) *mcp.Server {
@@ -71,9 +74,11 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 		UnsubscribeHandler: acceptUnsubscription,
 		SetCacheable:       cacheHints,
 	}
-	if opts.Completions != nil {
-		so.CompletionHandler = opts.Completions.handle
+	if opts.Completions == nil {
+		opts.Completions = NewCompletions()
 	}
+	registerAtomsCompletions(opts.Completions, svc, opts.Caller)
+	so.CompletionHandler = opts.Completions.handle
 	s := mcp.NewServer(&mcp.Implementation{Name: "atomcp", Title: "Atoms MCP server", Version: opts.Version}, so)
 	tools.Register(s, tools.Deps{Service: svc, Caller: opts.Caller, Logger: opts.Logger})
 	return s

@@ -37,8 +37,8 @@ func TestCapabilitiesOfTheProductServer(t *testing.T) {
 	if caps.Logging == nil {
 		t.Error("logging not advertised")
 	}
-	if caps.Completions != nil {
-		t.Error("completions advertised without Options.Completions")
+	if caps.Completions == nil {
+		t.Error("completions not advertised")
 	}
 	// Resources, when the Atoms tools register any, can be subscribed to.
 	if caps.Resources != nil && !caps.Resources.Subscribe {
@@ -54,9 +54,6 @@ func TestCapabilitiesFollowWhatIsRegistered(t *testing.T) {
 	})
 	cs := connect(t, s)
 	caps := cs.InitializeResult().Capabilities
-	if caps.Completions == nil {
-		t.Error("completions not advertised although Options.Completions is set")
-	}
 	if caps.Resources == nil || !caps.Resources.Subscribe {
 		t.Fatalf("resources.subscribe not advertised: %+v", caps.Resources)
 	}
