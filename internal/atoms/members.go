@@ -42,6 +42,19 @@ func mayGrant(a *Actor, orgID string, role domain.Role) error {
 	return nil
 }
 
+// managedOrg resolves a live organization the actor may manage (owner or
+// admin); what names the action for the error.
+func (s *Service) managedOrg(ctx context.Context, tx store.Tx, a *Actor, org EntityRef, what string) (*domain.Entity, error) {
+	o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.requireManage(o.ID, what); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
 // AddMember adds a known user (by id or email) to an organization with a
 // role. A user not known yet is invited instead (invited=true): they join
 // on their first sign-in with that verified email.
@@ -53,11 +66,8 @@ func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRe
 		return nil, nil, err
 	}
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		o, err := s.managedOrg(ctx, tx, a, org, "adding members")
 		if err != nil {
-			return err
-		}
-		if err := a.requireManage(o.ID, "adding members"); err != nil {
 			return err
 		}
 		if err := mayGrant(a, o.ID, role); err != nil {
@@ -118,11 +128,8 @@ func (s *Service) keepAnOwner(ctx context.Context, tx store.Tx, a *Actor, orgID,
 func (s *Service) RemoveMember(ctx context.Context, a *Actor, org EntityRef, userRef string) (*MemberResult, error) {
 	var res *MemberResult
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		o, err := s.managedOrg(ctx, tx, a, org, "removing members")
 		if err != nil {
-			return err
-		}
-		if err := a.requireManage(o.ID, "removing members"); err != nil {
 			return err
 		}
 		user, err := s.memberUser(ctx, tx, o.ID, userRef, "target")
@@ -155,11 +162,8 @@ func (s *Service) SetMemberRole(ctx context.Context, a *Actor, org EntityRef, us
 	}
 	var res *MemberResult
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		o, err := s.managedOrg(ctx, tx, a, org, "changing roles")
 		if err != nil {
-			return err
-		}
-		if err := a.requireManage(o.ID, "changing roles"); err != nil {
 			return err
 		}
 		if err := mayGrant(a, o.ID, role); err != nil {
@@ -275,11 +279,8 @@ func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email str
 func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef, ref string) (*domain.Invitation, error) {
 	var revoked *domain.Invitation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+		o, err := s.managedOrg(ctx, tx, a, org, "revoking invitations")
 		if err != nil {
-			return err
-		}
-		if err := a.requireManage(o.ID, "revoking invitations"); err != nil {
 			return err
 		}
 		invs, err := tx.ListInvitations(ctx, o.ID)
@@ -303,11 +304,8 @@ func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef,
 
 // ListInvitations lists an organization's invitations (owners and admins).
 func (s *Service) ListInvitations(ctx context.Context, a *Actor, org EntityRef) ([]*domain.Invitation, error) {
-	o, err := s.resolveLive(ctx, s.store, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
+	o, err := s.managedOrg(ctx, s.store, a, org, "listing invitations")
 	if err != nil {
-		return nil, err
-	}
-	if err := a.requireManage(o.ID, "listing invitations"); err != nil {
 		return nil, err
 	}
 	return s.store.ListInvitations(ctx, o.ID)

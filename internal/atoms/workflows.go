@@ -284,29 +284,9 @@ func (r *wfRun) stepEntity(name string, fn func(tx store.Tx) (*domain.Entity, er
 // setContextIn makes an entity current in the actor's workspace context,
 // inside the workflow's transaction; the rules are those of SetContext.
 func (r *wfRun) setContextIn(tx store.Tx, e *domain.Entity) (map[string]any, error) {
-	w, err := tx.GetWorkspace(r.ctx, r.a.User.ID)
+	w, err := r.s.putContextIn(r.ctx, tx, r.a, e)
 	if err != nil {
-		return nil, fmt.Errorf("load workspace context: %w", err)
-	}
-	switch e.Type {
-	case domain.Organization:
-		if w.OrganizationID != e.ID {
-			w.ProjectID, w.DocumentID = "", ""
-		}
-		w.OrganizationID = e.ID
-	case domain.Project:
-		if w.ProjectID != e.ID {
-			w.DocumentID = ""
-		}
-		w.OrganizationID, w.ProjectID = e.OrganizationID, e.ID
-	case domain.Document:
-		w.OrganizationID, w.ProjectID, w.DocumentID = e.OrganizationID, e.Str("project_id"), e.ID
-	default:
-		return nil, fmt.Errorf("%w: a %s cannot be the workspace context", domain.ErrInvalid, e.Type)
-	}
-	w.UserID, w.UpdatedAt = r.a.User.ID, r.s.now()
-	if err := tx.PutWorkspace(r.ctx, w); err != nil {
-		return nil, fmt.Errorf("save workspace context: %w", err)
+		return nil, err
 	}
 	return map[string]any{"organization_id": w.OrganizationID, "project_id": w.ProjectID, "document_id": w.DocumentID}, nil
 }

@@ -90,11 +90,20 @@ func (s *Service) SetContext(ctx context.Context, a *Actor, t domain.EntityType,
 	if e.IsDeleted {
 		return nil, fmt.Errorf("%w: the %s %q is deleted", domain.ErrInvalid, t, e.Name())
 	}
-	w, err := s.store.GetWorkspace(ctx, a.User.ID)
+	if _, err := s.putContextIn(ctx, s.store, a, e); err != nil {
+		return nil, err
+	}
+	return s.GetContext(ctx, a)
+}
+
+// putContextIn makes a live organization, project or document the actor's
+// current one (with the rules of SetContext) and returns the stored context.
+func (s *Service) putContextIn(ctx context.Context, tx store.Tx, a *Actor, e *domain.Entity) (*domain.WorkspaceContext, error) {
+	w, err := tx.GetWorkspace(ctx, a.User.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load workspace context: %w", err)
 	}
-	switch t {
+	switch e.Type {
 	case domain.Organization:
 		if w.OrganizationID != e.ID {
 			w.ProjectID, w.DocumentID = "", ""
@@ -107,12 +116,14 @@ func (s *Service) SetContext(ctx context.Context, a *Actor, t domain.EntityType,
 		w.OrganizationID, w.ProjectID = e.OrganizationID, e.ID
 	case domain.Document:
 		w.OrganizationID, w.ProjectID, w.DocumentID = e.OrganizationID, e.Str("project_id"), e.ID
+	default:
+		return nil, fmt.Errorf("%w: a %s cannot be the workspace context", domain.ErrInvalid, e.Type)
 	}
 	w.UserID, w.UpdatedAt = a.User.ID, s.now()
-	if err := s.store.PutWorkspace(ctx, w); err != nil {
+	if err := tx.PutWorkspace(ctx, w); err != nil {
 		return nil, fmt.Errorf("save workspace context: %w", err)
 	}
-	return s.GetContext(ctx, a)
+	return w, nil
 }
 
 // WorkspaceSummary is one organization the actor belongs to, with its projects.
