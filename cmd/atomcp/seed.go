@@ -45,8 +45,8 @@ func newSeedCmd() *cobra.Command {
 				fmt.Fprintf(out, "the demo organization %q already exists (%s); nothing changed\n", demo.OrganizationName, res.OrganizationID)
 				return nil
 			}
-			fmt.Fprintf(out, "created %q (%s): %d project, %d documents, %d requirements, %d tests\n",
-				demo.OrganizationName, res.OrganizationID, res.Projects, res.Documents, res.Requirements, res.Tests)
+			fmt.Fprintf(out, "created %q (%s): %d project, %d documents, %d requirements, %d tests, %d links\n",
+				demo.OrganizationName, res.OrganizationID, res.Projects, res.Documents, res.Requirements, res.Tests, res.Links)
 			return nil
 		},
 	}

@@ -22,6 +22,7 @@ type Result struct {
 	Documents      int
 	Requirements   int
 	Tests          int
+	Links          int
 }
 
 type req struct{ ext, name, priority, status string }
@@ -52,14 +53,22 @@ var safetyRequirements = []req{
 	{"SAF-008", "Battery thermal runaway detection", "high", "draft"},
 }
 
-var tests = []struct{ title, status string }{
-	{"Payload flight test at 2.5 kg", "passed"},
-	{"Endurance flight at full payload", "pending"},
-	{"Wind tunnel test at 12 m/s", "failed"},
-	{"Return-to-home on low battery", "passed"},
-	{"Geofence breach simulation", "passed"},
-	{"Link loss drill", "blocked"},
+// tests, each with the requirements it verifies and how fully.
+var tests = []struct {
+	title, status string
+	verifies      []string
+	coverage      string
+}{
+	{"Payload flight test at 2.5 kg", "passed", []string{"SYS-001"}, "full"},
+	{"Endurance flight at full payload", "pending", []string{"SYS-002"}, "full"},
+	{"Wind tunnel test at 12 m/s", "failed", []string{"SYS-003"}, "partial"},
+	{"Return-to-home on low battery", "passed", []string{"SYS-005"}, "full"},
+	{"Geofence breach simulation", "passed", []string{"SAF-001"}, "full"},
+	{"Link loss drill", "blocked", []string{"SAF-003", "SYS-006"}, "partial"},
 }
+
+// traces are derives_from links: safety requirements derived from system ones.
+var traces = [][2]string{{"SAF-003", "SYS-006"}, {"SAF-001", "SYS-004"}, {"SYS-012", "SYS-004"}}
 
 // Seed creates the demo organization for the actor, unless it exists.
 func Seed(ctx context.Context, svc *atoms.Service, a *atoms.Actor) (*Result, error) {
@@ -86,6 +95,7 @@ func Seed(ctx context.Context, svc *atoms.Service, a *atoms.Actor) (*Result, err
 		return nil, fmt.Errorf("create demo project: %w", err)
 	}
 	res.Projects++
+	byExternalID := map[string]string{}
 	for _, doc := range []struct {
 		name, description string
 		reqs              []req
@@ -106,6 +116,9 @@ func Seed(ctx context.Context, svc *atoms.Service, a *atoms.Actor) (*Result, err
 		if err != nil {
 			return nil, fmt.Errorf("create demo requirements: %w", err)
 		}
+		for _, r := range created {
+			byExternalID[r.Str("external_id")] = r.ID
+		}
 		res.Requirements += len(created)
 	}
 	batch := make([]map[string]any, len(tests))
@@ -117,5 +130,22 @@ func Seed(ctx context.Context, svc *atoms.Service, a *atoms.Actor) (*Result, err
 		return nil, fmt.Errorf("create demo tests: %w", err)
 	}
 	res.Tests = len(created)
+	req := func(ext string) atoms.EntityRef {
+		return atoms.EntityRef{Type: domain.Requirement, ID: byExternalID[ext]}
+	}
+	for i, t := range tests {
+		for _, ext := range t.verifies {
+			if _, _, err := svc.Link(ctx, a, domain.RequirementTest, req(ext), atoms.EntityRef{Type: domain.Test, ID: created[i].ID}, atoms.LinkParams{LinkType: t.coverage}); err != nil {
+				return nil, fmt.Errorf("link demo test: %w", err)
+			}
+			res.Links++
+		}
+	}
+	for _, tr := range traces {
+		if _, _, err := svc.Link(ctx, a, domain.TraceLink, req(tr[0]), req(tr[1]), atoms.LinkParams{LinkType: "derives_from"}); err != nil {
+			return nil, fmt.Errorf("link demo requirements: %w", err)
+		}
+		res.Links++
+	}
 	return res, nil
 }
