@@ -85,6 +85,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 				return fmt.Errorf("batch[%d]: %w (nothing was created)", i, err)
 			}
 			created = append(created, e)
+			reportProgress(ctx, i+1, len(items))
 		}
 		return nil
 	})

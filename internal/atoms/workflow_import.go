@@ -126,6 +126,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 			}) != nil {
 				imported++
 			}
+			reportProgress(r.ctx, i+1, len(items))
 		}
 		summary["document"] = Format(doc, FormatSummary)
 		summary["imported"] = imported

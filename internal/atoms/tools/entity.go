@@ -181,7 +181,7 @@ func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityA
 		}
 		return listResult(args, t, page, format), nil
 	case "batch_create":
-		created, err := d.Service.BatchCreate(ctx, a, t, args.Batch)
+		created, err := d.Service.BatchCreate(withProgress(ctx, req, "creating "+string(t)+"s"), a, t, args.Batch)
 		if err != nil {
 			return nil, err
 		}

@@ -101,6 +101,27 @@ func inputSchema[T any](enums map[string][]string) *jsonschema.Schema {
 	return s
 }
 
+// withProgress makes the service's progress reports into MCP progress
+// notifications when the client asked for them (a progressToken), at most
+// about twenty per operation plus the last one.
+func withProgress(ctx context.Context, req *mcp.CallToolRequest, message string) context.Context {
+	token := req.Params.GetProgressToken()
+	if token == nil || req.Session == nil {
+		return ctx
+	}
+	return atoms.WithProgress(ctx, func(done, total int) {
+		step := max(1, total/20)
+		if done%step != 0 && done != total {
+			return
+		}
+		// A client that went away must not fail the operation.
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
+			ProgressToken: token, Progress: float64(done), Total: float64(total),
+			Message: fmt.Sprintf("%s: %d of %d", message, done, total),
+		})
+	})
+}
+
 // unknownOperation is the error for an operation outside the tool's enum
 // (only reachable when schema validation is bypassed, e.g. by an empty value).
 func unknownOperation(op string, accepted []string) error {

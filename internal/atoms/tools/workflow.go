@@ -68,7 +68,7 @@ func (d Deps) workflow(ctx context.Context, req *mcp.CallToolRequest, args Workf
 		return d.toolError(ctx, "workflow_tool", err)
 	}
 	transactionMode := args.TransactionMode == nil || *args.TransactionMode
-	rep, err := d.Service.RunWorkflow(ctx, a, args.Workflow, args.Parameters, transactionMode)
+	rep, err := d.Service.RunWorkflow(withProgress(ctx, req, args.Workflow), a, args.Workflow, args.Parameters, transactionMode)
 	if err != nil {
 		return d.toolError(ctx, "workflow_tool", err)
 	}
