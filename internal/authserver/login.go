@@ -1,0 +1,150 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// Back-off after wrong passwords: the first freeFailures cost nothing,
+// then each doubles the lock-out, up to maxLockout.
+const (
+	freeFailures = 3
+	maxLockout   = 15 * time.Minute
+)
+
+// lockoutAfter returns how long an account is locked after n consecutive
+// wrong passwords.
+func lockoutAfter(n int) time.Duration {
+	if n < freeFailures {
+		return 0
+	}
+	exp := n - freeFailures
+	if exp > 20 {
+		return maxLockout
+	}
+	return min(time.Duration(math.Pow(2, float64(exp)))*time.Second, maxLockout)
+}
+
+// dummyHash is verified against when the email is unknown, so that an
+// unknown email costs as much time as a wrong password and the timing does
+// not tell which accounts exist.
+// It is computed on first use: commands that never check a password do
+// not pay for it.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := hashPassword("no account has this password", defaultArgon)
+	return h
+})
+
+// errLocked is returned, wrapped, while an account is locked out.
+type lockedError struct{ wait time.Duration }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("too many wrong passwords; try again in %d seconds", int(math.Ceil(e.wait.Seconds())))
+}
+
+var (
+	errBadCredentials = errors.New("wrong email or password")
+	errDisabled       = errors.New("this account is disabled; ask the server's operator")
+)
+
+// checkCredentials returns the account whose email and password these
+// are. Wrong passwords are counted and earn a growing lock-out.
+func (s *Server) checkCredentials(ctx context.Context, email, password string) (*store.LocalAccount, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	a, err := s.st.GetLocalAccountByEmail(ctx, email)
+	if errors.Is(err, domain.ErrNotFound) {
+		_, _ = verifyPassword(password, s.dummyHash())
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now()
+	if a.LockedUntil != nil && now.Before(*a.LockedUntil) {
+		return nil, &lockedError{wait: a.LockedUntil.Sub(now)}
+	}
+	ok, err := verifyPassword(password, a.PasswordHash)
+	if err != nil {
+		return nil, fmt.Errorf("verify password of %s: %w", a.ID, err)
+	}
+	if !ok {
+		n, err := s.st.RecordLoginFailure(ctx, a.ID, func(n int) time.Time { return now.Add(lockoutAfter(n)) })
+		if err != nil {
+			return nil, err
+		}
+		s.log.Warn("wrong password", "account", a.ID, "consecutive_failures", n)
+		return nil, errBadCredentials
+	}
+	if a.DisabledAt != nil {
+		// Said only to someone who knows the password.
+		return nil, errDisabled
+	}
+	if a.FailedLogins != 0 || a.LockedUntil != nil {
+		a.FailedLogins, a.LockedUntil, a.UpdatedAt = 0, nil, now
+		if err := s.st.UpdateLocalAccount(ctx, a); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// dummyHash is the hash verified for unknown emails, with this server's
+// cost parameters so that it takes as long as a real one.
+func (s *Server) dummyHash() string {
+	if s.argon == defaultArgon {
+		return dummyHash()
+	}
+	h, _ := hashPassword("no account has this password", s.argon)
+	return h
+}
+
+// handleLogin receives the sign-in form.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r) {
+		return
+	}
+	req, e := s.parseAuthzRequest(r, r.PostForm.Get("authz"))
+	if e != nil {
+		s.failRequest(w, r, req, e)
+		return
+	}
+	if !checkCSRF(r) {
+		s.renderError(w, http.StatusForbidden, "This form expired or was not sent by this server's page (its CSRF token is missing or wrong), so it was not accepted.",
+			"Go back to your application and start signing in again.")
+		return
+	}
+	email := r.PostForm.Get("email")
+	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"))
+	var locked *lockedError
+	switch {
+	case errors.As(err, &locked):
+		s.showLogin(w, r, req, http.StatusTooManyRequests, email, locked.Error()+".")
+		return
+	case errors.Is(err, errBadCredentials):
+		s.showLogin(w, r, req, http.StatusUnauthorized, email, "Wrong email or password.")
+		return
+	case errors.Is(err, errDisabled):
+		s.showLogin(w, r, req, http.StatusForbidden, email, "This account is disabled; ask the server's operator.")
+		return
+	case err != nil:
+		s.log.Error("sign in", "err", err)
+		s.renderError(w, http.StatusInternalServerError, "The server could not check your password; try again.", "")
+		return
+	}
+	if err := s.setSession(r.Context(), w, acct); err != nil {
+		s.log.Error("start session", "err", err)
+		s.renderError(w, http.StatusInternalServerError, "The server could not sign you in; try again.", "")
+		return
+	}
+	s.log.Info("signed in", "account", acct.ID)
+	s.continueSignedIn(w, r, req, acct, false)
+}
