@@ -156,6 +156,22 @@ func (s *Server) refresh(r *http.Request, c *client) (*tokenResponse, *oauthErro
 	case stored.ClientID != c.ID:
 		return nil, errInvalidGrant("the refresh token was issued to another client")
 	}
+	// Requests that will be refused are refused before the token is used
+	// up: a client that asks for a wrong scope must be able to retry.
+	scope := stored.Scope
+	if want := f.Get("scope"); want != "" {
+		norm, err := parseScope(want)
+		if err != nil {
+			return nil, errInvalidScope(err.Error())
+		}
+		if !scopeCovers(stored.Scope, norm) {
+			return nil, errInvalidScope(fmt.Sprintf("scope %q exceeds what was granted (%s); to get more, authorize again", want, stored.Scope))
+		}
+		scope = norm
+	}
+	if res := f.Get("resource"); res != "" && !sameResource(res, stored.Resource) {
+		return nil, errInvalidTarget(fmt.Sprintf("resource %q differs from the one authorized (%s)", res, stored.Resource))
+	}
 	now := s.opts.Now()
 	stored, err = s.st.UseRefreshToken(ctx, hash, now)
 	switch {
@@ -175,20 +191,6 @@ func (s *Server) refresh(r *http.Request, c *client) (*tokenResponse, *oauthErro
 	}
 	if fam.RevokedAt != nil {
 		return nil, errInvalidGrant("the refresh token was revoked; sign in again")
-	}
-	scope := stored.Scope
-	if want := f.Get("scope"); want != "" {
-		norm, err := parseScope(want)
-		if err != nil {
-			return nil, errInvalidScope(err.Error())
-		}
-		if !scopeCovers(stored.Scope, norm) {
-			return nil, errInvalidScope(fmt.Sprintf("scope %q exceeds what was granted (%s); to get more, authorize again", want, stored.Scope))
-		}
-		scope = norm
-	}
-	if res := f.Get("resource"); res != "" && !sameResource(res, stored.Resource) {
-		return nil, errInvalidTarget(fmt.Sprintf("resource %q differs from the one authorized (%s)", res, stored.Resource))
 	}
 	acct, oerr := s.activeAccount(ctx, stored.AccountID)
 	if oerr != nil {
