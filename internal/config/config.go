@@ -34,6 +34,9 @@ const (
 	DefaultMaxBodyBytes    = 4 << 20
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultSessionTimeout  = 30 * time.Minute
+	// Token lifetimes of the embedded authorization server.
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
 	// DefaultAuth is "none" only until the embedded authorization server
 	// lands; then it becomes AuthEmbedded, so that zero configuration
 	// gives a server that real MCP clients can log in to.
@@ -72,6 +75,13 @@ type Config struct {
 	AllowUnauthenticatedRemote bool
 	ShutdownTimeout            time.Duration
 	SessionTimeout             time.Duration // 0 disables the idle timeout
+
+	// The embedded authorization server (Auth is AuthEmbedded).
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// CIMDAllowPrivate lets client metadata documents be fetched from
+	// private addresses: for tests only, it opens an SSRF hole.
+	CIMDAllowPrivate bool
 
 	// Sources maps each setting's key (the Key* constants) to where its
 	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",
@@ -138,6 +148,8 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		SessionTimeout:  DefaultSessionTimeout,
+		AccessTokenTTL:  DefaultAccessTokenTTL,
+		RefreshTokenTTL: DefaultRefreshTokenTTL,
 		Sources:         make(map[string]string, len(settings)),
 	}
 	r.sources = c.Sources
@@ -171,6 +183,9 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 	resolve(r, KeyAllowUnauthenticatedRemote, parseBool, &c.AllowUnauthenticatedRemote)
 	resolve(r, KeyShutdownTimeout, durationParser(" (0 means do not wait)"), &c.ShutdownTimeout)
 	resolve(r, KeySessionTimeout, durationParser(" (0 disables)"), &c.SessionTimeout)
+	resolve(r, KeyAccessTokenTTL, positiveDuration, &c.AccessTokenTTL)
+	resolve(r, KeyRefreshTokenTTL, positiveDuration, &c.RefreshTokenTTL)
+	resolve(r, KeyCIMDAllowPrivate, parseBool, &c.CIMDAllowPrivate)
 
 	// Cross-field rules only make sense once every field is valid;
 	// otherwise they would repeat the field errors in other words.

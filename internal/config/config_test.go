@@ -74,6 +74,8 @@ func TestDefaults(t *testing.T) {
 				MaxBodyBytes:    4 << 20,
 				ShutdownTimeout: 30 * time.Second,
 				SessionTimeout:  30 * time.Minute,
+				AccessTokenTTL:  time.Hour,
+				RefreshTokenTTL: 30 * 24 * time.Hour,
 			}
 			got := *c
 			got.Sources, got.Warnings = nil, nil
@@ -889,6 +891,7 @@ func TestBindFlags(t *testing.T) {
 		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout",
+		"access-token-ttl", "refresh-token-ttl",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })
@@ -953,4 +956,19 @@ func FuzzParseDotenv(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAuthServerSettings(t *testing.T) {
+	c := mustLoad(t, input{
+		args: []string{"--access-token-ttl=15m"},
+		env:  []string{"ATOMCP_REFRESH_TOKEN_TTL=48h", "ATOMCP_CIMD_ALLOW_PRIVATE=yes"},
+	})
+	if c.AccessTokenTTL != 15*time.Minute || c.RefreshTokenTTL != 48*time.Hour || !c.CIMDAllowPrivate {
+		t.Errorf("access %v, refresh %v, cimd private %v", c.AccessTokenTTL, c.RefreshTokenTTL, c.CIMDAllowPrivate)
+	}
+	for _, env := range []string{"ATOMCP_ACCESS_TOKEN_TTL=0", "ATOMCP_REFRESH_TOKEN_TTL=-1h", "ATOMCP_ACCESS_TOKEN_TTL=soon", "ATOMCP_CIMD_ALLOW_PRIVATE=maybe"} {
+		if _, err := Load(nil, []string{env}, ""); err == nil {
+			t.Errorf("%s accepted", env)
+		}
+	}
 }

@@ -112,6 +112,12 @@ func (c *Config) logValue(key string) slog.Value {
 		return slog.StringValue(c.ShutdownTimeout.String())
 	case KeySessionTimeout:
 		return slog.StringValue(c.SessionTimeout.String())
+	case KeyAccessTokenTTL:
+		return slog.StringValue(c.AccessTokenTTL.String())
+	case KeyRefreshTokenTTL:
+		return slog.StringValue(c.RefreshTokenTTL.String())
+	case KeyCIMDAllowPrivate:
+		return slog.BoolValue(c.CIMDAllowPrivate)
 	}
 	panic("config: no log value for setting " + key)
 }

@@ -50,6 +50,9 @@ const (
 	KeyAllowUnauthenticatedRemote = "allow_unauthenticated_remote"
 	KeyShutdownTimeout            = "shutdown_timeout"
 	KeySessionTimeout             = "session_timeout"
+	KeyAccessTokenTTL             = "access_token_ttl"
+	KeyRefreshTokenTTL            = "refresh_token_ttl"
+	KeyCIMDAllowPrivate           = "cimd_allow_private"
 )
 
 // settings lists every setting in the order used by LogAttrs and the docs.
@@ -102,6 +105,11 @@ var settings = []setting{
 		def: DefaultShutdownTimeout.String(), typ: "duration", usage: "how long shutdown waits for requests in flight"},
 	{key: KeySessionTimeout, flag: "session-timeout", env: []string{"ATOMCP_SESSION_TIMEOUT"},
 		def: "30m", typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables"},
+	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
+		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server"},
+	{key: KeyRefreshTokenTTL, flag: "refresh-token-ttl", env: []string{"ATOMCP_REFRESH_TOKEN_TTL"},
+		def: DefaultRefreshTokenTTL.String(), typ: "duration", usage: "lifetime of refresh tokens issued by the embedded authorization server"},
+	{key: KeyCIMDAllowPrivate, env: []string{"ATOMCP_CIMD_ALLOW_PRIVATE"}},
 }
 
 // settingFor returns the setting with the given key. The keys are
