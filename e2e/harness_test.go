@@ -133,6 +133,14 @@ func (s *server) waitLog(t *testing.T, msg string) map[string]any {
 	}
 }
 
+// rest returns the log lines not read yet (the process must have exited).
+func (s *server) rest() string {
+	for line := range s.stderr.lines {
+		s.stderr.all = append(s.stderr.all, line)
+	}
+	return strings.Join(s.stderr.all, "\n")
+}
+
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()

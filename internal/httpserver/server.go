@@ -49,7 +49,7 @@ type Server struct {
 	opts     Options
 	mcp      *mcp.Server
 	handler  http.Handler
-	inflight sync.WaitGroup // MCP POSTs being served: tool calls to let finish
+	inflight inflight // MCP POSTs being served: tool calls to let finish
 }
 
 // New builds the handler around an MCP server.
@@ -153,8 +153,8 @@ func exactSlash(path string, h http.Handler, notFound http.HandlerFunc) http.Han
 func (s *Server) trackInflight(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			s.inflight.Add(1)
-			defer s.inflight.Done()
+			s.inflight.add()
+			defer s.inflight.done()
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -201,10 +201,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 	shutdownDone := make(chan error, 1)
 	go func() { shutdownDone <- srv.Shutdown(deadline) }()
 
-	inflightDone := make(chan struct{})
-	go func() { s.inflight.Wait(); close(inflightDone) }()
 	select {
-	case <-inflightDone:
+	case <-s.inflight.drained():
 	case <-deadline.Done():
 		s.opts.Logger.Warn("shutdown timeout reached with tool calls still running; they are cancelled")
 	}
@@ -220,6 +218,44 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 		return e
 	}
 	return err
+}
+
+// inflight counts requests in progress. (A sync.WaitGroup cannot do this:
+// requests keep arriving while shutdown waits, and WaitGroup forbids Add
+// concurrent with Wait at zero.)
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to zero, once drained was called
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	f.n--
+	if f.n == 0 && f.zero != nil {
+		close(f.zero)
+		f.zero = nil
+	}
+	f.mu.Unlock()
+}
+
+// drained returns a channel closed when no request is in progress.
+func (f *inflight) drained() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan struct{})
+	if f.n == 0 {
+		close(ch)
+	} else {
+		f.zero = ch
+	}
+	return ch
 }
 
 // isLoopbackHost reports whether a host (without port) names this machine.
