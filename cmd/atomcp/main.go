@@ -30,7 +30,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newStdioCmd(), newMigrateCmd(), newSeedCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newStdioCmd(), newMigrateCmd(), newSeedCmd(), newVersionCmd(), newUsersCmd(), newClientsCmd(), newKeysCmd())
 	return root
 }
 
