@@ -166,10 +166,17 @@ func (s *server) kill(t *testing.T) {
 
 func connect(t *testing.T, url string) *mcp.ClientSession {
 	t.Helper()
+	return connectVersion(t, url, "")
+}
+
+// connectVersion connects asking for a protocol revision ("" = the newest:
+// 2026-07-28, which has no sessions; 2025-11-25 initializes a session).
+func connectVersion(t *testing.T, url, version string) *mcp.ClientSession {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "atomcp-e2e", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect %s: %v", url, err)
 	}

@@ -14,16 +14,22 @@ import (
 // of it still there after a restart.
 func TestServeLifecycle(t *testing.T) {
 	for _, mode := range []struct {
-		name string
-		env  []string
+		name        string
+		env         []string
+		version     string
+		wantSession bool
 	}{
-		{"stateful", nil},
-		{"stateless", []string{"ATOMCP_STATELESS=true"}},
+		{"2025-11-25 with sessions", nil, "2025-11-25", true},
+		{"2026-07-28 at the same URL", nil, "2026-07-28", false},
+		{"ATOMCP_STATELESS with a 2025-11-25 client", []string{"ATOMCP_STATELESS=true"}, "2025-11-25", false},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			dir := t.TempDir()
 			srv := startServer(t, dir, mode.env...)
-			cs := connect(t, srv.URL)
+			cs := connectVersion(t, srv.URL, mode.version)
+			if hasSession := cs.ID() != ""; hasSession != mode.wantSession {
+				t.Fatalf("session id %q; want a session: %v", cs.ID(), mode.wantSession)
+			}
 
 			tools, err := cs.ListTools(t.Context(), nil)
 			if err != nil {
@@ -71,7 +77,7 @@ func TestServeLifecycle(t *testing.T) {
 			srv.stop(t)
 
 			srv = startServer(t, dir, mode.env...)
-			cs = connect(t, srv.URL)
+			cs = connectVersion(t, srv.URL, mode.version)
 			again := entityOf(t, mustCall(t, cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "read", "entity_id": "REQ-001"}))
 			if again["id"] != req["id"] || again["document_id"] != doc["id"] {
 				t.Fatalf("after restart, REQ-001 = %v", again)
