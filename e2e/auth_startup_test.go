@@ -18,7 +18,6 @@ func TestAuthStartupRefusals(t *testing.T) {
 		env  []string
 		want []string
 	}{
-		{"embedded is not built yet", []string{"ATOMCP_AUTH=embedded"}, []string{"ATOMCP_AUTH=embedded", "authkit, oidc or static"}},
 		{"an unknown FastMCP provider", []string{"FASTMCP_SERVER_AUTH=fastmcp.server.auth.providers.github.GitHubProvider"},
 			[]string{"unsupported FastMCP auth provider", "fastmcp.server.auth.providers.workos.AuthKitProvider"}},
 		{"an http AuthKit domain", []string{"ATOMCP_AUTH=authkit", "ATOMCP_AUTHKIT_DOMAIN=http://your-app.authkit.app"}, []string{"must use https"}},

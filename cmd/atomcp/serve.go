@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/auth"
+	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/mcpserver"
@@ -31,11 +33,6 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Auth == config.AuthEmbedded {
-		return fmt.Errorf("ATOMCP_AUTH=embedded (atomcp's own authorization server) is not available in this build yet; " +
-			"use authkit, oidc or static (see docs/auth.md), or none on a loopback address")
-	}
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (ATOMCP_ADDR): %w", cfg.Addr, err)
@@ -64,8 +61,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	svc := atoms.New(st, atoms.WithLogger(logger))
 	caller := mcpserver.LocalCaller
 	var authn *auth.Provider
+	var embedded *authserver.Server
+	if cfg.Auth == config.AuthEmbedded {
+		if embedded, err = newEmbeddedAuthServer(ctx, cfg, st, cmd.ErrOrStderr(), logger); err != nil {
+			return err
+		}
+	}
 	if cfg.Auth != config.AuthNone {
-		if authn, err = newAuthProvider(ctx, cfg, logger); err != nil {
+		if authn, err = newAuthProvider(ctx, cfg, logger, embedded); err != nil {
 			return err
 		}
 		caller = mcpserver.TokenCaller
@@ -92,6 +95,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		opts.RequireOrigin = len(cfg.AllowedOrigins) > 0 && cfg.AllowedOrigins[0] != "*"
 		opts.Auth = authn.Middleware.Wrap
 		opts.Routes = authRoutes(authn)
+		if embedded != nil {
+			maps.Copy(opts.Routes, embedded.Routes())
+		}
 	}
 	front := httpserver.New(server, opts)
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/atomcp/atomcp/internal/auth"
+	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
 )
 
@@ -14,7 +15,8 @@ import (
 // cfg.Auth (authkit, oidc or static). Static tokens (ATOMS_INTERNAL_TOKEN,
 // ATOMCP_STATIC_TOKENS) are accepted beside any provider, as the old
 // server accepted its internal token beside AuthKit.
-func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*auth.Provider, error) {
+// embedded is the embedded authorization server when cfg.Auth is embedded.
+func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logger, embedded *authserver.Server) (*auth.Provider, error) {
 	tokens := make(map[string]string, len(cfg.StaticTokens)+1)
 	for name, tok := range cfg.StaticTokens {
 		tokens[name] = tok.Reveal()
@@ -50,6 +52,12 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		s.Issuer = cfg.AuthKitDomain
 	case config.AuthOIDC:
 		s.Issuer = cfg.OIDCIssuer
+	case config.AuthEmbedded:
+		// Its own keys (with the revocation deny-list), its own issuer,
+		// and the one algorithm it signs with.
+		s.Issuer = embedded.Issuer()
+		s.Keys = auth.LocalKeys(embedded.AccessKeyfunc(ctx))
+		s.Algorithms = []string{"ES256"}
 	}
 	p, err := auth.New(ctx, s)
 	if err != nil {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/atomcp/atomcp/internal/authserver"
+	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// newEmbeddedAuthServer builds the embedded authorization server
+// (ATOMCP_AUTH=embedded): issuer = the public base URL, audience = the MCP
+// URL. stderr is where start-up messages go; the one-time setup link goes
+// only to a terminal.
+func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, stderr io.Writer, logger *slog.Logger) (*authserver.Server, error) {
+	as, err := authserver.New(ctx, authserver.Options{
+		Issuer:           cfg.BaseURL,
+		Resource:         cfg.MCPURL(),
+		ResourceOK:       resourceMatcher(cfg),
+		Store:            st,
+		Logger:           logger,
+		AccessTokenTTL:   cfg.AccessTokenTTL,
+		RefreshTokenTTL:  cfg.RefreshTokenTTL,
+		AllowPrivateCIMD: cfg.CIMDAllowPrivate,
+		SetupOutput:      terminalOnly(stderr),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CIMDAllowPrivate {
+		logger.Warn("ATOMCP_CIMD_ALLOW_PRIVATE is on: client metadata documents are fetched from private addresses too (for tests only)")
+	}
+	if err := as.PrintSetupLinkIfNeeded(ctx); err != nil {
+		return nil, err
+	}
+	go as.Maintain(ctx, time.Hour)
+	return as, nil
+}
+
+// resourceMatcher accepts the MCP URL as configured and, when the base URL
+// is the default loopback one, the same endpoint on any loopback host name
+// (clients configured with localhost and with 127.0.0.1 are both this
+// server; the resource server's audience check accepts both as well).
+func resourceMatcher(cfg *config.Config) func(string) bool {
+	want := strings.TrimSuffix(cfg.MCPURL(), "/")
+	loopbackAliases := cfg.Sources[config.KeyBaseURL] == "default"
+	wu, _ := url.Parse(want)
+	return func(r string) bool {
+		r = strings.TrimSuffix(r, "/")
+		if r == want {
+			return true
+		}
+		if !loopbackAliases || wu == nil {
+			return false
+		}
+		u, err := url.Parse(r)
+		return err == nil && u.Scheme == wu.Scheme && isLoopbackName(u.Hostname()) && u.Port() == wu.Port() &&
+			u.EscapedPath() == wu.EscapedPath() && u.RawQuery == "" && u.Fragment == ""
+	}
+}
+
+func isLoopbackName(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// terminalOnly returns where the setup link may be printed: stderr when it
+// is a terminal, else the process's controlling terminal, else nowhere.
+// Never a redirected stderr, which is a log file or a JSON log stream.
+func terminalOnly(stderr io.Writer) io.Writer {
+	if isTerminal(stderr) {
+		return stderr
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return nil
+	}
+	return tty // kept open for the life of the process
+}
