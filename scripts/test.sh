@@ -347,6 +347,82 @@ stage_serve_2026() {
 }
 
 # ---------------------------------------------------------------------------
+# The embedded authorization server (issue 5); see conformance/authserver/
+# ---------------------------------------------------------------------------
+
+# free_port prints a free TCP port on 127.0.0.1.
+free_port() {
+	"$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# authserver_counts records the "N passed, M failed" line of a driver log.
+authserver_counts() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n1)
+	[ -n "$line" ] && counts "$(cut -d' ' -f1 <<<"$line")" "$(cut -d' ' -f3 <<<"$line")" 0
+}
+
+# The suite's authorization-server scenarios (`conformance authorization`,
+# without --scenario: the grant needs the metadata scenario's result)
+# against `atomcp serve` with the embedded authorization server, a local
+# account and a pre-registered public client; the driver signs in through
+# the pages in headless Chromium and fails on any check that is not
+# SUCCESS (SKIPPED included).
+stage_authserver() {
+	[ -x "$BIN/atomcp" ] || stage_build || return 1
+	[ -x "$NODE" ] && [ -f "$SUITE" ] || { echo "the conformance suite is not installed: run scripts/test.sh install"; return 1; }
+	command -v chromium >/dev/null || { echo "chromium is missing: run scripts/install-chromium.sh"; return 1; }
+	local dir="$OUT/authserver-data" db cid
+	rm -rf "$dir" "$OUT/authserver-results"
+	mkdir -p "$dir"
+	db="sqlite://$dir/atomcp.db"
+	printf 'conformance-password\n' | ATOMCP_DATABASE_URL=$db "$BIN/atomcp" users add conformance@example.com >/dev/null || return 1
+	cid=$(ATOMCP_DATABASE_URL=$db "$BIN/atomcp" clients add --name "MCP conformance suite" --redirect-uri http://127.0.0.1/callback |
+		sed -n 's/^client_id: //p')
+	[ -n "$cid" ] || { echo "could not register the conformance client"; return 1; }
+	ATOMCP_AUTH=embedded ATOMCP_ADDR=127.0.0.1:0 ATOMCP_LOG_FORMAT=json ATOMCP_DATABASE_URL=$db \
+		start_server authserver-serve "$BIN/atomcp" serve || return 1
+	local log="$OUT/authserver.log"
+	"$NODE" "$CONF_DIR/authserver/run-conformance.mjs" "$NODE" "$SUITE" "${URL%/api/mcp}" "$cid" "$URL" "$(free_port)" \
+		"$OUT/authserver-results" conformance@example.com conformance-password >"$log" 2>&1
+	local rc=$?
+	sed -n -e '/=== SUMMARY ===/,$p' "$log" | sed 's/\x1b\[[0-9;]*m//g'
+	authserver_counts "$log"
+	return $rc
+}
+
+# The TypeScript SDK's client against `atomcp serve` with no configuration
+# at all (only a free port): discovery, registration, sign-in in headless
+# Chromium, token, tools/list, refresh. The account is made with
+# `atomcp users add` in the server's directory (its default database).
+stage_ts_client() {
+	[ -x "$BIN/atomcp" ] || stage_build || return 1
+	[ -x "$NODE" ] || { echo "node 22 is not installed: run scripts/test.sh install"; return 1; }
+	command -v chromium >/dev/null || { echo "chromium is missing: run scripts/install-chromium.sh"; return 1; }
+	local dir="$OUT/ts-client"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && printf 'ts-client-password\n' | env -u ATOMCP_DATABASE_URL "$BIN/atomcp" users add ts@example.com >/dev/null) || return 1
+	# start_server empties its directory: the server runs in $dir itself.
+	(cd "$dir" && exec env -u ATOMCP_DATABASE_URL -u ATOMCP_AUTH ATOMCP_ADDR=127.0.0.1:0 "$BIN/atomcp" serve) >"$dir/stdout.log" 2>"$dir/stderr.log" &
+	STARTED_PIDS+=($!)
+	local i
+	URL=""
+	for i in $(seq 1 150); do
+		URL=$(sed -n 's/.*mcp_url=\([^ ]*\).*/\1/p; s/.*"mcp_url":"\([^"]*\)".*/\1/p' "$dir/stderr.log" | head -n1)
+		[ -n "$URL" ] && break
+		sleep 0.1
+	done
+	[ -n "$URL" ] || { echo "atomcp serve did not start:"; tail -n 20 "$dir/stderr.log"; return 1; }
+	local log="$OUT/ts-client.log"
+	"$NODE" "$CONF_DIR/authserver/ts-client-flow.mjs" "$URL" ts@example.com ts-client-password >"$log" 2>&1
+	local rc=$?
+	cat "$log"
+	authserver_counts "$log"
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
 # The stages, in order
 # ---------------------------------------------------------------------------
 
@@ -364,11 +440,12 @@ run_stage conformance_2026_stateless "MCP conformance, requirements of 2026-07-2
 run_stage conformance_all "MCP conformance, every scenario (--suite all), fixture"
 run_stage serve_2025 "generic scenarios against atomcp serve (ATOMCP_AUTH=none), 2025-11-25"
 run_stage serve_2026 "generic scenarios against atomcp serve (ATOMCP_AUTH=none), 2026-07-28"
+run_stage authserver "authorization-server conformance against the embedded authorization server (headless Chromium)"
+run_stage ts_client "TypeScript SDK client: discovery, registration, sign-in, token, tools/list, refresh (default settings)"
 stop_started
 # Stages still to come, each its own run_stage line here when it exists:
 #   - client auth conformance (`conformance client`, issue 6: the atomcp client's OAuth flow)
-#   - authorization-server conformance (`conformance authorization`, issue 5: the embedded AS)
-#   - end-to-end tests with third-party clients (TypeScript SDK client, headless Chromium)
+#   - end-to-end tests with other third-party clients
 
 if [ ${#ROWS[@]} -eq 0 ]; then
 	echo "no stage is named ${SELECT[*]}; the stages: $(declare -F | sed -n 's/^declare -f stage_//p' | tr '\n' ' ')"

@@ -37,10 +37,9 @@ const (
 	// Token lifetimes of the embedded authorization server.
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
-	// DefaultAuth is "none" only until the embedded authorization server
-	// lands; then it becomes AuthEmbedded, so that zero configuration
-	// gives a server that real MCP clients can log in to.
-	DefaultAuth = AuthNone
+	// DefaultAuth is the embedded authorization server, so that zero
+	// configuration gives a server that real MCP clients can log in to.
+	DefaultAuth = AuthEmbedded
 )
 
 // Config is every setting of atomcp serve, validated.

@@ -67,7 +67,7 @@ func TestDefaults(t *testing.T) {
 				BaseURL:         "http://127.0.0.1:8000",
 				MCPPath:         "/api/mcp",
 				DatabaseURL:     "sqlite://atomcp.db",
-				Auth:            "none",
+				Auth:            "embedded",
 				Algorithms:      []string{"RS256"},
 				LogLevel:        slog.LevelInfo,
 				LogFormat:       "auto",
@@ -745,8 +745,8 @@ func TestUnknownVariableWarnings(t *testing.T) {
 func TestAuthProviderWarnings(t *testing.T) {
 	c := mustLoad(t, input{env: []string{"ATOMCP_AUTHKIT_DOMAIN=x.authkit.app", "ATOMCP_OIDC_ISSUER=https://issuer.example"}})
 	want := []string{
-		"the AuthKit domain (from ATOMCP_AUTHKIT_DOMAIN) is ignored because auth is none (from default); set ATOMCP_AUTH=authkit to use it",
-		"the OIDC issuer (from ATOMCP_OIDC_ISSUER) is ignored because auth is none (from default); set ATOMCP_AUTH=oidc to use it",
+		"the AuthKit domain (from ATOMCP_AUTHKIT_DOMAIN) is ignored because auth is embedded (from default); set ATOMCP_AUTH=authkit to use it",
+		"the OIDC issuer (from ATOMCP_OIDC_ISSUER) is ignored because auth is embedded (from default); set ATOMCP_AUTH=oidc to use it",
 	}
 	if !reflect.DeepEqual(c.Warnings, want) {
 		t.Errorf("Warnings:\n got %q\nwant %q", c.Warnings, want)
