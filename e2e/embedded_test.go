@@ -133,6 +133,22 @@ func TestEmbeddedAuthorizationServer(t *testing.T) {
 	}
 	getJSON(t, s.Base+"/.well-known/openid-configuration")
 
+	// A browser client may call the token endpoint with HTTP Basic: the
+	// preflight allows Authorization, and is answered before any check.
+	pre, _ := http.NewRequest(http.MethodOptions, s.Base+"/oauth/token", nil)
+	pre.Header.Set("Origin", "http://localhost:6274")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+	if presp, err := http.DefaultClient.Do(pre); err != nil {
+		t.Fatal(err)
+	} else {
+		presp.Body.Close()
+		if presp.StatusCode/100 != 2 || presp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:6274" ||
+			!strings.Contains(strings.ToLower(presp.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+			t.Errorf("token endpoint preflight: %d %v", presp.StatusCode, presp.Header)
+		}
+	}
+
 	// Registration.
 	const redirect = "http://127.0.0.1:9/callback"
 	regResp, err := http.Post(meta["registration_endpoint"].(string), "application/json",
