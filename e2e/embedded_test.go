@@ -115,6 +115,13 @@ func postForm(t *testing.T, u string, f url.Values) (int, map[string]any) {
 func TestEmbeddedAuthorizationServer(t *testing.T) {
 	dir := t.TempDir()
 	addUser(t, dir, "alice@example.com", "alice-password", "--name", "Alice", "--owner")
+	// The demo can be seeded for an account of the embedded server.
+	seed := exec.Command(binary, "seed", "--demo", "--for", "Alice@Example.com")
+	seed.Dir = dir
+	seed.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "ATOMCP_DATABASE_URL=sqlite://" + filepath.Join(dir, "atomcp.db")}
+	if out, err := seed.CombinedOutput(); err != nil || !strings.Contains(string(out), "created") {
+		t.Fatalf("seed --demo --for: %v\n%s", err, out)
+	}
 	s := startServer(t, dir, "ATOMCP_AUTH=embedded")
 
 	// Discovery: the 401 names the resource metadata, which names the
@@ -201,8 +208,8 @@ func TestEmbeddedAuthorizationServer(t *testing.T) {
 		t.Fatalf("tools/list: %v", err)
 	}
 	ctxRes := mustCall(t, cs, "workspace_tool", map[string]any{"operation": "list_workspaces"})
-	if b, _ := json.Marshal(ctxRes); !strings.Contains(string(b), "organization") {
-		t.Errorf("list_workspaces: %s", b)
+	if b, _ := json.Marshal(ctxRes); !strings.Contains(string(b), "Acme Robotics (demo)") {
+		t.Errorf("list_workspaces of Alice lacks the demo seeded for her: %s", b)
 	}
 
 	// Refresh rotates; the new access token works.

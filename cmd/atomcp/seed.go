@@ -3,19 +3,24 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/demo"
+	"github.com/atomcp/atomcp/internal/mcpserver"
 )
 
 func newSeedCmd() *cobra.Command {
-	var withDemo bool
+	var (
+		withDemo bool
+		forEmail string
+	)
 	cmd := &cobra.Command{
 		Use:   "seed --demo",
-		Short: "Create a demo organization (one project, two documents, 20 requirements, tests) for the local user",
+		Short: "Create a demo organization (one project, two documents, 20 requirements, tests, links) for the local user or --for an account",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !withDemo {
@@ -32,7 +37,17 @@ func newSeedCmd() *cobra.Command {
 			}
 			defer st.Close()
 			svc := atoms.New(st, atoms.WithLogger(logger))
-			a, err := svc.Actor(ctx, atoms.LocalCaller)
+			caller := atoms.LocalCaller
+			if forEmail != "" {
+				// An account of the embedded authorization server: its users
+				// are stored under the embedded issuer (see mcpserver.StableIssuer).
+				acct, err := st.GetLocalAccountByEmail(ctx, strings.ToLower(strings.TrimSpace(forEmail)))
+				if err != nil {
+					return fmt.Errorf("--for %s: no account with this email (create one with atomcp users add, or sign in once through the first-account link): %w", forEmail, err)
+				}
+				caller = atoms.Caller{Issuer: mcpserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
+			}
+			a, err := svc.Actor(ctx, caller)
 			if err != nil {
 				return err
 			}
@@ -51,6 +66,7 @@ func newSeedCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "create the demo organization")
+	cmd.Flags().StringVar(&forEmail, "for", "", "the email of an account of the embedded authorization server to own the demo (default: the local user of ATOMCP_AUTH=none and stdio)")
 	config.BindFlags(cmd.Flags())
 	return cmd
 }

@@ -72,6 +72,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			return err
 		}
 		caller = mcpserver.TokenCaller
+		if embedded != nil {
+			caller = mcpserver.StableIssuer(caller, embedded.Issuer())
+		}
 	} else if cfg.InternalToken.IsSet() || len(cfg.StaticTokens) > 0 {
 		logger.Warn("internal/static tokens are ignored because auth is none: every request acts as the local user")
 	}

@@ -26,7 +26,11 @@ type AccessClaims struct {
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
 	Email    string `json:"email,omitempty"`
-	Name     string `json:"name,omitempty"`
+	// EmailVerified is true for local accounts: their email was set by the
+	// operator (or the first owner), and Atoms accepts pending invitations
+	// only for verified emails.
+	EmailVerified bool   `json:"email_verified,omitempty"`
+	Name          string `json:"name,omitempty"`
 }
 
 // tokenResponse is RFC 6749 §5.1's answer.
@@ -211,7 +215,7 @@ func (s *Server) issueTokens(ctx context.Context, c *client, acct *store.LocalAc
 			Issuer: s.opts.Issuer, Subject: acct.ID, Audience: jwt.ClaimStrings{resource},
 			ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ID: jti,
 		},
-		ClientID: c.ID, Scope: scope, Email: acct.Email, Name: acct.Name,
+		ClientID: c.ID, Scope: scope, Email: acct.Email, EmailVerified: acct.Email != "", Name: acct.Name,
 	}, "at+jwt")
 	if err != nil {
 		s.log.Error("sign access token", "err", err)

@@ -33,3 +33,21 @@ func TokenCaller(_ context.Context, req *mcp.CallToolRequest) (atoms.Caller, err
 		Name:          id.Name,
 	}, nil
 }
+
+// EmbeddedIssuer is the issuer under which users of the embedded
+// authorization server are stored. Its real issuer is the public base URL,
+// which changes when the server moves (another port, a domain); keying the
+// users by it would make every account a stranger to its own data.
+const EmbeddedIssuer = "atomcp:embedded"
+
+// StableIssuer wraps a Caller so that tokens of the given issuer (the
+// embedded authorization server's) map to users under EmbeddedIssuer.
+func StableIssuer(next func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error), issuer string) func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error) {
+		c, err := next(ctx, req)
+		if err == nil && c.Issuer == issuer {
+			c.Issuer = EmbeddedIssuer
+		}
+		return c, err
+	}
+}

@@ -47,3 +47,21 @@ func TestEveryToolHasAScopeClass(t *testing.T) {
 		}
 	}
 }
+
+func TestStableIssuerKeepsEmbeddedUsersAcrossBaseURLs(t *testing.T) {
+	for _, base := range []string{"http://127.0.0.1:8000", "https://atoms.example.com"} {
+		inner := func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
+			return atoms.Caller{Issuer: base, Subject: "acct-1"}, nil
+		}
+		c, err := StableIssuer(inner, base)(context.Background(), nil)
+		if err != nil || c.Issuer != EmbeddedIssuer || c.Subject != "acct-1" {
+			t.Fatalf("base %s: caller %+v, %v", base, c, err)
+		}
+	}
+	other := func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
+		return atoms.Caller{Issuer: "https://idp.example.com", Subject: "x"}, nil
+	}
+	if c, _ := StableIssuer(other, "http://127.0.0.1:8000")(context.Background(), nil); c.Issuer != "https://idp.example.com" {
+		t.Fatalf("a foreign issuer was renamed: %+v", c)
+	}
+}
