@@ -17,25 +17,25 @@ import (
 type Kind int
 
 const (
-	KindOther              Kind = iota
-	KindUnreachable             // connection refused, DNS failure, timeout
-	KindTLS                     // certificate or handshake failure
-	KindRedirect                // redirect loop or a redirect refused by policy
-	KindHTTPStatus              // an unexpected HTTP status
-	KindNotJSON                 // a response that is not JSON (HTML, say)
-	KindBadMetadata             // a metadata document that fails validation
-	KindResourceMismatch        // protected-resource metadata for another resource
-	KindIssuerMismatch          // authorization-server metadata of another issuer
-	KindNoPKCE                  // the authorization server does not list S256
-	KindNoRegistration          // no configured registration method applies
-	KindState                   // the callback's state does not match
-	KindDenied                  // the user or the authorization server refused
-	KindCallback                // the callback was malformed or never came
-	KindTokenEndpoint           // the token endpoint refused or failed
-	KindClientRejected          // the authorization server does not know the client
-	KindStepUpLimit             // the server keeps asking for more scopes
-	KindPrivateAddress          // a URL that is not allowed (non-HTTPS, private address)
-	KindIssuerResponse          // RFC 9207 iss check failed
+	KindOther            Kind = iota
+	KindUnreachable           // connection refused, DNS failure, timeout
+	KindTLS                   // certificate or handshake failure
+	KindRedirect              // redirect loop or a redirect refused by policy
+	KindHTTPStatus            // an unexpected HTTP status
+	KindNotJSON               // a response that is not JSON (HTML, say)
+	KindBadMetadata           // a metadata document that fails validation
+	KindResourceMismatch      // protected-resource metadata for another resource
+	KindIssuerMismatch        // authorization-server metadata of another issuer
+	KindNoPKCE                // the authorization server does not list S256
+	KindNoRegistration        // no configured registration method applies
+	KindState                 // the callback's state does not match
+	KindDenied                // the user or the authorization server refused
+	KindCallback              // the callback was malformed or never came
+	KindTokenEndpoint         // the token endpoint refused or failed
+	KindClientRejected        // the authorization server does not know the client
+	KindStepUpLimit           // the server keeps asking for more scopes
+	KindPrivateAddress        // a URL that is not allowed (non-HTTPS, private address)
+	KindIssuerResponse        // RFC 9207 iss check failed
 )
 
 // Error is a failure of the OAuth flow. Its message is one sentence that
