@@ -59,7 +59,7 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 // CreateEntity validates data and creates one entity.
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	var created *domain.Entity
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		var err error
 		created, err = s.createIn(ctx, tx, a, t, data)
 		return err
@@ -77,7 +77,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 		return nil, fmt.Errorf("%w: batch has %d items; at most %d are accepted per call", domain.ErrInvalid, len(items), MaxBatch)
 	}
 	var created []*domain.Entity
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		created = created[:0]
 		for i, data := range items {
 			e, err := s.createIn(ctx, tx, a, t, data)
@@ -244,7 +244,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, fmt.Errorf("%w: data is required for update: an object of the fields to change (accepted: %s)", domain.ErrInvalid, strings.Join(settableFields(k), ", "))
 	}
 	var updated *domain.Entity
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -311,7 +311,7 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, err
 	}
 	var result *domain.Entity
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -353,7 +353,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		return nil, fmt.Errorf("%w: a %s is deleted for good and cannot be restored", domain.ErrInvalid, t)
 	}
 	var result *domain.Entity
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		before, err := s.findDeleted(ctx, tx, a, t, ref)
 		if err != nil {
 			return err

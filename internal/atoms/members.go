@@ -65,7 +65,7 @@ func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRe
 	if err := checkRole(role); err != nil {
 		return nil, nil, err
 	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Tx) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "adding members")
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func (s *Service) keepAnOwner(ctx context.Context, tx store.Tx, a *Actor, orgID,
 // RemoveMember removes a user from an organization; the last owner stays.
 func (s *Service) RemoveMember(ctx context.Context, a *Actor, org EntityRef, userRef string) (*MemberResult, error) {
 	var res *MemberResult
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "removing members")
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *Service) SetMemberRole(ctx context.Context, a *Actor, org EntityRef, us
 		return nil, err
 	}
 	var res *MemberResult
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "changing roles")
 		if err != nil {
 			return err
@@ -264,7 +264,7 @@ func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email str
 		role = domain.RoleMember
 	}
 	var inv *domain.Invitation
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
 		if err != nil {
 			return err
@@ -278,7 +278,7 @@ func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email str
 // RevokeInvitation revokes a pending invitation (by id, or by email).
 func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef, ref string) (*domain.Invitation, error) {
 	var revoked *domain.Invitation
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "revoking invitations")
 		if err != nil {
 			return err

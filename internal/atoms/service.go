@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,10 +17,11 @@ import (
 
 // Service is the Atoms service layer. It is safe for concurrent use.
 type Service struct {
-	store  store.Store
-	logger *slog.Logger
-	now    func() time.Time
-	newID  func() string
+	store    store.Store
+	listener atomic.Pointer[listenerBox]
+	logger   *slog.Logger
+	now      func() time.Time
+	newID    func() string
 }
 
 // Option configures a Service.
@@ -57,7 +59,7 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 		return nil, fmt.Errorf("%w: the caller has no issuer or subject", domain.ErrInvalid)
 	}
 	var user *domain.User
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Tx) error {
 		u, err := tx.GetUserBySubject(ctx, c.Issuer, c.Subject)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):

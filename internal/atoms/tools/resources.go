@@ -7,12 +7,38 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
 )
 
 // matrixTemplate is the URI template of a project's traceability matrix.
 const matrixTemplate = "atoms://projects/{project_id}/traceability-matrix"
 
+// MatrixURI is the traceability matrix resource of a project.
+func MatrixURI(projectID string) string {
+	return "atoms://projects/" + url.PathEscape(projectID) + "/traceability-matrix"
+}
+
+// notifyMatrixChanges tells the sessions subscribed to a project's
+// traceability matrix when something in the project changed (in this
+// process; sessions of other replicas are not reached).
+func notifyMatrixChanges(s *mcp.Server, d Deps) {
+	d.Service.OnChange(func(ctx context.Context, changes []atoms.Change) {
+		seen := map[string]bool{}
+		for _, c := range changes {
+			if c.ProjectID == "" || seen[c.ProjectID] {
+				continue
+			}
+			seen[c.ProjectID] = true
+			if err := s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: MatrixURI(c.ProjectID)}); err != nil {
+				d.Logger.Debug("resource update notification failed", "err", err)
+			}
+		}
+	})
+}
+
 func registerResources(s *mcp.Server, d Deps) {
+	notifyMatrixChanges(s, d)
 	s.AddResourceTemplate(&mcp.ResourceTemplate{
 		Name:        "traceability-matrix",
 		Title:       "Traceability matrix of a project",

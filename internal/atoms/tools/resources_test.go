@@ -4,8 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/tools"
+	"github.com/atomcp/atomcp/internal/mcpserver"
 )
 
 func TestTraceabilityMatrixResourceAndPrompts(t *testing.T) {
@@ -50,5 +55,47 @@ func TestTraceabilityMatrixResourceAndPrompts(t *testing.T) {
 	}
 	if _, err := cs.GetPrompt(ctx, &mcp.GetPromptParams{Name: "atoms_traceability_review"}); err == nil {
 		t.Error("a prompt without its required argument succeeded")
+	}
+}
+
+// TestMatrixSubscribersAreNotified: a client subscribed to a project's
+// matrix hears of a requirement created in that project, and not of one
+// created elsewhere.
+func TestMatrixSubscribersAreNotified(t *testing.T) {
+	e := newEnv(t)
+	setup := e.client(t, alice)
+	_, proj, doc := chain(t, setup, "Notify")
+	_, _, otherDoc := chain(t, setup, "Elsewhere")
+
+	updated := make(chan string, 10)
+	// The product's server wiring, which accepts subscriptions.
+	server := mcpserver.New(e.svc, mcpserver.Options{Caller: func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) { return alice, nil }})
+	st, ct := mcp.NewInMemoryTransports()
+	ctx := context.Background()
+	ss, err := server.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"}, &mcp.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, req *mcp.ResourceUpdatedNotificationRequest) { updated <- req.Params.URI },
+	}).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	uri := tools.MatrixURI(proj)
+	if err := cs.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create", "data": map[string]any{"document_id": otherDoc, "name": "elsewhere"}})
+	ok(t, cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create", "data": map[string]any{"document_id": doc, "name": "here"}})
+	select {
+	case got := <-updated:
+		if got != uri {
+			t.Fatalf("notified of %q; want %q (and nothing for the other project first)", got, uri)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no resources/updated notification")
 	}
 }
