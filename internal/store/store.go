@@ -35,6 +35,7 @@ type Tx interface {
 	Audit
 	Relations
 	Search
+	Embeddings
 	// Auth is the embedded authorization server's storage (authstore.go).
 	Auth
 }
