@@ -150,11 +150,12 @@ func fileName(key string) string {
 // Client returns the client registered for issuer, or nil.
 func (s *Store) Client(issuer string) *ClientRecord {
 	var rec ClientRecord
-	if !s.read(filepath.Join(s.sub("clients"), fileName(issuer)), &rec) {
+	path := filepath.Join(s.sub("clients"), fileName(issuer))
+	if !s.read(path, &rec) {
 		return nil
 	}
 	if rec.Issuer != issuer || rec.ClientID == "" {
-		s.warn(fmt.Errorf("ignoring the client registration file for %s: it names issuer %q and client %q", issuer, rec.Issuer, rec.ClientID))
+		s.warn(fmt.Errorf("ignoring the client registration file %s: it is for issuer %q, not %q, or names no client", path, rec.Issuer, issuer))
 		return nil
 	}
 	return &rec
@@ -173,11 +174,12 @@ func (s *Store) DeleteClient(issuer string) error {
 // Token returns the token stored for the MCP server at serverURL, or nil.
 func (s *Store) Token(serverURL string) *TokenRecord {
 	var rec TokenRecord
-	if !s.read(filepath.Join(s.sub("tokens"), fileName(serverURL)), &rec) {
+	path := filepath.Join(s.sub("tokens"), fileName(serverURL))
+	if !s.read(path, &rec) {
 		return nil
 	}
 	if rec.ServerURL != serverURL || rec.AccessToken == "" {
-		s.warn(fmt.Errorf("ignoring the token file for %s: it is for %q or holds no access token", serverURL, rec.ServerURL))
+		s.warn(fmt.Errorf("ignoring the token file %s: it is for %q, not %q, or holds no access token", path, rec.ServerURL, serverURL))
 		return nil
 	}
 	return &rec
