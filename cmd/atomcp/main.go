@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newStdioCmd(), newMigrateCmd(), newSeedCmd(), newVersionCmd(), newUsersCmd(), newClientsCmd(), newKeysCmd())
+	root.AddCommand(newLoginCmd(), newLogoutCmd(), newToolsCmd(), newResourcesCmd(), newPromptsCmd())
 	return root
 }
 

@@ -161,7 +161,7 @@ func (d *Discovery) findResourceMetadata(ctx context.Context, c *http.Client, ch
 			return errorf(KindResourceMismatch, nil, "the protected-resource metadata at %s is for the resource %q, not %q; atomcp will not send a token for this server there", cand.url, prm.Resource, cand.resource)
 		}
 		if len(prm.AuthorizationServers) == 0 {
-			return errorf(KindBadMetadata, nil, "the protected-resource metadata at %s lists no authorization_servers", cand.url)
+			return errorf(KindBadMetadata, nil, "the protected-resource metadata at %s lists no authorization_servers, so there is no OAuth login for this server (give a token with --token)", cand.url)
 		}
 		for i, as := range prm.AuthorizationServers {
 			if err := checkEndpointURL(fmt.Sprintf("authorization_servers[%d] of %s", i, cand.url), as); err != nil {

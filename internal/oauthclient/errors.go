@@ -210,3 +210,23 @@ func contentTypeSuffix(ct string) string {
 	}
 	return " (" + ct + ")"
 }
+
+// DescribeTransportError returns the one-sentence *Error for a
+// connection-level failure (unreachable host, TLS, redirects) of a request
+// to what (a phrase such as "the MCP server") at rawURL, or nil when err is
+// not one.
+func DescribeTransportError(what, rawURL string, err error) *Error {
+	switch {
+	case errors.Is(err, ErrRedirectLoop):
+		return errorf(KindRedirect, err, "%s at %s redirected more than %d times (a redirect loop?)", what, rawURL, maxRedirects)
+	case errors.Is(err, errDowngrade):
+		return errorf(KindRedirect, err, "%s at %s redirected from HTTPS to plain HTTP, which atomcp refuses", what, rawURL)
+	}
+	if msg, ok := tlsProblem(err); ok {
+		return errorf(KindTLS, err, "TLS error talking to %s at %s: %s", what, rawURL, msg)
+	}
+	if msg, ok := networkProblem(err); ok {
+		return errorf(KindUnreachable, err, "cannot reach %s at %s: %s", what, rawURL, msg)
+	}
+	return nil
+}
