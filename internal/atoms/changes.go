@@ -48,6 +48,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := s.store.InTx(ctx, func(tx store.Tx) error { return fn(changeTx{Tx: tx, cs: cs}) }); err != nil {
 		return err
 	}
+	s.embeddingsChanged(cs.changes)
 	box := s.listener.Load()
 	if box == nil || box.fn == nil || len(cs.changes) == 0 {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -22,6 +23,12 @@ type Service struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	newID    func() string
+
+	// Semantic search (semantic.go, embedworker.go, vectorindex.go).
+	embedder  embed.Embedder   // nil: the local embedder
+	vectors   vectorIndexes    // per organization and model, loaded lazily
+	embedWake wakeSignal       // poked after writes; wakes RunEmbeddings
+	embedHook func(embedEvent) // tests: told of each worker step
 }
 
 // Option configures a Service.
@@ -32,6 +39,10 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // WithLogger sets the logger for events worth an operator's attention.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// WithEmbedder sets the embedder of semantic search (default: the local
+// embedder, embed.NewLocal(0)).
+func WithEmbedder(e embed.Embedder) Option { return func(s *Service) { s.embedder = e } }
 
 // New returns a Service on the given store.
 func New(st store.Store, opts ...Option) *Service {
