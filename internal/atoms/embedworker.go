@@ -110,6 +110,12 @@ func (s *Service) RunEmbeddings(ctx context.Context) error {
 			n   int
 			err error
 		)
+		// The step about to run sees every write committed so far: a poke
+		// already waiting would only cause an empty step after it.
+		select {
+		case <-s.embedWake.c():
+		default:
+		}
 		if !prepared {
 			err = s.prepareEmbeddings(ctx)
 			prepared = err == nil
@@ -146,6 +152,9 @@ func (s *Service) RunEmbeddings(ctx context.Context) error {
 func (s *Service) waitForWork(ctx context.Context, backoff time.Duration) bool {
 	wake := s.embedWake.c()
 	wait := embedPoll
+	if s.embedPoll > 0 {
+		wait = s.embedPoll
+	}
 	if backoff > 0 {
 		wait, wake = backoff, nil // a nil channel never receives
 	}

@@ -235,7 +235,9 @@ func (s *Service) Similar(ctx context.Context, a *Actor, ref EntityRef, types []
 		}
 	}
 	res.Mode, res.Fallback = RAGKeyword, why
-	hits, err := s.keywordHits(ctx, store.SearchQuery{Types: types, OrganizationIDs: orgs, Text: embedText(e)}, candidatesFor(limit)+1)
+	// Any word: the entity's text matches all of its own words, and
+	// rarely anything else does.
+	hits, err := s.anyWordHits(ctx, store.SearchQuery{Types: types, OrganizationIDs: orgs, Text: embedText(e), Limit: candidatesFor(limit) + 1})
 	if err != nil {
 		return nil, err
 	}
@@ -373,18 +375,24 @@ func (s *Service) semanticHits(ctx context.Context, a *Actor, ixs []*vectorIndex
 }
 
 // keywordHits runs the full-text search. All words must match there; when
-// that finds nothing for a several-word text (a question, usually), the
-// longest words are searched one by one and the lists fused, so that
-// entities matching more of them rank first.
+// that finds nothing (a question, usually), the longest words are searched
+// one by one and the lists fused, so that entities matching more of them
+// rank first.
 func (s *Service) keywordHits(ctx context.Context, q store.SearchQuery, n int) ([]*ragHit, error) {
 	q.Limit = n
 	all, err := s.searchHits(ctx, q)
-	if err != nil || len(all) > 0 {
+	if err != nil || len(all) > 0 || len(keywordCandidates(q.Text)) < 2 {
 		return all, err
 	}
+	return s.anyWordHits(ctx, q)
+}
+
+// anyWordHits searches the longest words of q.Text one by one and fuses
+// the lists.
+func (s *Service) anyWordHits(ctx context.Context, q store.SearchQuery) ([]*ragHit, error) {
 	words := keywordCandidates(q.Text)
-	if len(words) < 2 {
-		return all, nil
+	if len(words) == 0 {
+		return nil, nil
 	}
 	var lists [][]*ragHit
 	for _, w := range words {

@@ -29,6 +29,7 @@ type Service struct {
 	vectors   vectorIndexes    // per organization and model, loaded lazily
 	embedWake wakeSignal       // poked after writes; wakes RunEmbeddings
 	embedHook func(embedEvent) // tests: told of each worker step
+	embedPoll time.Duration    // 0: the default poll interval
 }
 
 // Option configures a Service.

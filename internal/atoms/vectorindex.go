@@ -269,6 +269,9 @@ func (ix *vectorIndex) search(q []float32, f scanFilter, k int) []candidate {
 				continue
 			}
 			s := embed.Dot(q, ix.vecs[i*d:(i+1)*d])
+			if s <= 0 {
+				continue // unrelated: nothing in common at all
+			}
 			if len(h) < k {
 				heap.Push(&h, scored{i, s})
 			} else if s > h[0].score {
