@@ -166,8 +166,8 @@ func (f *fakeEmbedder) asked() []string {
 // A corpus of requirements on unrelated subjects.
 func (e *semEnv) corpus() map[string]*domain.Entity {
 	return map[string]*domain.Entity{
-		"battery": e.req("Battery thermal limit", "The battery pack shall stay below 45 °C while charging."),
-		"cooling": e.req("Cell cooling", "Coolant flows around each battery cell to keep it cool."),
+		"battery":  e.req("Battery thermal limit", "The battery pack shall stay below 45 °C while charging."),
+		"cooling":  e.req("Cell cooling", "Coolant flows around each battery cell to keep it cool."),
 		"password": e.req("Password storage", "Passwords are stored encrypted with a salted hash."),
 		"login":    e.req("Operator login", "Operators sign in with single sign-on and a second factor."),
 		"brake":    e.req("Braking distance", "From 100 km/h the rover stops within 40 metres."),
