@@ -89,7 +89,7 @@ func (p *response) observed(headers ...string) *Observed {
 			if o.Headers == nil {
 				o.Headers = make(map[string]string)
 			}
-			o.Headers[http.CanonicalHeaderKey(h)] = strings.Join(v, ", ")
+			o.Headers[h] = strings.Join(v, ", ")
 		}
 	}
 	return o

@@ -79,7 +79,7 @@ func (r *run) fetchJWKS(ctx context.Context, u string) (Finding, []json.RawMessa
 		f.Fix = "A JWK Set is a JSON object with a \"keys\" array (RFC 7517 section 5)."
 		return f, nil
 	}
-	f.Status, f.Title = Pass, fmt.Sprintf("JWKS reachable at %s (%d keys)", u, len(set.Keys))
+	f.Status, f.Title = Pass, fmt.Sprintf("JWKS reachable at %s (%d %s)", u, len(set.Keys), plural(len(set.Keys), "key", "keys"))
 	return f, set.Keys
 }
 
@@ -127,7 +127,7 @@ func checkKeys(u string, raw []json.RawMessage) (Finding, []jwk) {
 		f.Fix = "Remove or repair the keys that do not parse: verifiers may refuse the whole set."
 		return f, keys
 	}
-	f.Status, f.Title = Pass, fmt.Sprintf("%d public keys parse", len(keys))
+	f.Status, f.Title = Pass, fmt.Sprintf("%d public %s %s", len(keys), plural(len(keys), "key", "keys"), plural(len(keys), "parses", "parse"))
 	return f, keys
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
@@ -110,7 +109,10 @@ func (r *run) checkDCR(ctx context.Context, is *issuer) (Finding, *oauthex.Clien
 	var e oauthex.ClientRegistrationError
 	_ = json.Unmarshal(p.Body, &e)
 	if e.ErrorCode != "" {
-		f.Observed.Detail = strings.TrimSpace(e.ErrorCode + ": " + e.ErrorDescription)
+		f.Observed.Detail = "error: " + e.ErrorCode
+		if e.ErrorDescription != "" {
+			f.Observed.Detail += ": " + e.ErrorDescription
+		}
 	}
 	f.Status = Fail
 	switch {

@@ -190,7 +190,7 @@ func (r *run) checkExpiry(claims jwt.MapClaims) Finding {
 		f.Fix = "atomcp refuses access tokens without exp; the identity provider must set it."
 		return f
 	case exp.Add(clockSkew).Before(now):
-		f.Status, f.Title = Fail, fmt.Sprintf("the token expired %s ago (%s)", now.Sub(exp.Time).Round(time.Second), exp.UTC().Format(time.RFC3339))
+		f.Status, f.Title = Fail, fmt.Sprintf("the token expired %s ago (%s)", humanDuration(now.Sub(exp.Time)), exp.UTC().Format(time.RFC3339))
 		f.Fix = "Get a fresh token: clients refresh on their own, but a token copied by hand expires. If fresh tokens look expired, check the clock of the machine that runs the server."
 		return f
 	}
@@ -204,7 +204,7 @@ func (r *run) checkExpiry(claims jwt.MapClaims) Finding {
 		f.Fix = "The clocks of the identity provider and this machine disagree: synchronise them (NTP)."
 		return f
 	}
-	f.Status, f.Title = Pass, fmt.Sprintf("valid for %s more", exp.Sub(now).Round(time.Second))
+	f.Status, f.Title = Pass, fmt.Sprintf("valid for %s more", humanDuration(exp.Sub(now)))
 	return f
 }
 
@@ -418,4 +418,17 @@ func (r *run) checkToolsList(ctx context.Context, s *session) Finding {
 		f.Title += ")"
 	}
 	return f
+}
+
+// humanDuration is a duration as people say it.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	case d >= time.Minute:
+		return d.Round(time.Minute).String()
+	}
+	return d.Round(time.Second).String()
 }
