@@ -243,6 +243,9 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("message %q shows %q", oe.Msg, secret)
 				}
 			}
+			if n := e.browser.count(); n > 1 {
+				t.Errorf("the user was asked %d times; a failed login is not repeated", n)
+			}
 			if got := e.store.Token(other.ServerURL); got == nil || got.AccessToken != "keep-me" {
 				t.Errorf("the unrelated stored token was lost: %+v", got)
 			}

@@ -99,8 +99,11 @@ type Config struct {
 // transport. On a 401, or a 403 insufficient_scope, it discovers the
 // authorization server ([Discover]), picks the client registration, and
 // runs go-sdk's authorization-code flow with the loopback callback; the
-// token it gets is stored and refreshed. Create it with [New]; Close it
-// when done.
+// token it gets is stored and refreshed. Create it with [New].
+//
+// After a login fails, the Handler answers every later Authorize with the
+// same error instead of asking the user again (go-sdk's client retries a
+// failed connection in another form).
 type Handler struct {
 	cfg    Config
 	client *http.Client
@@ -115,6 +118,7 @@ type Handler struct {
 
 	flowMu sync.Mutex // one Authorize at a time
 	flow   *flowState // of the Authorize in progress
+	failed error      // the failure of the last login, returned again
 }
 
 // session is go-sdk's handler for one issuer and client; it is kept
@@ -269,6 +273,12 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 
 	h.flowMu.Lock()
 	defer h.flowMu.Unlock()
+	if h.failed != nil {
+		// go-sdk's client retries a failed request in another form (the
+		// 2026-07-28 discovery, then initialize); the user is not asked
+		// twice.
+		return h.failed
+	}
 	serverURL := req.URL.String()
 	stepUp := false
 	if status == http.StatusForbidden {
@@ -284,6 +294,9 @@ func (h *Handler) Authorize(ctx context.Context, req *http.Request, resp *http.R
 		stepUp = true
 	}
 	err := h.authorize(ctx, serverURL, status, www, stepUp, false)
+	if err != nil {
+		h.failed = err
+	}
 	if err == nil && stepUp {
 		h.mu.Lock()
 		h.stepUps++
