@@ -78,6 +78,7 @@ itself could not run.`,
 				o.Token = tok
 			}
 			o.Version = version
+			o.LoginPrompt = errOut
 			o.Verbose = verbose && jsonOut
 			if verbose && !jsonOut {
 				o.Trace = func(x doctor.Exchange) { doctor.WriteExchange(errOut, x) }
@@ -105,7 +106,8 @@ itself could not run.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Token, "token", "", "an access token to check and call the server with (\"-\" reads it from stdin, which keeps it out of the process list); shown only as its first characters")
 	f.BoolVar(&o.Register, "register", false, "make a real test registration at the registration endpoint (a public client with a loopback redirect URI; deleted again where the server allows)")
-	f.BoolVar(&o.Login, "login", false, "run the real OAuth login and call tools/list with the token (not available in this build yet)")
+	f.BoolVar(&o.Login, "login", false, "log in for real (dynamic registration, the browser, the loopback callback) and call tools/list with the token; nothing is kept")
+	f.DurationVar(&o.LoginTimeout, "login-timeout", doctor.DefaultLoginTimeout, "with --login, how long to wait for the login in the browser")
 	f.StringVar(&configPath, "config", "", "lint a local configuration: the .env file (default .env) and the environment, as atomcp serve reads them")
 	f.Lookup("config").NoOptDefVal = ".env"
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON (for CI)")

@@ -22,13 +22,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/oauthclient"
 )
 
 // Status is the outcome of one check.
@@ -190,6 +193,13 @@ type Options struct {
 	// set, also receives each one as it completes.
 	Verbose bool
 	Trace   func(Exchange)
+	// LoginBrowser opens the authorization page of --login (default: the
+	// system's browser); LoginPrompt receives the login URL and progress
+	// (default os.Stderr); LoginTimeout bounds the wait for the user
+	// (default DefaultLoginTimeout), on top of Timeout.
+	LoginBrowser oauthclient.Browser
+	LoginPrompt  io.Writer
+	LoginTimeout time.Duration
 	// Version is sent as the client version in MCP requests.
 	Version string
 
@@ -238,7 +248,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	timeout := o.Timeout
+	if o.Login {
+		if o.LoginTimeout <= 0 {
+			o.LoginTimeout = DefaultLoginTimeout
+		}
+		timeout += o.LoginTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	r := newRun(o)
@@ -252,7 +269,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.ConfigPath != "" {
 		r.checkConfig(ctx)
 	}
+	r.mu.Lock()
 	rep := &Report{URL: o.URL, Config: o.ConfigPath, Findings: r.findings, Exchanges: r.exchanges}
+	r.mu.Unlock()
 	for _, f := range rep.Findings {
 		switch f.Status {
 		case Pass:
@@ -282,6 +301,7 @@ func checkOrigin(o string) error {
 type run struct {
 	opts      Options
 	hc        *http.Client
+	mu        sync.Mutex // guards exchanges and Trace: the login's clients run concurrently
 	transport *http.Transport
 	findings  []Finding
 	exchanges []Exchange

@@ -3,6 +3,7 @@ package doctor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -375,3 +376,43 @@ type captured struct {
 func (c *captured) Header() http.Header         { return c.header }
 func (c *captured) Write(b []byte) (int, error) { return c.body.Write(b) }
 func (c *captured) WriteHeader(s int)           { c.status = s }
+
+// TestLogin: --login runs the real OAuth flow with atomcp's client and
+// lists the tools with the token it got.
+func TestLogin(t *testing.T) {
+	f := newFake(t, func(f *fake) { f.asName = "my-app.authkit.app" })
+	b := &autoBrowser{f: f, opened: make(chan string, 4)}
+	o := f.options()
+	o.Login = true
+	o.LoginBrowser = b
+	o.LoginPrompt = io.Discard
+	o.LoginTimeout = 20 * time.Second
+	o.Verbose = true
+	rep := runDoctor(t, o)
+	expectClean(t, rep)
+	fs := rep.Find(IDLogin)
+	if len(fs) != 1 || fs[0].Status != Pass || !strings.Contains(fs[0].Title, "listed 2 tools") || !strings.Contains(fs[0].Title, "https://my-app.authkit.app") {
+		t.Fatalf("login: %+v", fs)
+	}
+	if u := <-b.opened; !strings.HasPrefix(u, "https://my-app.authkit.app/oauth2/authorize?") || !strings.Contains(u, "resource=") {
+		t.Errorf("opened %s", u)
+	}
+	for _, x := range rep.Exchanges {
+		if a := x.RequestHeaders["Authorization"]; a != "" && !strings.Contains(a, "chars)") {
+			t.Errorf("unredacted Authorization in -v: %s %s: %q", x.Method, x.URL, a)
+		}
+	}
+}
+
+func TestLoginFailsWhenRegistrationIsOff(t *testing.T) {
+	f := newFake(t, func(f *fake) { f.asName = "my-app.authkit.app"; f.dcrStatus = http.StatusForbidden })
+	o := f.options()
+	o.Login = true
+	o.LoginBrowser = &autoBrowser{f: f, opened: make(chan string, 4)}
+	o.LoginPrompt = io.Discard
+	rep := runDoctor(t, o)
+	fs := rep.Find(IDLogin)
+	if len(fs) != 1 || fs[0].Status != Fail || fs[0].Fix == "" {
+		t.Fatalf("login: %+v", fs)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,8 +250,12 @@ func (f *fake) serveRPC(w http.ResponseWriter, r *http.Request) {
 		f.challenge(w, http.StatusUnauthorized, `error="invalid_token", error_description="the token's audience '`+strings.Join(aud, ",")+`' is not this server (`+f.mcpURL()+`)"`)
 		return
 	}
-	if r.Method == http.MethodDelete {
+	switch r.Method {
+	case http.MethodDelete:
 		w.WriteHeader(http.StatusNoContent)
+		return
+	case http.MethodGet: // no standalone event stream
+		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
 	var req struct {
@@ -275,7 +280,11 @@ func (f *fake) serveRPC(w http.ResponseWriter, r *http.Request) {
 		res, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": map[string]any{"tools": []map[string]any{{"name": "echo"}, {"name": "entity_tool"}}}})
 		_, _ = io.WriteString(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\nevent: message\ndata: "+string(res)+"\n\n")
 	default:
-		w.WriteHeader(http.StatusAccepted)
+		if len(req.ID) == 0 { // a notification
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "Method not found"}})
 	}
 }
 
@@ -317,13 +326,25 @@ func (f *fake) serveAS(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, f.dcrStatus, map[string]string{"error": "forbidden", "message": "Dynamic client registration is not enabled"})
 			return
 		}
-		ans := map[string]any{"client_id": "client_01TESTCLIENT", "redirect_uris": []string{"http://127.0.0.1/oauth/callback"}, "token_endpoint_auth_method": f.authMethod}
+		var req struct {
+			RedirectURIs []string `json:"redirect_uris"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		ans := map[string]any{"client_id": "client_01TESTCLIENT", "redirect_uris": req.RedirectURIs, "token_endpoint_auth_method": f.authMethod}
 		if f.authMethod != "none" {
 			ans["client_secret"] = "secret-that-must-not-be-printed"
 		}
 		writeJSON(w, http.StatusCreated, ans)
+	case "/oauth2/authorize":
+		// The user approves at once.
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?code=doctor-login-code&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
 	case "/oauth2/token":
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+		if r.PostFormValue("grant_type") != "authorization_code" || r.PostFormValue("code") != "doctor-login-code" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"access_token": f.token(nil), "token_type": "Bearer", "expires_in": 3600, "scope": "atoms:read"})
 	default:
 		http.NotFound(w, r)
 	}
@@ -432,4 +453,24 @@ func textOf(t *testing.T, rep *Report) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// autoBrowser is a browser whose user approves at once: it follows the
+// authorization URL to the loopback callback, in the background.
+type autoBrowser struct {
+	f      *fake
+	opened chan string
+}
+
+func (b *autoBrowser) Open(_ context.Context, u string) error {
+	b.opened <- u
+	client := &http.Client{Transport: &http.Transport{DialContext: b.f.dial, TLSClientConfig: &tls.Config{RootCAs: b.f.pool}}}
+	go func() {
+		resp, err := client.Get(u)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	return nil
 }

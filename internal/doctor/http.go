@@ -365,6 +365,13 @@ func (r *run) trace(q request, req *http.Request, p *response, err error, d time
 	if err != nil {
 		x.Error = r.describe(err)
 	}
+	r.record(x)
+}
+
+// record keeps an exchange for the report and passes it to Trace.
+func (r *run) record(x Exchange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.opts.Verbose {
 		r.exchanges = append(r.exchanges, x)
 	}
