@@ -12,35 +12,38 @@ import (
 
 // QueryArgs are the arguments of query_tool.
 type QueryArgs struct {
-	QueryType      string   `json:"query_type" jsonschema:"search: ranked full text with highlights; aggregate: counts by status, priority, type; analyze: traceability coverage of a project or document; relationships: the traceability graph around an entity"`
+	QueryType      string   `json:"query_type" jsonschema:"search: ranked full text with highlights; aggregate: counts by status, priority, type; analyze: traceability coverage of a project or document; relationships: the traceability graph around an entity; rag_search: retrieval by meaning and words; similarity: entities most like a given one"`
 	Entities       []string `json:"entities,omitempty" jsonschema:"entity types to search (default: all); for aggregate: the one type to count (default requirement)"`
-	SearchTerm     string   `json:"search_term,omitempty" jsonschema:"search: the words to look for (all must occur; the last may be a prefix)"`
+	SearchTerm     string   `json:"search_term,omitempty" jsonschema:"search: the words to look for (all must occur; the last may be a prefix); rag_search: the question or text to match by meaning"`
+	RAGMode        string   `json:"rag_mode,omitempty" jsonschema:"rag_search: semantic (vectors), keyword (full text), hybrid (both, fused by reciprocal rank) or auto (hybrid when vectors exist; the default)"`
 	OrganizationID string   `json:"organization_id,omitempty" jsonschema:"scope: an organization id, name or \"auto\""`
 	ProjectID      string   `json:"project_id,omitempty" jsonschema:"scope: a project id, name or \"auto\""`
 	DocumentID     string   `json:"document_id,omitempty" jsonschema:"scope: a document id, name or \"auto\""`
-	EntityType     string   `json:"entity_type,omitempty" jsonschema:"relationships: the type of the entity at the centre"`
-	EntityID       string   `json:"entity_id,omitempty" jsonschema:"relationships: the id or name of the entity at the centre"`
+	EntityType     string   `json:"entity_type,omitempty" jsonschema:"relationships and similarity: the type of the entity at the centre"`
+	EntityID       string   `json:"entity_id,omitempty" jsonschema:"relationships and similarity: the id or name of the entity at the centre"`
 	GroupBy        []string `json:"group_by,omitempty" jsonschema:"aggregate: fields to count by (default status, priority and type where the entity type has them)"`
 	Depth          int      `json:"depth,omitempty" jsonschema:"relationships: how many hops (1 to 5, default 2)"`
-	Limit          int      `json:"limit,omitempty" jsonschema:"search: results per page (default 20, at most 500)"`
+	Limit          int      `json:"limit,omitempty" jsonschema:"search: results per page (default 20, at most 500); rag_search and similarity: how many results"`
 	Offset         int      `json:"offset,omitempty" jsonschema:"search: results to skip"`
 	FormatType     string   `json:"format_type,omitempty" jsonschema:"search: detailed (default) or summary (names and snippets with the matched words marked **like this**)"`
 }
 
-var queryTypes = []string{"search", "aggregate", "analyze", "relationships"}
+var queryTypes = []string{"search", "aggregate", "analyze", "relationships", "rag_search", "similarity"}
 
 func registerQueryTool(s *mcp.Server, d Deps) {
 	schema := inputSchema[QueryArgs](map[string][]string{
 		"query_type":  queryTypes,
 		"entity_type": domain.EntityTypeNames(),
 		"format_type": {atoms.FormatDetailed, atoms.FormatSummary},
+		"rag_mode":    atoms.RAGModes,
 	})
 	schema.Properties["entities"].Items.Enum = toAny(domain.EntityTypeNames())
 	mcp.AddTool(s, &mcp.Tool{
 		Name:  "query_tool",
 		Title: "Atoms queries",
 		Description: "Read-only queries over your Atoms data: ranked full-text search, counts by status/priority/type, " +
-			"traceability coverage (requirements without tests, tests without requirements, orphan trace links) and the traceability graph around an entity.",
+			"traceability coverage (requirements without tests, tests without requirements, orphan trace links), the traceability graph around an entity, " +
+			"and retrieval by meaning (rag_search, similarity), which falls back to keywords and says so when embeddings are not available.",
 		InputSchema: schema,
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)},
 	}, func(ctx context.Context, req *mcp.CallToolRequest, args QueryArgs) (*mcp.CallToolResult, any, error) {
@@ -134,6 +137,24 @@ func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArg
 			return nil, err
 		}
 		out["graph"] = g
+	case "rag_search":
+		if args.DocumentID != "" || args.OrganizationID != "" {
+			return nil, errInvalid("rag_search is scoped by project_id (or nothing: every project you can see)")
+		}
+		res, err := d.Service.RAGSearch(ctx, a, atoms.RAGParams{Text: args.SearchTerm, Types: types, ProjectID: args.ProjectID, Mode: args.RAGMode, Limit: args.Limit})
+		if err != nil {
+			return nil, err
+		}
+		out["rag"] = res
+	case "similarity":
+		if args.EntityType == "" || args.EntityID == "" {
+			return nil, errInvalid("similarity needs entity_type and entity_id (an id or a name) of the entity to compare with")
+		}
+		res, err := d.Service.Similar(ctx, a, atoms.EntityRef{Type: domain.EntityType(args.EntityType), ID: args.EntityID}, types, args.Limit)
+		if err != nil {
+			return nil, err
+		}
+		out["rag"] = res
 	}
 	return out, nil
 }
