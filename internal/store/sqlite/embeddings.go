@@ -130,6 +130,9 @@ func (o ops) LatestEmbeddingSeq(ctx context.Context, organizationID, model strin
 // CountQueuedEmbeddings counts queued live entities of the organizations,
 // up to max. The queue has no organization column: each entry is joined
 // to its search index row through search_docs (both lookups by key).
+// CROSS JOIN fixes that order: left to itself, SQLite scanned the whole
+// search index for the organizations instead (50 ms at 100,000 entities,
+// with an empty queue).
 func (o ops) CountQueuedEmbeddings(ctx context.Context, organizationIDs []string, max int) (int, error) {
 	if len(organizationIDs) == 0 {
 		return 0, fmt.Errorf("count queued embeddings: %w: no organization scope", domain.ErrInvalid)
@@ -145,8 +148,8 @@ func (o ops) CountQueuedEmbeddings(ctx context.Context, organizationIDs []string
 	var n int
 	err := o.read.QueryRowContext(ctx, `SELECT count(*) FROM (
 			SELECT 1 FROM embedding_queue q
-			JOIN search_docs d ON d.entity_id = q.entity_id
-			JOIN search_index s ON s.rowid = d.rowid
+			CROSS JOIN search_docs d ON d.entity_id = q.entity_id
+			CROSS JOIN search_index s ON s.rowid = d.rowid
 			WHERE s.organization_id IN (`+placeholders(len(organizationIDs))+`)
 			LIMIT ?)`, args...).Scan(&n)
 	if err != nil {
