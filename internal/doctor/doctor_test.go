@@ -97,15 +97,7 @@ func TestRedirectLoop(t *testing.T) {
 func TestWrongAuthKitDomain(t *testing.T) {
 	f := newFake(t, func(f *fake) {
 		f.authServers = func() []string { return []string{"https://wrong-domain.authkit.app"} }
-		f.wrapAS = func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasPrefix(r.Host, "wrong-domain.") {
-					http.NotFound(w, r)
-					return
-				}
-				next.ServeHTTP(w, r)
-			})
-		}
+		f.wrapAS = notFoundFor("wrong-domain.")
 	})
 	rep := runDoctor(t, f.options())
 	got := expectFail(t, rep, IDASMetadata, []string{"WorkOS dashboard", "Domains", "ATOMCP_AUTHKIT_DOMAIN", "https://wrong-domain.authkit.app/.well-known/oauth-authorization-server"})
@@ -414,5 +406,20 @@ func TestLoginFailsWhenRegistrationIsOff(t *testing.T) {
 	fs := rep.Find(IDLogin)
 	if len(fs) != 1 || fs[0].Status != Fail || fs[0].Fix == "" {
 		t.Fatalf("login: %+v", fs)
+	}
+}
+
+// notFoundFor makes the authorization server answer 404 to every request
+// for a host name starting with prefix: a domain that exists but is not
+// the identity provider's.
+func notFoundFor(prefix string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.Host, prefix) {
+				http.NotFound(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -152,10 +153,17 @@ func (f *fake) issuer() string {
 	return "https://" + f.asSrv.Listener.Addr().String()
 }
 
-// dial sends *.authkit.app to the fake authorization server.
+// dial sends *.authkit.app to the fake authorization server and refuses
+// every other name that is not local: tests never leave the machine.
 func (f *fake) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	if host, _, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".authkit.app") {
+	host, _, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		return nil, err
+	case strings.HasSuffix(host, ".authkit.app"):
 		addr = f.asSrv.Listener.Addr().String()
+	case !hostIsLoopback(host):
+		return nil, fmt.Errorf("test dialer: %s is not a local address", host)
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
