@@ -39,6 +39,9 @@ type Options struct {
 	// with the default transport and no overall timeout, as streams may
 	// last).
 	HTTPClient *http.Client
+	// MaxRetries bounds the reconnections of an interrupted response
+	// stream (0: go-sdk's default, 5; negative: none).
+	MaxRetries int
 }
 
 // Client is a connected MCP session.
@@ -69,7 +72,7 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	rec := &recorder{base: rt, headers: headers}
 	hc := *base
 	hc.Transport = rec
-	transport := &mcp.StreamableClientTransport{Endpoint: opts.URL, HTTPClient: &hc, MaxRetries: -1}
+	transport := &mcp.StreamableClientTransport{Endpoint: opts.URL, HTTPClient: &hc, MaxRetries: opts.MaxRetries}
 	if opts.Token == "" && opts.OAuth != nil {
 		transport.OAuthHandler = opts.OAuth
 	}
