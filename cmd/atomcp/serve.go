@@ -59,6 +59,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	defer st.Close()
 
 	svc := atoms.New(st, atoms.WithLogger(logger))
+	defer startEmbeddings(ctx, svc, logger)()
 	caller := mcpserver.LocalCaller
 	var authn *auth.Provider
 	var embedded *authserver.Server

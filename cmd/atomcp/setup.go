@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
@@ -61,4 +62,20 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 		logger.Info("database migrated", "applied", applied)
 	}
 	return st, nil
+}
+
+// startEmbeddings runs the embedding worker of svc: it computes the
+// vectors of rag_search and similarity in the background, so writes never
+// wait for an embedder. The returned stop ends the worker and waits for it,
+// so that it is done before the store closes.
+func startEmbeddings(ctx context.Context, svc *atoms.Service, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := svc.RunEmbeddings(ctx); err != nil {
+			logger.Error("the embedding worker stopped; rag_search answers with keywords", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -26,6 +26,7 @@ func newStdioCmd() *cobra.Command {
 			}
 			defer st.Close()
 			svc := atoms.New(st, atoms.WithLogger(logger))
+			defer startEmbeddings(ctx, svc, logger)()
 			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
 			err = server.Run(ctx, &mcp.StdioTransport{})
 			if ctx.Err() != nil {
