@@ -33,6 +33,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd(), newStdioCmd(), newMigrateCmd(), newSeedCmd(), newVersionCmd(), newUsersCmd(), newClientsCmd(), newKeysCmd())
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newToolsCmd(), newResourcesCmd(), newPromptsCmd())
 	root.AddCommand(newDoctorCmd())
+	root.AddCommand(newTokensCmd())
 	return root
 }
 

@@ -66,7 +66,9 @@ func FindAccount(ctx context.Context, st store.Store, emailOrID string) (*store.
 
 // SetAccountDisabled disables (or enables) an account. Disabling ends its
 // browser sessions at once; its refresh tokens stop working at their next
-// use, and its access tokens live out their short lifetime.
+// use, its access tokens live out their short lifetime, and its personal
+// access tokens, which live long, are revoked at once (enabling the
+// account again does not bring them back).
 func SetAccountDisabled(ctx context.Context, st store.Store, a *store.LocalAccount, disabled bool, now time.Time) error {
 	if disabled {
 		a.DisabledAt = &now
@@ -74,7 +76,15 @@ func SetAccountDisabled(ctx context.Context, st store.Store, a *store.LocalAccou
 		a.DisabledAt = nil
 	}
 	a.UpdatedAt = now
-	return st.UpdateLocalAccount(ctx, a)
+	if err := st.UpdateLocalAccount(ctx, a); err != nil {
+		return err
+	}
+	if disabled {
+		if _, err := RevokeAccountPersonalTokens(ctx, st, a.ID, now); err != nil {
+			return fmt.Errorf("account %s is disabled, but its personal access tokens could not all be revoked (run atomcp tokens revoke): %w", a.Email, err)
+		}
+	}
+	return nil
 }
 
 // ResetPassword sets a new password, ends the account's sessions and
