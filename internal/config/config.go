@@ -82,6 +82,12 @@ type Config struct {
 	// private addresses: for tests only, it opens an SSRF hole.
 	CIMDAllowPrivate bool
 
+	// Semantic search: an OpenAI-compatible embeddings endpoint (API base
+	// URL), its model and key; with no URL, atomcp embeds locally.
+	EmbeddingsURL    string
+	EmbeddingsModel  string
+	EmbeddingsAPIKey Secret
+
 	// Sources maps each setting's key (the Key* constants) to where its
 	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",
 	// "ATOMS_FASTMCP_HOST+ATOMS_FASTMCP_PORT" or "default".
@@ -185,6 +191,9 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 	resolve(r, KeyAccessTokenTTL, positiveDuration, &c.AccessTokenTTL)
 	resolve(r, KeyRefreshTokenTTL, positiveDuration, &c.RefreshTokenTTL)
 	resolve(r, KeyCIMDAllowPrivate, parseBool, &c.CIMDAllowPrivate)
+	resolve(r, KeyEmbeddingsURL, parseEmbeddingsURL, &c.EmbeddingsURL)
+	resolve(r, KeyEmbeddingsModel, parseString, &c.EmbeddingsModel)
+	resolve(r, KeyEmbeddingsAPIKey, parseToken, &c.EmbeddingsAPIKey)
 
 	// Cross-field rules only make sense once every field is valid;
 	// otherwise they would repeat the field errors in other words.
@@ -305,6 +314,7 @@ func (r *resolver) auth(c *Config) {
 
 // crossCheck applies the rules that involve several settings.
 func (r *resolver) crossCheck(c *Config) {
+	r.embeddingsCheck(c)
 	authFrom := r.sources[KeyAuth]
 	switch c.Auth {
 	case AuthAuthKit:
@@ -475,6 +485,8 @@ func resolve[T any](r *resolver, key string, parse func(string) (T, error), dst 
 		if key == KeyDatabaseURL {
 			// A database URL may carry a password: show only its scheme.
 			r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), shownDatabaseURL(o.value), err))
+		} else if key == KeyEmbeddingsURL {
+			r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), shownEmbeddingsURL(o.value), err))
 		} else {
 			r.fail(o, s.secret, err)
 		}

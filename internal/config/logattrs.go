@@ -118,6 +118,12 @@ func (c *Config) logValue(key string) slog.Value {
 		return slog.StringValue(c.RefreshTokenTTL.String())
 	case KeyCIMDAllowPrivate:
 		return slog.BoolValue(c.CIMDAllowPrivate)
+	case KeyEmbeddingsURL:
+		return slog.StringValue(c.EmbeddingsURL)
+	case KeyEmbeddingsModel:
+		return slog.StringValue(c.EmbeddingsModel)
+	case KeyEmbeddingsAPIKey:
+		return setOrUnset(c.EmbeddingsAPIKey != "")
 	}
 	panic("config: no log value for setting " + key)
 }

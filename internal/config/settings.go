@@ -53,6 +53,9 @@ const (
 	KeyAccessTokenTTL             = "access_token_ttl"
 	KeyRefreshTokenTTL            = "refresh_token_ttl"
 	KeyCIMDAllowPrivate           = "cimd_allow_private"
+	KeyEmbeddingsURL              = "embeddings_url"
+	KeyEmbeddingsModel            = "embeddings_model"
+	KeyEmbeddingsAPIKey           = "embeddings_api_key"
 )
 
 // settings lists every setting in the order used by LogAttrs and the docs.
@@ -110,6 +113,9 @@ var settings = []setting{
 	{key: KeyRefreshTokenTTL, flag: "refresh-token-ttl", env: []string{"ATOMCP_REFRESH_TOKEN_TTL"},
 		def: DefaultRefreshTokenTTL.String(), typ: "duration", usage: "lifetime of refresh tokens issued by the embedded authorization server"},
 	{key: KeyCIMDAllowPrivate, env: []string{"ATOMCP_CIMD_ALLOW_PRIVATE"}},
+	{key: KeyEmbeddingsURL, env: []string{"ATOMCP_EMBEDDINGS_URL"}},
+	{key: KeyEmbeddingsModel, env: []string{"ATOMCP_EMBEDDINGS_MODEL"}},
+	{key: KeyEmbeddingsAPIKey, env: []string{"ATOMCP_EMBEDDINGS_API_KEY"}, secret: true},
 }
 
 // settingFor returns the setting with the given key. The keys are
