@@ -69,6 +69,12 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 	if opts.Token != "" {
 		headers.Set("Authorization", "Bearer "+opts.Token)
 	}
+	if w, ok := opts.OAuth.(interface {
+		WrapTransport(http.RoundTripper) http.RoundTripper
+	}); ok && opts.Token == "" && opts.OAuth != nil {
+		// DPoP-bound tokens are presented with a proof (oauthclient).
+		rt = w.WrapTransport(rt)
+	}
 	rec := &recorder{base: rt, headers: headers}
 	hc := *base
 	hc.Transport = rec

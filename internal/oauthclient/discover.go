@@ -40,6 +40,9 @@ type Discovery struct {
 	// ChallengeError is the error code of the challenge (invalid_token,
 	// insufficient_scope, …), if any.
 	ChallengeError string
+	// ChallengeScheme is the scheme of the challenge, "bearer" or "dpop"
+	// (lower case), if any.
+	ChallengeScheme string
 	// Tried lists every metadata URL fetched, in order, with its outcome
 	// ("ok", "HTTP 404", …), for diagnosis.
 	Tried []Attempt
@@ -92,6 +95,9 @@ func Discover(ctx context.Context, c *http.Client, serverURL string, wwwAuthenti
 	for _, ch := range challenges {
 		if ch.Scheme != "bearer" && ch.Scheme != "dpop" {
 			continue
+		}
+		if d.ChallengeScheme == "" {
+			d.ChallengeScheme = ch.Scheme
 		}
 		if v := ch.Params["resource_metadata"]; v != "" && challengeURL == "" {
 			challengeURL = v

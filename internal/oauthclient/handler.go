@@ -85,6 +85,10 @@ type Config struct {
 	SoftwareVersion string
 	// ForceLogin ignores a stored token: the first request goes without one.
 	ForceLogin bool
+	// DPoP binds tokens to a key of this client (RFC 9449). Without it,
+	// DPoP is still used when the server's challenge uses the DPoP scheme
+	// or its metadata requires DPoP-bound tokens.
+	DPoP bool
 	// MaxStepUps bounds the logins for more scopes after 403
 	// insufficient_scope answers (default 2).
 	MaxStepUps int
@@ -106,8 +110,11 @@ type Config struct {
 // failed connection in another form).
 type Handler struct {
 	cfg    Config
-	client *http.Client
+	client *http.Client // memo → DPoP proofs → network; go-sdk's flow uses it
+	raw    *http.Client // DPoP proofs → network; for refreshes
 	memo   *memoTransport
+	dpopT  *dpopTokenTransport
+	dpop   *dpopKey // the DPoP key, once a login uses DPoP
 
 	mu      sync.Mutex
 	ts      *tokenSource // nil until there is a token
@@ -187,13 +194,28 @@ func New(cfg Config) (*Handler, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	memo := &memoTransport{base: rt}
+	dpopT := &dpopTokenTransport{base: rt}
+	raw := *base
+	raw.Transport = dpopT
+	memo := &memoTransport{base: dpopT}
 	client := *base
 	client.Transport = memo
-	h := &Handler{cfg: cfg, client: &client, memo: memo}
+	h := &Handler{cfg: cfg, client: &client, raw: &raw, memo: memo, dpopT: dpopT}
 	if cfg.Store != nil && !cfg.ForceLogin {
 		if rec := cfg.Store.Token(cfg.ServerURL); rec != nil {
-			h.ts = newTokenSource(cfg.Store, cfg.Warn, cfg.Now, *rec, h.refreshConfig(rec), base)
+			if rec.DPoPKey != "" {
+				key, err := dpopFromPEM(rec.DPoPKey, cfg.Now)
+				if err != nil {
+					cfg.Warn(fmt.Errorf("ignoring the stored token of %s: its DPoP key is unreadable (%v)", cfg.ServerURL, err))
+					rec = nil
+				} else {
+					h.dpop = key
+					dpopT.set(key, rec.TokenEndpoint)
+				}
+			}
+			if rec != nil {
+				h.ts = newTokenSource(cfg.Store, cfg.Warn, cfg.Now, *rec, h.refreshConfig(rec), &raw)
+			}
 		}
 	}
 	return h, nil
@@ -356,6 +378,22 @@ func (h *Handler) authorize(ctx context.Context, serverURL string, status int, w
 	h.mu.Lock()
 	h.last = d
 	h.mu.Unlock()
+
+	if useDPoP(h.cfg.DPoP, d) {
+		h.mu.Lock()
+		if h.dpop == nil {
+			key, err := newDPoPKey(h.cfg.Now)
+			if err != nil {
+				h.mu.Unlock()
+				return dpopError(err)
+			}
+			h.dpop = key
+		}
+		h.dpopT.set(h.dpop, d.AuthServerMetadata.TokenEndpoint)
+		h.mu.Unlock()
+	} else {
+		h.dpopT.set(nil, "")
+	}
 
 	choice, err := h.chooseClient(d)
 	if err != nil {
@@ -595,7 +633,16 @@ func (h *Handler) adopt(_ context.Context, oc *oauth2.Config, tok *oauth2.Token)
 	if sc, ok := tok.Extra("scope").(string); ok && sc != "" {
 		scopes = strings.Fields(sc)
 	}
+	var dpopPEM string
+	if strings.EqualFold(tok.TokenType, "DPoP") {
+		h.mu.Lock()
+		if h.dpop != nil {
+			dpopPEM = h.dpop.pem()
+		}
+		h.mu.Unlock()
+	}
 	rec := TokenRecord{
+		DPoPKey:       dpopPEM,
 		ServerURL:     h.cfg.ServerURL,
 		Resource:      d.Resource,
 		Issuer:        d.Issuer,
@@ -632,9 +679,7 @@ func (h *Handler) adopt(_ context.Context, oc *oauth2.Config, tok *oauth2.Token)
 		}
 	}
 	refresh := &oauth2.Config{ClientID: oc.ClientID, ClientSecret: oc.ClientSecret, Endpoint: oc.Endpoint}
-	base := *h.client
-	base.Transport = h.memo.base
-	ts := newTokenSource(h.cfg.Store, h.cfg.Warn, h.cfg.Now, rec, refresh, &base)
+	ts := newTokenSource(h.cfg.Store, h.cfg.Warn, h.cfg.Now, rec, refresh, h.raw)
 	h.mu.Lock()
 	h.ts = ts
 	h.mu.Unlock()

@@ -59,6 +59,8 @@ type TokenRecord struct {
 	RefreshToken  string    `json:"refresh_token,omitempty"`
 	Expiry        time.Time `json:"expiry,omitzero"`
 	SavedAt       time.Time `json:"saved_at"`
+	// DPoPKey is the PKCS #8 PEM private key a DPoP-bound token is bound to.
+	DPoPKey string `json:"dpop_key,omitempty"`
 }
 
 // Token returns the record's token as an oauth2.Token.
