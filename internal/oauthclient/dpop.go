@@ -53,7 +53,7 @@ func newDPoPKey(now func() time.Time) (*dpopKey, error) {
 
 func dpopFromKey(priv *ecdsa.PrivateKey, now func() time.Time) *dpopKey {
 	pub, _ := priv.PublicKey.ECDH() // P-256 always converts
-	raw := pub.Bytes()                // 0x04 || X || Y
+	raw := pub.Bytes()              // 0x04 || X || Y
 	return &dpopKey{
 		priv:   priv,
 		jwk:    map[string]string{"kty": "EC", "crv": "P-256", "x": b64(raw[1:33]), "y": b64(raw[33:65])},
@@ -259,4 +259,3 @@ func useDPoP(asked bool, d *Discovery) bool {
 func dpopError(err error) *Error {
 	return errorf(KindOther, err, "cannot make a DPoP key: %v", err)
 }
-
