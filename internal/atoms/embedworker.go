@@ -178,6 +178,7 @@ func (s *Service) prepareEmbeddings(ctx context.Context) error {
 		if _, err := e.Embed(ctx, []string{"dimension probe"}); err != nil {
 			return fmt.Errorf("embeddings: ask the embedder for its dimensions: %w", err)
 		}
+		s.embedDown.Store(0)
 	}
 	model := e.Model()
 	pruned, err := s.store.PruneEmbeddings(ctx, model)
@@ -250,6 +251,9 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 	}
 	if err := s.embedJobs(ctx, e, todo); err != nil {
 		return 0, err
+	}
+	if len(todo) > 0 {
+		s.embedDown.Store(0) // it answers again: queries may use it
 	}
 	if e.Model() != model {
 		// The embedder learned its dimensions during this step (an HTTP

@@ -48,6 +48,8 @@ const (
 	keywordWords = 5
 	// maxVerify bounds the candidates checked against the store per query.
 	maxVerify = 2000
+	// embedderRest is how long queries skip an embedder that just failed.
+	embedderRest = 30 * time.Second
 )
 
 // RAGParams is a retrieval query.
@@ -279,7 +281,15 @@ func noVectorsYet(pending int) string {
 // queryVector embeds the query text. On failure it returns why, in words
 // fit for the caller; the details (which may name internal addresses) go
 // to the log.
+//
+// After a failure, queries skip the embedder for embedderRest (or until
+// the worker gets an answer from it), so that a slow endpoint costs one
+// query its timeout, not every query.
 func (s *Service) queryVector(ctx context.Context, text string) (vec []float32, model, why string) {
+	const down = "the embedder is not answering (details in the server log); keyword results instead"
+	if s.now().UnixNano() < s.embedDown.Load() {
+		return nil, "", down
+	}
 	e := s.emb()
 	ctx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
 	defer cancel()
@@ -288,8 +298,11 @@ func (s *Service) queryVector(ctx context.Context, text string) (vec []float32, 
 		err = fmt.Errorf("the embedder answered %d vectors for 1 text", len(vecs))
 	}
 	if err != nil {
-		s.logger.Warn("embeddings: could not embed a query; answering with keyword search", "error", err, "model", e.Model())
-		return nil, "", "the embedder is not answering (details in the server log); keyword results instead"
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			s.embedDown.Store(s.now().Add(embedderRest).UnixNano())
+		}
+		s.logger.Warn("embeddings: could not embed a query; answering with keyword search", "error", err, "model", e.Model(), "skip_for", embedderRest)
+		return nil, "", down
 	}
 	return vecs[0], e.Model(), ""
 }

@@ -63,7 +63,12 @@ func TestHTTPEmbedderDownSlowOrGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newSemEnv(t, atoms.WithEmbedder(h))
+	// Each mode starts after the rest a failure gives the embedder, so
+	// that every mode is really asked.
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	later := func() { clock.Add(int64(time.Minute)) }
+	e := newSemEnv(t, atoms.WithEmbedder(h), atoms.WithClock(func() time.Time { return time.Unix(0, clock.Load()).UTC() }))
 	battery := e.req("Battery thermal limit", "The pack stays below 45 °C.")
 	cooling := e.req("Cell cooling", "Coolant keeps each battery cell cool.")
 
@@ -90,6 +95,7 @@ func TestHTTPEmbedderDownSlowOrGarbage(t *testing.T) {
 	// Before the endpoint ever answered, its dimensions are unknown.
 	for _, mode := range []string{"garbage", "wrong", "slow", "reset"} {
 		srv.mode.Store(mode)
+		later()
 		e.req("Brake "+mode, "") // writes succeed
 		checkFallback(mode)
 	}
@@ -110,6 +116,7 @@ func TestHTTPEmbedderDownSlowOrGarbage(t *testing.T) {
 	// Down again, now with vectors stored: still keyword, still says why.
 	for _, mode := range []string{"garbage", "slow", "reset"} {
 		srv.mode.Store(mode)
+		later()
 		res := e.rag(atoms.RAGParams{Text: "battery"})
 		if res.Mode != "keyword" || !strings.Contains(res.Fallback, "not answering") {
 			t.Fatalf("%s endpoint after embedding: %+v", mode, res)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/domain"
@@ -128,6 +129,7 @@ type fakeEmbedder struct {
 	inner  embed.Embedder
 	mu     sync.Mutex
 	texts  []string
+	calls  int
 	err    error  // when set, Embed fails with it
 	reject string // texts containing it are refused with embed.ErrRejected
 }
@@ -135,6 +137,7 @@ type fakeEmbedder struct {
 func (f *fakeEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls++
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -153,6 +156,12 @@ func (f *fakeEmbedder) set(err error) {
 	f.mu.Lock()
 	f.err = err
 	f.mu.Unlock()
+}
+
+func (f *fakeEmbedder) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
 }
 
 func (f *fakeEmbedder) asked() []string {
@@ -651,5 +660,47 @@ func TestRunEmbeddingsBacksOff(t *testing.T) {
 	}
 	if len(queued(t, e.st)) != 4 {
 		t.Fatalf("queue = %v; want the 4 entities still waiting", queued(t, e.st))
+	}
+}
+
+// TestFailingEmbedderIsRested: after a query finds the embedder failing,
+// queries answer by keyword at once for a while instead of each waiting
+// for it; the worker's next success, or the end of the rest, ends that.
+func TestFailingEmbedderIsRested(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var clock sync.Mutex
+	fake := &fakeEmbedder{inner: embed.NewLocal(64)}
+	e := newSemEnv(t, atoms.WithEmbedder(fake), atoms.WithClock(func() time.Time {
+		clock.Lock()
+		defer clock.Unlock()
+		return now
+	}))
+	e.req("Battery thermal limit", "")
+	e.drain(e.svc)
+	fake.set(errors.New("timeout"))
+	before := fake.callCount()
+	for range 3 {
+		if res := e.rag(atoms.RAGParams{Text: "battery"}); res.Mode != "keyword" || res.Fallback == "" {
+			t.Fatalf("with a failing embedder: %+v", res)
+		}
+	}
+	if n := fake.callCount() - before; n != 1 {
+		t.Fatalf("three queries called a failing embedder %d times; want 1", n)
+	}
+	clock.Lock()
+	now = now.Add(31 * time.Second)
+	clock.Unlock()
+	fake.set(nil)
+	if res := e.rag(atoms.RAGParams{Text: "battery"}); res.Mode != "hybrid" {
+		t.Fatalf("after the rest: %+v", res)
+	}
+	// A worker success ends the rest early.
+	fake.set(errors.New("timeout"))
+	e.rag(atoms.RAGParams{Text: "battery"})
+	fake.set(nil)
+	e.req("Battery cooling", "")
+	e.drain(e.svc)
+	if res := e.rag(atoms.RAGParams{Text: "battery"}); res.Mode != "hybrid" {
+		t.Fatalf("after the worker succeeded: %+v", res)
 	}
 }

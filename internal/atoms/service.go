@@ -30,6 +30,7 @@ type Service struct {
 	embedWake wakeSignal       // poked after writes; wakes RunEmbeddings
 	embedHook func(embedEvent) // tests: told of each worker step
 	embedPoll time.Duration    // 0: the default poll interval
+	embedDown atomic.Int64     // unix ns until which queries skip a failing embedder
 }
 
 // Option configures a Service.
