@@ -87,3 +87,20 @@ func Dot(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// Settings choose an embedder, as atomcp's configuration gives them
+// (ATOMCP_EMBEDDINGS_URL, _MODEL, _API_KEY).
+type Settings struct {
+	URL    string // empty: the local embedder
+	Model  string
+	APIKey string
+}
+
+// New returns the HTTP embedder when s.URL is set, otherwise the local one
+// (NewLocal(0)).
+func New(s Settings) (Embedder, error) {
+	if s.URL == "" {
+		return NewLocal(0), nil
+	}
+	return NewHTTP(HTTPConfig{URL: s.URL, Model: s.Model, APIKey: s.APIKey})
+}

@@ -281,3 +281,17 @@ func TestNewHTTPRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestNewFromSettings(t *testing.T) {
+	e, err := embed.New(embed.Settings{})
+	if err != nil || e.Model() != embed.NewLocal(0).Model() {
+		t.Fatalf("New with no URL = %v, %v; want the local embedder", e, err)
+	}
+	e, err = embed.New(embed.Settings{URL: "http://localhost:11434/v1", Model: "nomic-embed-text", APIKey: testKey})
+	if err != nil || e.Model() != "openai:nomic-embed-text:?" {
+		t.Fatalf("New with a URL = %v, %v", e, err)
+	}
+	if _, err := embed.New(embed.Settings{URL: "http://localhost:11434/v1"}); err == nil {
+		t.Fatal("New with a URL and no model succeeded")
+	}
+}
