@@ -2,8 +2,11 @@ package oauthclient
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/base64"
+	"math/big"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -41,12 +45,17 @@ type fakeAS struct {
 	grantScope   string         // scope in the token response ("" echoes the request)
 	forgetClient bool           // the token endpoint no longer knows clients registered so far
 	forgotten    map[string]bool
+	dpopNonce    string // the token endpoint requires this DPoP nonce
+	confidential map[string]string // client_credentials clients: id → secret
+	assertionKey *ecdsa.PublicKey  // verifies private_key_jwt client assertions
 	// Records.
 	clients       map[string]registered
 	registrations []map[string]any
 	authorizes    []url.Values
 	tokens        []url.Values
 	tokenAuth     []string // Authorization header of token requests
+	dpopProofs    []jwt.MapClaims
+	assertions    []jwt.MapClaims // verified client assertions
 	codes         map[string]codeGrant
 	issued        map[string]issuedToken // access token → grant
 	refresh       map[string]issuedToken
@@ -65,6 +74,7 @@ type codeGrant struct {
 type issuedToken struct {
 	clientID, resource, scope string
 	expires                   time.Time
+	jkt                       string // DPoP key thumbprint the token is bound to
 }
 
 func newFakeAS(t *testing.T) *fakeAS {
@@ -223,15 +233,56 @@ func (a *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := r.PostForm.Get("client_id")
-	if u, _, ok := r.BasicAuth(); ok {
-		clientID = u
+	basicSecret := ""
+	if u, p, ok := r.BasicAuth(); ok {
+		clientID, basicSecret = u, p
 	}
 	if a.forgotten[clientID] {
 		tokenError(w, 401, "invalid_client")
 		return
 	}
+	jkt := ""
+	if proof := r.Header.Get("DPoP"); proof != "" {
+		claims, thumb, err := verifyProof(proof, "POST", a.issuer()+"/token", "")
+		if err != nil {
+			tokenError(w, 400, "invalid_dpop_proof")
+			return
+		}
+		a.dpopProofs = append(a.dpopProofs, claims)
+		if a.dpopNonce != "" && claims["nonce"] != a.dpopNonce {
+			w.Header().Set("DPoP-Nonce", a.dpopNonce)
+			tokenError(w, 400, "use_dpop_nonce")
+			return
+		}
+		jkt = thumb
+	}
 	var g issuedToken
 	switch r.PostForm.Get("grant_type") {
+	case "client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		switch {
+		case r.PostForm.Get("client_assertion") != "":
+			claims, err := verifyAssertion(r.PostForm.Get("client_assertion"), a.assertionKey)
+			if err != nil || r.PostForm.Get("client_assertion_type") != clientAssertionType {
+				tokenError(w, 401, "invalid_client")
+				return
+			}
+			a.assertions = append(a.assertions, claims)
+			clientID, _ = claims.GetSubject()
+		case basicSecret != "" || r.PostForm.Get("client_secret") != "":
+			sec := basicSecret + r.PostForm.Get("client_secret")
+			if want, ok := a.confidential[clientID]; !ok || want != sec {
+				tokenError(w, 401, "invalid_client")
+				return
+			}
+		case r.PostForm.Get("grant_type") == "client_credentials":
+			tokenError(w, 401, "invalid_client")
+			return
+		}
+		if r.PostForm.Get("grant_type") != "client_credentials" && r.PostForm.Get("assertion") == "" {
+			tokenError(w, 400, "invalid_grant")
+			return
+		}
+		g = issuedToken{clientID: clientID, resource: r.PostForm.Get("resource"), scope: r.PostForm.Get("scope")}
 	case "authorization_code":
 		c, ok := a.codes[r.PostForm.Get("code")]
 		if !ok {
@@ -269,13 +320,18 @@ func (a *fakeAS) token(w http.ResponseWriter, r *http.Request) {
 		exp = 3600
 	}
 	g.expires = time.Now().Add(time.Duration(exp) * time.Second)
+	g.jkt = jkt
 	a.seq++
 	at := fmt.Sprintf("at-%d-%s", a.seq, strings.ReplaceAll(g.scope, " ", "+"))
 	rt := fmt.Sprintf("rt-%d", a.seq)
 	a.issued[at] = g
 	a.refresh[rt] = g
+	typ := "Bearer"
+	if jkt != "" {
+		typ = "DPoP"
+	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": exp, "refresh_token": rt, "scope": g.scope})
+	json.NewEncoder(w).Encode(map[string]any{"access_token": at, "token_type": typ, "expires_in": exp, "refresh_token": rt, "scope": g.scope})
 }
 
 // forgetClients makes the token endpoint refuse every client registered so far.
@@ -313,6 +369,9 @@ type fakeMCP struct {
 	scope       string  // scope asked for in the 401 challenge
 	writeScope  string  // tools/call of "write" needs this scope (403 otherwise)
 	forbidAll   bool    // tools/call of "write" always gets 403 insufficient_scope
+	dpop        bool    // challenge with the DPoP scheme and accept only DPoP-bound tokens
+	dpopNonce   string  // … with this nonce in the proof
+	dpopSeen    []jwt.MapClaims
 	prmOverride func(w http.ResponseWriter, r *http.Request) bool
 	challenges  int
 }
@@ -361,16 +420,36 @@ func (m *fakeMCP) prm(w http.ResponseWriter, r *http.Request) {
 func (m *fakeMCP) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
-		as, scope, writeScope, forbidAll := m.as, m.scope, m.writeScope, m.forbidAll
+		as, scope, writeScope, forbidAll, dpop, dpopNonce := m.as, m.scope, m.writeScope, m.forbidAll, m.dpop, m.dpopNonce
 		m.mu.Unlock()
 		meta := m.srv.URL + "/.well-known/oauth-protected-resource/mcp"
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme := "Bearer"
+		if dpop {
+			scheme = "DPoP"
+		}
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), scheme+" ")
 		g, known := as.lookup(tok)
+		if ok && known && dpop {
+			claims, jkt, err := verifyProof(r.Header.Get("DPoP"), r.Method, m.URL, tok)
+			if err != nil || jkt != g.jkt {
+				known = false
+			} else {
+				m.mu.Lock()
+				m.dpopSeen = append(m.dpopSeen, claims)
+				m.mu.Unlock()
+				if dpopNonce != "" && claims["nonce"] != dpopNonce {
+					w.Header().Set("DPoP-Nonce", dpopNonce)
+					w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+					http.Error(w, "nonce", http.StatusUnauthorized)
+					return
+				}
+			}
+		}
 		if !ok || !known || time.Now().After(g.expires) || g.resource != m.URL {
 			m.mu.Lock()
 			m.challenges++
 			m.mu.Unlock()
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, meta, scope))
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s resource_metadata=%q, scope=%q`, scheme, meta, scope))
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -440,5 +519,58 @@ func (b *testBrowser) count() int {
 func connect(t *testing.T, ctx context.Context, serverURL string, h *Handler) (*mcp.ClientSession, error) {
 	t.Helper()
 	c := mcp.NewClient(&mcp.Implementation{Name: "oauthclient-test", Version: "1"}, nil)
-	return c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: serverURL, OAuthHandler: h, MaxRetries: -1, DisableStandaloneSSE: true}, nil)
+	return c.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:             serverURL,
+		OAuthHandler:         h,
+		HTTPClient:           &http.Client{Transport: h.WrapTransport(http.DefaultTransport)},
+		MaxRetries:           -1,
+		DisableStandaloneSSE: true,
+	}, nil)
+}
+
+// verifyProof checks a DPoP proof as an RFC 9449 server does and returns
+// its claims and the SHA-256 thumbprint of its key.
+func verifyProof(proof, method, uri, accessToken string) (jwt.MapClaims, string, error) {
+	var jwk map[string]any
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(proof, claims, func(t *jwt.Token) (any, error) {
+		if t.Header["typ"] != "dpop+jwt" {
+			return nil, fmt.Errorf("typ %v", t.Header["typ"])
+		}
+		jwk, _ = t.Header["jwk"].(map[string]any)
+		if jwk == nil || jwk["d"] != nil || jwk["kty"] != "EC" || jwk["crv"] != "P-256" {
+			return nil, fmt.Errorf("bad jwk %v", jwk)
+		}
+		x, err1 := base64.RawURLEncoding.DecodeString(jwk["x"].(string))
+		y, err2 := base64.RawURLEncoding.DecodeString(jwk["y"].(string))
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("bad jwk coordinates")
+		}
+		pub := &ecdsa.PublicKey{Curve: elliptic.P256()}
+		pub.X, pub.Y = new(big.Int).SetBytes(x), new(big.Int).SetBytes(y)
+		return pub, nil
+	}, jwt.WithValidMethods([]string{"ES256"}))
+	if err != nil {
+		return nil, "", err
+	}
+	if claims["htm"] != method || claims["htu"] != uri || claims["jti"] == nil || claims["iat"] == nil {
+		return nil, "", fmt.Errorf("claims %v do not match %s %s", claims, method, uri)
+	}
+	if accessToken != "" {
+		sum := sha256.Sum256([]byte(accessToken))
+		if claims["ath"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			return nil, "", fmt.Errorf("ath does not match the token")
+		}
+	}
+	thumbInput := fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, jwk["x"], jwk["y"])
+	sum := sha256.Sum256([]byte(thumbInput))
+	return claims, base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// verifyAssertion checks a private_key_jwt client assertion.
+func verifyAssertion(assertion string, key *ecdsa.PublicKey) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(assertion, claims, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"ES256"}), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
+	return claims, err
 }

@@ -223,7 +223,6 @@ func (g *GrantHandler) grant(ctx context.Context, d *Discovery) (*oauth2.Token, 
 		}
 		params["grant_type"] = string(GrantJWTBearer)
 		params["assertion"] = jag
-		delete(params, "resource") // the ID-JAG names the resource
 		return g.tokenRequest(ctx, d, g.cfg.ClientID, g.cfg.ClientSecret, params)
 	}
 	return nil, errors.New("unreachable")
