@@ -6,10 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/base64"
-	"math/big"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,7 +45,7 @@ type fakeAS struct {
 	grantScope   string         // scope in the token response ("" echoes the request)
 	forgetClient bool           // the token endpoint no longer knows clients registered so far
 	forgotten    map[string]bool
-	dpopNonce    string // the token endpoint requires this DPoP nonce
+	dpopNonce    string            // the token endpoint requires this DPoP nonce
 	confidential map[string]string // client_credentials clients: id → secret
 	assertionKey *ecdsa.PublicKey  // verifies private_key_jwt client assertions
 	// Records.

@@ -109,7 +109,9 @@ func TestJWTBearerIsNotRetried(t *testing.T) {
 	// Refused: one request, one sentence, and no second attempt.
 	e2 := newEnv(t)
 	e2.as.set(grantMeta("urn:ietf:params:oauth:grant-type:jwt-bearer"))
-	e2.as.set(func(a *fakeAS) { a.tokenStatus, a.tokenBody = 400, `{"error":"invalid_grant","error_description":"expired"}` })
+	e2.as.set(func(a *fakeAS) {
+		a.tokenStatus, a.tokenBody = 400, `{"error":"invalid_grant","error_description":"expired"}`
+	})
 	h2, _ := NewGrantHandler(e2.mcp.URL, GrantConfig{Grant: GrantJWTBearer, ClientID: "workload", Assertion: "eyJ.old"})
 	for range 2 {
 		err = callWith(t, e2.mcp.URL, h2)
