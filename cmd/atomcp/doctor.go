@@ -60,6 +60,9 @@ itself could not run.`,
 				doctorExit(doctorBroken)
 				return nil
 			}
+			if cmd.Flags().Changed("config") && configPath == cmd.Flags().Lookup("config").NoOptDefVal {
+				args = takeConfigArg(args, &configPath)
+			}
 			if len(args) > 1 {
 				return broken(fmt.Errorf("one URL at a time (got %d arguments)", len(args)))
 			}
@@ -122,6 +125,23 @@ itself could not run.`,
 		return errDoctorExited
 	})
 	return cmd
+}
+
+// takeConfigArg lets `--config FILE` work with a space: pflag reads a
+// flag whose value is optional only as --config=FILE, and leaves FILE as
+// an argument. An argument that is not a URL and names a file (or ends in
+// "env") is taken as the configuration file.
+func takeConfigArg(args []string, path *string) []string {
+	for i, a := range args {
+		if strings.Contains(a, "://") {
+			continue
+		}
+		if _, err := os.Stat(a); err == nil || strings.HasSuffix(a, "env") {
+			*path = a
+			return append(args[:i:i], args[i+1:]...)
+		}
+	}
+	return args
 }
 
 // errDoctorExited is returned after doctorExit when a test's doctorExit

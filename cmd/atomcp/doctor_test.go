@@ -157,4 +157,15 @@ func TestDoctorCommandConfigOnly(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "atomcp doctor --config .env") || !strings.Contains(out, ".env loads: auth none") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+	// --config FILE with a space, before or after the URL.
+	if err := os.WriteFile(dir+"/prod.env", []byte("ATOMCP_AUTH=none\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := openMCP(t)
+	for _, args := range [][]string{{"--config", "prod.env", srv.URL + "/api/mcp"}, {srv.URL + "/api/mcp", "--config", "prod.env"}} {
+		out, errOut, code := runDoctorCmd(t, "", args...)
+		if code != 0 || !strings.Contains(out, "--config prod.env") || !strings.Contains(out, "prod.env loads") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
 }
