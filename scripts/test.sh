@@ -423,6 +423,58 @@ stage_ts_client() {
 }
 
 # ---------------------------------------------------------------------------
+# The atomcp MCP client (issue 6); see docs/client.md
+# ---------------------------------------------------------------------------
+
+# The suite's client scenarios (`conformance client`) against
+# cmd/atomcp-conformance-client, which runs the code of `atomcp login` and
+# `atomcp tools` (internal/oauthclient, internal/mcpclient). It is built
+# once, without -race. Four runs: the requirement sets of 2025-11-25 and
+# 2026-07-28, --suite backcompat and --suite extensions; no baseline, so any
+# failed scenario fails the stage, and so does any WARNING. Counts are
+# scenarios of the four runs together ("expected": failures the suite did
+# not score for the requested revision).
+stage_conformance_client() {
+	[ -x "$NODE" ] && [ -f "$SUITE" ] || { echo "the conformance suite is not installed: run scripts/test.sh install"; return 1; }
+	mkdir -p "$BIN"
+	go build -o "$BIN/atomcp-conformance-client" ./cmd/atomcp-conformance-client || return 1
+	local rc=0 run name log r line warnings p=0 f=0 k=0 e=0
+	for run in "2025-11-25:--requirements 2025-11-25" "2026-07-28:--requirements 2026-07-28" "backcompat:--suite backcompat" "extensions:--suite extensions"; do
+		name=client-${run%%:*}
+		log="$OUT/$name.log"
+		rm -rf "$OUT/$name-results"
+		# shellcheck disable=SC2086 # the run's arguments split on purpose
+		"$NODE" "$SUITE" client --command "$BIN/atomcp-conformance-client" ${run#*:} -o "$OUT/$name-results" >"$log" 2>&1
+		r=$?
+		echo "-- $name (exit $r)"
+		sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n '/=== SUITE SUMMARY ===/,$p'
+		warnings=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n 's/^Total: .*, \([0-9][0-9]*\) warnings$/\1/p' | tail -n1)
+		if [ "${warnings:-0}" -ne 0 ]; then
+			echo "$name: $warnings warnings; fix them, or baseline an extension scenario with its reason (docs/client.md)"
+			r=1
+		fi
+		[ -n "$warnings" ] || { echo "$name: the suite printed no summary"; r=1; }
+		# passed failed skipped expected, from the summary lines.
+		line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+			/^=== SUITE SUMMARY ===/ { s = 1; next }
+			/^Not scored/ { ns = 1; next }
+			ns && /^  ✗ / { excused[$2] = 1; next }
+			s && /^✓ [^:]+: [0-9]+ passed/ { if ($3 == 0) skipped++; else passed++; next }
+			s && /^✗ [^:]+: / { n = $2; sub(/:$/, "", n); failed[n] = 1; next }
+			END {
+				for (n in failed) if (n in excused) expected++; else fails++
+				printf "%d %d %d %d\n", passed, fails, skipped, expected
+			}')
+		read -r a b c d <<<"$line"
+		p=$((p + a)) f=$((f + b)) k=$((k + c)) e=$((e + d))
+		if [ $r -ne 0 ] && [ "$b" -eq 0 ]; then f=$((f + 1)); fi
+		[ $r -eq 0 ] || rc=1
+	done
+	counts $p $f $k $e
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
 # The stages, in order
 # ---------------------------------------------------------------------------
 
@@ -442,9 +494,9 @@ run_stage serve_2025 "generic scenarios against atomcp serve (ATOMCP_AUTH=none),
 run_stage serve_2026 "generic scenarios against atomcp serve (ATOMCP_AUTH=none), 2026-07-28"
 run_stage authserver "authorization-server conformance against the embedded authorization server (headless Chromium)"
 run_stage ts_client "TypeScript SDK client: discovery, registration, sign-in, token, tools/list, refresh (default settings)"
+run_stage conformance_client "MCP conformance, client scenarios against the atomcp client (2025-11-25, 2026-07-28, backcompat, extensions)"
 stop_started
 # Stages still to come, each its own run_stage line here when it exists:
-#   - client auth conformance (`conformance client`, issue 6: the atomcp client's OAuth flow)
 #   - end-to-end tests with other third-party clients
 
 if [ ${#ROWS[@]} -eq 0 ]; then
