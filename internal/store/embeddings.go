@@ -24,7 +24,10 @@ type Embedding struct {
 	UpdatedAt   time.Time
 	// Seq is set by PutEmbedding: larger than every Seq set before it, so
 	// that a reader holding vectors up to some Seq can load just what was
-	// written since (EmbeddingQuery.AfterSeq).
+	// written since (EmbeddingQuery.AfterSeq). Seq order must be commit
+	// order: once LatestEmbeddingSeq returns n, no vector with a Seq up to
+	// n may still appear. SQLite has it from its single writer; a backend
+	// with concurrent writers must serialise the puts (or their Seq).
 	Seq int64
 }
 
