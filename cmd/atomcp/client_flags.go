@@ -30,6 +30,10 @@ type clientFlags struct {
 	noBrowser    bool
 	scopes       []string
 	loginTimeout time.Duration
+	dpop         bool
+	grant        string
+	privateKey   string
+	assertion    string
 }
 
 func (f *clientFlags) bind(cmd *cobra.Command) {
@@ -44,6 +48,39 @@ func (f *clientFlags) bind(cmd *cobra.Command) {
 	fl.BoolVar(&f.noBrowser, "no-browser", false, "print the login URL instead of opening a browser")
 	fl.StringSliceVar(&f.scopes, "scope", nil, "scopes to ask for instead of those the server names (repeatable or comma-separated)")
 	fl.DurationVar(&f.loginTimeout, "login-timeout", 5*time.Minute, "how long to wait for the login in the browser")
+	fl.BoolVar(&f.dpop, "dpop", false, "bind tokens to a key of this client (DPoP, RFC 9449); used anyway when the server asks for it")
+	fl.StringVar(&f.grant, "grant", "", "get a token without a browser: client_credentials (with --client-id and --client-secret or --private-key) or jwt-bearer (with --assertion-file)")
+	fl.StringVar(&f.privateKey, "private-key", "", "PEM file of the private key for private_key_jwt client authentication (--grant client_credentials)")
+	fl.StringVar(&f.assertion, "assertion-file", "", "file holding the JWT of a jwt-bearer grant (a workload identity token)")
+}
+
+// grantHandler builds the handler of --grant.
+func (f *clientFlags) grantHandler(u string) (*oauthclient.GrantHandler, error) {
+	cfg := oauthclient.GrantConfig{ClientID: f.clientID, ClientSecret: f.secret(), Scopes: f.scopes}
+	switch f.grant {
+	case "client_credentials":
+		cfg.Grant = oauthclient.GrantClientCredentials
+		if f.privateKey != "" {
+			b, err := os.ReadFile(f.privateKey)
+			if err != nil {
+				return nil, fmt.Errorf("read the --private-key file: %w", err)
+			}
+			cfg.PrivateKeyPEM = string(b)
+		}
+	case "jwt-bearer":
+		cfg.Grant = oauthclient.GrantJWTBearer
+		if f.assertion == "" {
+			return nil, fmt.Errorf("--grant jwt-bearer needs --assertion-file")
+		}
+		b, err := os.ReadFile(f.assertion)
+		if err != nil {
+			return nil, fmt.Errorf("read the --assertion-file: %w", err)
+		}
+		cfg.Assertion = strings.TrimSpace(string(b))
+	default:
+		return nil, fmt.Errorf("--grant %q is not one of client_credentials, jwt-bearer", f.grant)
+	}
+	return oauthclient.NewGrantHandler(u, cfg)
 }
 
 // serverURL checks the URL argument.
@@ -123,7 +160,16 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 	stderr := cmd.ErrOrStderr()
 	opts := mcpclient.Options{URL: u, Headers: headers, Token: f.bearer(), Name: "atomcp", Version: version}
 	s := &clientSession{}
-	if opts.Token == "" && headers.Get("Authorization") == "" {
+	if f.grant != "" && opts.Token == "" && headers.Get("Authorization") == "" {
+		if forceLogin {
+			return nil, fmt.Errorf("--grant gets a token without a login; use it with tools, resources or prompts")
+		}
+		g, err := f.grantHandler(u)
+		if err != nil {
+			return nil, err
+		}
+		opts.OAuth = g
+	} else if opts.Token == "" && headers.Get("Authorization") == "" {
 		reg := oauthclient.Registration{ClientID: f.clientID, ClientSecret: f.secret(), MetadataURL: f.metadataURL}
 		if reg.ClientID == "" && reg.MetadataURL == "" {
 			reg.Dynamic = true
@@ -144,6 +190,7 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 			ClientName:      "atomcp",
 			SoftwareVersion: version,
 			ForceLogin:      forceLogin,
+			DPoP:            f.dpop,
 		})
 		if err != nil {
 			return nil, err
