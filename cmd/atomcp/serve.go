@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
@@ -58,7 +57,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer st.Close()
 
-	svc := atoms.New(st, atoms.WithLogger(logger))
+	svc, err := newService(cfg, st, logger)
+	if err != nil {
+		return err
+	}
 	defer startEmbeddings(ctx, svc, logger)()
 	caller := mcpserver.LocalCaller
 	var authn *auth.Provider

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
 )
@@ -62,6 +63,18 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 		logger.Info("database migrated", "applied", applied)
 	}
 	return st, nil
+}
+
+// newService builds the Atoms service with the configured embedder (an
+// OpenAI-compatible endpoint when ATOMCP_EMBEDDINGS_URL is set, else the
+// local one that needs no network).
+func newService(cfg *config.Config, st store.Store, logger *slog.Logger) (*atoms.Service, error) {
+	emb, err := embed.New(embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()})
+	if err != nil {
+		return nil, fmt.Errorf("embeddings (ATOMCP_EMBEDDINGS_URL): %w", err)
+	}
+	logger.Info("embeddings", "model", emb.Model())
+	return atoms.New(st, atoms.WithLogger(logger), atoms.WithEmbedder(emb)), nil
 }
 
 // startEmbeddings runs the embedding worker of svc: it computes the

@@ -4,7 +4,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
-	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/mcpserver"
 )
@@ -25,7 +24,10 @@ func newStdioCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			svc := atoms.New(st, atoms.WithLogger(logger))
+			svc, err := newService(cfg, st, logger)
+			if err != nil {
+				return err
+			}
 			defer startEmbeddings(ctx, svc, logger)()
 			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
 			err = server.Run(ctx, &mcp.StdioTransport{})
