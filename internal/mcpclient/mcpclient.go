@@ -167,7 +167,9 @@ func (c *Client) Describe(err error) error {
 	if d := oauthclient.DescribeTransportError("the MCP server", c.url, err); d != nil {
 		return d
 	}
-	if je, ok := errors.AsType[*jsonrpc.Error](err); ok {
+	// go-sdk reports transport failures as the JSON-RPC error -32005
+	// ("rejected by transport"); only other codes are the server's answer.
+	if je, ok := errors.AsType[*jsonrpc.Error](err); ok && je.Code != codeRejectedByTransport {
 		return &Error{Msg: fmt.Sprintf("the MCP server at %s answered with an error: %s (code %d)", c.url, je.Message, je.Code), Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -188,7 +190,7 @@ func (c *Client) Describe(err error) error {
 	case status == http.StatusNotFound:
 		return &Error{Msg: fmt.Sprintf("the MCP server at %s answered HTTP 404: is this the MCP endpoint? (atomcp serve uses /api/mcp)", c.url), Err: err}
 	case status >= 300 && status < 400:
-		return &Error{Msg: fmt.Sprintf("the MCP server at %s answered with a redirect (HTTP %d), which MCP clients do not follow; use the URL it redirects to", c.url, status), Err: err}
+		return &Error{Msg: fmt.Sprintf("the MCP server at %s answered with a redirect (HTTP %d) that could not be followed", c.url, status), Err: err}
 	case status != 0 && (status < 200 || status >= 300):
 		return &Error{Msg: fmt.Sprintf("the MCP server at %s answered HTTP %d%s", c.url, status, typeSuffix(ct)), Err: err}
 	case mt == "text/html":
@@ -216,6 +218,10 @@ func trimGoSDK(msg string) string {
 	}
 	return msg
 }
+
+// codeRejectedByTransport is go-sdk's JSON-RPC code for a request that
+// failed in the transport (jsonrpc2.ErrRejected).
+const codeRejectedByTransport = -32005
 
 // Error is a failure to talk to the MCP server, in one sentence.
 type Error struct {
