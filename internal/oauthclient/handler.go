@@ -525,9 +525,11 @@ func (h *Handler) session(d *Discovery, choice clientChoice) (*session, *Callbac
 		Client:                   h.client,
 		NewTokenSource:           h.adopt,
 	}
+	h.mu.Lock()
 	if h.ts != nil {
 		conf.InitialTokenSource = h.ts
 	}
+	h.mu.Unlock()
 	switch {
 	case choice.method == "metadata-document":
 		conf.ClientIDMetadataDocumentConfig = &auth.ClientIDMetadataDocumentConfig{URL: choice.clientID}
