@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -175,7 +176,7 @@ func describeTokenError(tokenURL string, err error) *Error {
 			return errorf(KindTokenEndpoint, err, "the token endpoint %s refused the request: %s%s", tokenURL, re.ErrorCode, describeSuffix(re.ErrorDescription))
 		case status >= 500:
 			return errorf(KindTokenEndpoint, err, "the token endpoint %s answered HTTP %d", tokenURL, status)
-		case status == http401:
+		case status == http.StatusUnauthorized:
 			return errorf(KindClientRejected, err, "the token endpoint %s answered HTTP 401 (the client was not accepted)", tokenURL)
 		case status != 0 && status != 200:
 			return errorf(KindTokenEndpoint, err, "the token endpoint %s answered HTTP %d%s", tokenURL, status, contentTypeSuffix(ct))
@@ -189,13 +190,11 @@ func describeTokenError(tokenURL string, err error) *Error {
 	case strings.Contains(msg, "server response missing access_token"):
 		return errorf(KindTokenEndpoint, err, "the token endpoint %s answered without an access_token", tokenURL)
 	}
-	if strings.Contains(msg, "cannot parse") || strings.Contains(msg, "cannot parse response") {
+	if strings.Contains(msg, "cannot parse") {
 		return errorf(KindTokenEndpoint, err, "the token endpoint %s answered with a response atomcp cannot read", tokenURL)
 	}
 	return describeRequestError("the token", tokenURL, err)
 }
-
-const http401 = 401
 
 func describeSuffix(desc string) string {
 	if desc == "" {
