@@ -1,0 +1,342 @@
+// Package hotpath holds micro-benchmarks of the pieces of atomcp's
+// authenticated entity_tool read (bench/README.md, docs/performance.md):
+//
+//	go test -run xxx -bench . -benchmem ./bench/hotpath/
+//	go test -run xxx -bench HTTP -cpuprofile cpu.out ./bench/hotpath/ && go tool pprof -top cpu.out
+//
+// They build what `atomcp serve` builds (SQLite store with the demo data,
+// embedded authorization server, auth provider, MCP server, HTTP front) in
+// process, with a personal access token of the demo's owner.
+package hotpath
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
+	"github.com/atomcp/atomcp/internal/authserver"
+	"github.com/atomcp/atomcp/internal/demo"
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/httpserver"
+	"github.com/atomcp/atomcp/internal/mcpserver"
+	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlite"
+)
+
+const (
+	issuer  = "http://127.0.0.1:8000"
+	mcpPath = "/api/mcp"
+)
+
+// fixture is atomcp, assembled as serve assembles it.
+type fixture struct {
+	st       store.Store
+	svc      *atoms.Service
+	as       *authserver.Server
+	provider *auth.Provider
+	server   *mcp.Server
+	token    string
+	caller   atoms.Caller
+	reqID    string
+}
+
+func newFixture(tb testing.TB) *fixture {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "atomcp.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{st: st, svc: atoms.New(st)}
+	acct, err := authserver.AddAccount(ctx, st, "bench@example.com", "Bench", "bench-password-1", false, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.as, err = authserver.New(ctx, authserver.Options{Issuer: issuer, Resource: issuer + mcpPath, Store: st})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.token, _, err = authserver.CreatePersonalToken(ctx, st, authserver.PersonalTokenRequest{
+		Account: acct, Issuer: issuer, Resource: issuer + mcpPath, TTL: 24 * time.Hour,
+		KeyRetention: authserver.KeyRetention(authserver.DefaultAccessTokenTTL),
+	}, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.caller = atoms.Caller{Issuer: mcpserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
+	actor, err := f.svc.Actor(ctx, f.caller)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, f.svc, actor); err != nil {
+		tb.Fatal(err)
+	}
+	page, err := f.svc.ListEntities(ctx, actor, domain.Requirement, atoms.ListParams{Limit: 1})
+	if err != nil || len(page.Items) == 0 {
+		tb.Fatalf("no requirement: %v", err)
+	}
+	f.reqID = page.Items[0].ID
+	f.provider, err = auth.New(ctx, auth.Settings{
+		Provider: auth.ProviderEmbedded, Issuer: issuer, Keys: auth.LocalKeys(f.as.AccessKeyfunc(ctx)),
+		Algorithms: []string{"ES256"}, Public: &auth.PublicURL{MCPPath: mcpPath},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.server = mcpserver.New(f.svc, mcpserver.Options{Caller: mcpserver.StableIssuer(mcpserver.TokenCaller, issuer)})
+	return f
+}
+
+func (f *fixture) readParams() string {
+	return fmt.Sprintf(`{"name":"entity_tool","arguments":{"entity_type":"requirement","operation":"read","entity_id":%q}}`, f.reqID)
+}
+
+// BenchmarkVerifyToken is the bearer check of one request: the verifier
+// of the embedded provider (header and claims checks, ES256 signature
+// with the cached key, the jti deny-list lookup in SQLite), beside its
+// parts and the go-sdk yardstick's RS256 check.
+func BenchmarkVerifyToken(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, nil)
+	b.Run("atomcp-verifier", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.provider.Verifier.Verify(ctx, f.token, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("deny-list-lookup", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.st.AccessTokenDenied(ctx, "0f8b6f1e-4c54-4bd6-9a55-8d1f0c0e7d11"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	claims := jwt.MapClaims{"iss": issuer, "sub": "x", "aud": issuer + mcpPath, "exp": time.Now().Add(time.Hour).Unix()}
+	for _, tc := range []struct {
+		name   string
+		method jwt.SigningMethod
+		sign   any
+		verify any
+	}{
+		{"es256-signature-only", jwt.SigningMethodES256, ecKey, &ecKey.PublicKey},
+		{"rs256-signature-only (go-sdk yardstick)", jwt.SigningMethodRS256, rsaKey, &rsaKey.PublicKey},
+	} {
+		tok, err := jwt.NewWithClaims(tc.method, claims).SignedString(tc.sign)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := jwt.NewParser(jwt.WithValidMethods([]string{tc.method.Alg()}), jwt.WithExpirationRequired())
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := p.Parse(tok, func(*jwt.Token) (any, error) { return tc.verify, nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStoreRead is the database part of the read: the store's
+// GetEntity, and the service's caller resolution (Actor, which runs in a
+// write transaction) and GetEntity (membership check included).
+func BenchmarkStoreRead(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	b.Run("store-GetEntity", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.st.GetEntity(ctx, domain.Requirement, f.reqID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("service-Actor", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.svc.Actor(ctx, f.caller); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	actor, err := f.svc.Actor(ctx, f.caller)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("service-GetEntity", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.svc.GetEntity(ctx, actor, domain.Requirement, f.reqID, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkToolDispatch is a tools/call of entity_tool read through
+// go-sdk over an in-memory transport: argument decoding and schema
+// validation, the handler (caller resolution, service read, result
+// building) and the encoding of the answer, without HTTP and auth.
+func BenchmarkToolDispatch(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	server := mcpserver.New(f.svc, mcpserver.Options{Caller: func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
+		return f.caller, nil
+	}})
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := server.Connect(ctx, st, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	params := &mcp.CallToolParams{Name: "entity_tool", Arguments: map[string]any{"entity_type": "requirement", "operation": "read", "entity_id": f.reqID}}
+	for b.Loop() {
+		res, err := cs.CallTool(ctx, params)
+		if err != nil || res.IsError {
+			b.Fatalf("%v %+v", err, res)
+		}
+	}
+}
+
+// BenchmarkEncodeResult is the JSON encoding of entity_tool read's
+// result, as the answer carries it.
+func BenchmarkEncodeResult(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	ct, st := mcp.NewInMemoryTransports()
+	server := mcpserver.New(f.svc, mcpserver.Options{Caller: func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) { return f.caller, nil }})
+	ss, err := server.Connect(ctx, st, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "entity_tool", Arguments: map[string]any{"entity_type": "requirement", "operation": "read", "entity_id": f.reqID}})
+	if err != nil || res.IsError {
+		b.Fatalf("%v %+v", err, res)
+	}
+	var n int
+	for b.Loop() {
+		out, err := json.Marshal(res)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(out)
+	}
+	b.ReportMetric(float64(n), "bytes/result")
+}
+
+// BenchmarkHTTP is the whole authenticated request as wrk sends it,
+// through atomcp's HTTP front in process (no sockets): the place to take
+// a CPU profile from. Stateful uses one session opened beforehand.
+func BenchmarkHTTP(b *testing.B) {
+	for _, stateless := range []bool{true, false} {
+		name := "stateful"
+		if stateless {
+			name = "stateless"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := newFixture(b)
+			front := httpserver.New(f.server, httpserver.Options{
+				MCPPath: mcpPath, BaseURL: issuer, Stateless: stateless, ListenLoopback: true,
+				Auth: f.provider.Middleware.Wrap, Logger: slog.New(slog.DiscardHandler),
+			})
+			do := func(session, body string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+				req.Header.Set("Authorization", "Bearer "+f.token)
+				if session != "" {
+					req.Header.Set("Mcp-Session-Id", session)
+				}
+				rec := httptest.NewRecorder()
+				front.ServeHTTP(rec, req)
+				return rec
+			}
+			session := ""
+			if !stateless {
+				rec := do("", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`)
+				session = rec.Header().Get("Mcp-Session-Id")
+				if session == "" {
+					b.Fatalf("initialize: %d %s", rec.Code, rec.Body)
+				}
+				do(session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+			}
+			// Ids must be unique among the requests in flight in a session.
+			var ids atomic.Int64
+			body := func() string {
+				return `{"jsonrpc":"2.0","id":` + strconv.FormatInt(ids.Add(1), 10) + `,"method":"tools/call","params":` + f.readParams() + `}`
+			}
+			check := func(rec *httptest.ResponseRecorder) {
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), f.reqID) || strings.Contains(rec.Body.String(), `"isError":true`) {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+			check(do(session, body()))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if rec := do(session, body()); rec.Code != http.StatusOK {
+						b.Errorf("%d %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestFixture checks the fixture the benchmarks measure: the token is
+// accepted and the read answers with the requirement, statelessly.
+func TestFixture(t *testing.T) {
+	f := newFixture(t)
+	front := httpserver.New(f.server, httpserver.Options{MCPPath: mcpPath, BaseURL: issuer, Stateless: true, ListenLoopback: true,
+		Auth: f.provider.Middleware.Wrap})
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{f.token, http.StatusOK}, {f.token + "x", http.StatusUnauthorized}} {
+		req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(`{"jsonrpc":"2.0","id":"1","method":"tools/call","params":`+f.readParams()+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		rec := httptest.NewRecorder()
+		front.ServeHTTP(rec, req)
+		if rec.Code != tc.want || (tc.want == http.StatusOK && !strings.Contains(rec.Body.String(), f.reqID)) {
+			t.Errorf("token accepted=%v: %d %s", tc.want == 200, rec.Code, rec.Body)
+		}
+	}
+}
