@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -251,5 +253,38 @@ func TestEmbeddedFirstStartWithoutTerminal(t *testing.T) {
 	all := strings.Join(s.stderr.all, "\n")
 	if strings.Contains(all, "token=") || !strings.Contains(all, "atomcp users add") {
 		t.Errorf("log:\n%s", all)
+	}
+}
+
+// TestEmbeddedScopesPerTool: with the embedded authorization server and
+// no scope settings, a token with atoms:read reads but a write gets HTTP
+// 403 insufficient_scope naming atoms:write, so that clients step up.
+func TestEmbeddedScopesPerTool(t *testing.T) {
+	dir := t.TempDir()
+	addUser(t, dir, "reader@example.com", "reader-password", "--name", "Reader", "--owner")
+	// The token is bound to the server's resource URL, so both use one address.
+	addr := freeAddr(t)
+	create := exec.Command(binary, "tokens", "create", "--user", "reader@example.com", "--scope", "atoms:read", "-q")
+	create.Dir = dir
+	create.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "ATOMCP_ADDR=" + addr, "ATOMCP_DATABASE_URL=sqlite://" + filepath.Join(dir, "atomcp.db")}
+	out, err := create.Output()
+	if err != nil {
+		t.Fatalf("tokens create: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	s := startServerEnv(t, dir, "http://"+addr, "ATOMCP_AUTH=embedded", "ATOMCP_ADDR="+addr)
+	cs, err := connectWithToken(t, s.URL, token)
+	if err != nil {
+		t.Fatalf("connect with a read token: %v", err)
+	}
+	mustCall(t, cs, "workspace_tool", map[string]any{"operation": "list_workspaces"})
+	_, err = cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "entity_tool", Arguments: map[string]any{"entity_type": "organization", "operation": "create", "data": map[string]any{"name": "Nope"}}})
+	if err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Fatalf("a write with a read-only token: %v; want HTTP 403", err)
+	}
+	body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"entity_tool","arguments":{"entity_type":"organization","operation":"create","data":{"name":"Nope"}}}}`
+	resp := rawPost(t, s.URL, map[string]string{"Authorization": "Bearer " + token, "MCP-Protocol-Version": "2026-07-28"}, body)
+	if ch := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != http.StatusForbidden || !strings.Contains(ch, `insufficient_scope`) || !strings.Contains(ch, "atoms:write") {
+		t.Fatalf("raw write: %d %q; want 403 insufficient_scope naming atoms:write", resp.StatusCode, ch)
 	}
 }
