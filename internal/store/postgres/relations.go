@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// linkTable maps the generic domain.Link onto the table of one link kind.
+type linkTable struct {
+	name string
+	// insertCols and insertArgs write a new link.
+	insertCols []string
+	insertArgs func(l *domain.Link) []any
+	// selectList yields, in order: id, organization_id, source_type,
+	// source_id, target_type, target_id, link_type, status, description,
+	// created_at, updated_at, created_by, updated_by.
+	selectList string
+	// column names for filters and updates
+	source, target, linkType string
+	// update returns the SET list of UpdateLink, whose placeholders start
+	// at $2 ($1 is the id), and its arguments.
+	update func(l *domain.Link) (set string, args []any)
+	// liveFilter hides soft-deleted rows (trace links have the columns;
+	// this store deletes links for good, but copied rows may carry the flag).
+	liveFilter string
+}
+
+var linkTables = map[domain.LinkKind]*linkTable{
+	domain.TraceLink: {
+		name:       "trace_links",
+		insertCols: []string{"id", "organization_id", "source_type", "source_id", "target_type", "target_id", "link_type", "description", "created_at", "updated_at", "created_by", "updated_by"},
+		insertArgs: func(l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, string(l.TargetType), l.TargetID, l.LinkType, nullIfEmpty(l.Description), l.CreatedAt, l.UpdatedAt, nullIfEmpty(l.CreatedBy), nullIfEmpty(l.UpdatedBy)}
+		},
+		selectList: `id, organization_id, source_type, source_id, target_type, target_id, link_type, '', coalesce(description, ''), created_at, updated_at, coalesce(created_by, ''), coalesce(updated_by, '')`,
+		source:     "source_id", target: "target_id", linkType: "link_type",
+		update: func(l *domain.Link) (string, []any) {
+			return "link_type = $2, description = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, nullIfEmpty(l.Description), l.UpdatedAt, nullIfEmpty(l.UpdatedBy)}
+		},
+		liveFilter: ` AND NOT is_deleted`,
+	},
+	domain.RequirementTest: {
+		name:       "requirement_tests",
+		insertCols: []string{"id", "organization_id", "requirement_id", "test_id", "coverage", "status", "created_at", "updated_at", "created_by", "updated_by"},
+		insertArgs: func(l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, l.SourceID, l.TargetID, l.LinkType, nullIfEmpty(l.Status), l.CreatedAt, l.UpdatedAt, nullIfEmpty(l.CreatedBy), nullIfEmpty(l.UpdatedBy)}
+		},
+		selectList: `id, organization_id, 'requirement', requirement_id, 'test', test_id, coverage, coalesce(status, ''), '', created_at, updated_at, coalesce(created_by, ''), coalesce(updated_by, '')`,
+		source:     "requirement_id", target: "test_id", linkType: "coverage",
+		update: func(l *domain.Link) (string, []any) {
+			return "coverage = $2, status = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, nullIfEmpty(l.Status), l.UpdatedAt, nullIfEmpty(l.UpdatedBy)}
+		},
+	},
+	domain.Assignment: {
+		name:       "assignments",
+		insertCols: []string{"id", "organization_id", "entity_type", "entity_id", "user_id", "role", "created_at", "created_by"},
+		insertArgs: func(l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, l.TargetID, l.LinkType, l.CreatedAt, nullIfEmpty(l.CreatedBy)}
+		},
+		selectList: `id, organization_id, entity_type, entity_id, 'user', user_id, role, '', '', created_at, created_at, coalesce(created_by, ''), coalesce(created_by, '')`,
+		source:     "entity_id", target: "user_id", linkType: "role",
+		update: func(l *domain.Link) (string, []any) {
+			return "role = $2", []any{l.LinkType}
+		},
+	},
+}
+
+func linkTableOf(kind domain.LinkKind) (*linkTable, error) {
+	t, ok := linkTables[kind]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown link kind %q", domain.ErrInvalid, kind)
+	}
+	return t, nil
+}
+
+// CreateLink inserts a link.
+func (o ops) CreateLink(ctx context.Context, l *domain.Link) error {
+	t, err := linkTableOf(l.Kind)
+	if err != nil {
+		return err
+	}
+	marks := make([]string, len(t.insertCols))
+	for i := range marks {
+		marks[i] = "$" + strconv.Itoa(i+1)
+	}
+	q := `INSERT INTO ` + t.name + ` (` + strings.Join(t.insertCols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
+	err = o.write(ctx, func(w querier) error {
+		_, err := w.Exec(ctx, q, t.insertArgs(l)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", l.Kind, mapErr(err))
+	}
+	return nil
+}
+
+// GetLink returns one link.
+func (o ops) GetLink(ctx context.Context, kind domain.LinkKind, id string) (*domain.Link, error) {
+	t, err := linkTableOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	links, err := o.queryLinks(ctx, kind, t, `WHERE id = $1`+t.liveFilter, id)
+	if err == nil && len(links) == 0 {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, err)
+	}
+	return links[0], nil
+}
+
+// UpdateLink writes the mutable columns.
+func (o ops) UpdateLink(ctx context.Context, l *domain.Link) error {
+	t, err := linkTableOf(l.Kind)
+	if err != nil {
+		return err
+	}
+	set, args := t.update(l)
+	err = o.write(ctx, func(w querier) error {
+		tag, err := w.Exec(ctx, `UPDATE `+t.name+` SET `+set+` WHERE id = $1`, append([]any{l.ID}, args...)...)
+		if err != nil {
+			return mapErr(err)
+		}
+		return expectOneRow(tag)
+	})
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", l.Kind, l.ID, err)
+	}
+	return nil
+}
+
+// DeleteLink removes a link.
+func (o ops) DeleteLink(ctx context.Context, kind domain.LinkKind, id string) error {
+	t, err := linkTableOf(kind)
+	if err != nil {
+		return err
+	}
+	err = o.write(ctx, func(w querier) error {
+		tag, err := w.Exec(ctx, `DELETE FROM `+t.name+` WHERE id = $1`, id)
+		if err != nil {
+			return mapDeleteErr(err)
+		}
+		return expectOneRow(tag)
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, id, err)
+	}
+	return nil
+}
+
+// ListLinks returns matching links, oldest first.
+func (o ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, error) {
+	t, err := linkTableOf(q.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if len(q.OrganizationIDs) == 0 {
+		return nil, fmt.Errorf("list %s: %w: no organization scope", q.Kind, domain.ErrInvalid)
+	}
+	var p params
+	where := []string{`organization_id = ANY(` + p.add(q.OrganizationIDs) + `::text[])`}
+	if len(q.EntityIDs) > 0 {
+		list := p.add(q.EntityIDs)
+		where = append(where, `(`+t.source+` = ANY(`+list+`::text[]) OR `+t.target+` = ANY(`+list+`::text[]))`)
+	}
+	if len(q.SourceIDs) > 0 {
+		where = append(where, t.source+` = ANY(`+p.add(q.SourceIDs)+`::text[])`)
+	}
+	if q.EntityID != "" {
+		id := p.add(q.EntityID)
+		where = append(where, `(`+t.source+` = `+id+` OR `+t.target+` = `+id+`)`)
+	}
+	for _, c := range []struct{ col, v string }{{t.source, q.SourceID}, {t.target, q.TargetID}, {t.linkType, q.LinkType}} {
+		if c.v != "" {
+			where = append(where, c.col+` = `+p.add(c.v))
+		}
+	}
+	tail := `WHERE ` + strings.Join(where, " AND ") + t.liveFilter + ` ORDER BY created_at, id`
+	if q.Limit > 0 {
+		tail += ` LIMIT ` + p.add(q.Limit)
+	}
+	links, err := o.queryLinks(ctx, q.Kind, t, tail, p...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", q.Kind, err)
+	}
+	return links, nil
+}
+
+func (o ops) queryLinks(ctx context.Context, kind domain.LinkKind, t *linkTable, tail string, args ...any) ([]*domain.Link, error) {
+	rows, err := o.q.Query(ctx, `SELECT `+t.selectList+` FROM `+t.name+` `+tail, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []*domain.Link
+	for rows.Next() {
+		l := &domain.Link{Kind: kind}
+		var srcType, tgtType string
+		if err := rows.Scan(&l.ID, &l.OrganizationID, &srcType, &l.SourceID, &tgtType, &l.TargetID, &l.LinkType, &l.Status, &l.Description, &l.CreatedAt, &l.UpdatedAt, &l.CreatedBy, &l.UpdatedBy); err != nil {
+			return nil, err
+		}
+		l.SourceType, l.TargetType = domain.EntityType(srcType), domain.EntityType(tgtType)
+		l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

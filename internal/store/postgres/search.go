@@ -1,0 +1,269 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
+)
+
+// maxIndexedBytes bounds the words of one entity that go into its
+// tsvector (PostgreSQL refuses a tsvector over 1 MB, and a write must not
+// fail because a document is long): text past it is stored and shown, but
+// not searchable by full text.
+const maxIndexedBytes = 256 << 10
+
+// Headline options. The name is shown whole with every match marked; the
+// body as up to two excerpts around the matches (its first words when only
+// the name matched).
+const (
+	nameHeadline = `StartSel=**, StopSel=**, HighlightAll=true`
+	bodyHeadline = `StartSel=**, StopSel=**, MaxWords=16, MinWords=8, ShortWord=0, MaxFragments=2, FragmentDelimiter=" … "`
+)
+
+// indexSQL writes an entity's search index row and queues it for
+// embedding, in one statement. The tsvector is built from the words the
+// store split the text into ($7, $8), which are also what queries are
+// split into.
+const indexSQL = `WITH indexed AS (
+	INSERT INTO search_index (entity_id, entity_type, organization_id, project_id, name, body, document)
+	VALUES ($1, $2, $3, $4, $5, $6, setweight(to_tsvector('simple', $7::text), 'A') || setweight(to_tsvector('simple', $8::text), 'B'))
+	ON CONFLICT (entity_id) DO UPDATE SET entity_type = excluded.entity_type, organization_id = excluded.organization_id,
+		project_id = excluded.project_id, name = excluded.name, body = excluded.body, document = excluded.document
+)
+INSERT INTO embedding_queue (entity_id, entity_type, enqueued_at) VALUES ($1, $2, $9)
+ON CONFLICT (entity_id) DO UPDATE SET enqueued_at = excluded.enqueued_at`
+
+// indexEntity replaces the search index entry of e and queues e for
+// embedding; a deleted entity leaves the index instead.
+func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) error {
+	if e.IsDeleted {
+		return unindexEntity(ctx, q, e.ID)
+	}
+	name, body := searchText(t.kind, e)
+	_, err := q.Exec(ctx, indexSQL, e.ID, string(e.Type), e.OrganizationID, projectOf(e), name, body,
+		indexWords(name, maxIndexedBytes), indexWords(body, maxIndexedBytes-len(name)), e.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, mapErr(err))
+	}
+	return nil
+}
+
+// unindexEntity removes an entity's index row.
+func unindexEntity(ctx context.Context, q querier, id string) error {
+	if _, err := q.Exec(ctx, `DELETE FROM search_index WHERE entity_id = $1`, id); err != nil {
+		return fmt.Errorf("unindex %q: %w", id, err)
+	}
+	return nil
+}
+
+// searchText splits an entity's searchable text into the name (weighted
+// higher) and the body.
+func searchText(k *domain.Kind, e *domain.Entity) (name, body string) {
+	var names, bodies []string
+	for _, f := range k.Fields {
+		if !f.Searchable {
+			continue
+		}
+		v, _ := e.Fields[f.Name].(string)
+		if v == "" {
+			continue
+		}
+		if f.Name == k.NameField || f.Name == "external_id" {
+			names = append(names, v)
+		} else {
+			bodies = append(bodies, v)
+		}
+	}
+	return strings.Join(names, " "), strings.Join(bodies, "\n")
+}
+
+func projectOf(e *domain.Entity) string {
+	if e.Type == domain.Project {
+		return e.ID
+	}
+	p, _ := e.Fields["project_id"].(string)
+	return p
+}
+
+// words splits text into runs of letters and digits, lower-cased: what is
+// indexed and what is searched for are split by this one function.
+func words(text string) []string {
+	ws := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range ws {
+		ws[i] = strings.ToLower(w)
+	}
+	return ws
+}
+
+// indexWords is the words of text separated by spaces, at most max bytes
+// of them.
+func indexWords(text string, max int) string {
+	var b strings.Builder
+	for _, w := range words(text) {
+		if b.Len()+len(w)+1 > max {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// tsQuery turns typed words into to_tsquery text that cannot be query
+// syntax: each word (letters and digits only, so nothing to escape) is
+// quoted and matched as a prefix, and all must occur.
+func tsQuery(text string) string {
+	ws := words(text)
+	quoted := make([]string, 0, len(ws))
+	for _, w := range ws {
+		quoted = append(quoted, "'"+w+"':*")
+	}
+	return strings.Join(quoted, " & ")
+}
+
+// SearchText runs a ranked full-text query.
+func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
+	if len(q.OrganizationIDs) == 0 {
+		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+	}
+	match := tsQuery(q.Text)
+	if match == "" {
+		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
+	}
+	var p params
+	from := ` FROM search_index i, to_tsquery('simple', ` + p.add(match) + `) AS query
+		WHERE i.document @@ query AND i.organization_id = ANY(` + p.add(q.OrganizationIDs) + `::text[])`
+	if len(q.Types) > 0 {
+		types := make([]string, len(q.Types))
+		for i, t := range q.Types {
+			types[i] = string(t)
+		}
+		from += ` AND i.entity_type = ANY(` + p.add(types) + `::text[])`
+	}
+	if q.ProjectID != "" {
+		from += ` AND i.project_id = ` + p.add(q.ProjectID)
+	}
+	countArgs := append(params(nil), p...)
+	limit, err := limitClause(q.Limit, q.Offset, &p)
+	if err != nil {
+		return nil, 0, err
+	}
+	var (
+		hits  = []store.SearchHit{}
+		total int
+	)
+	err = o.snapshot(ctx, func(db querier) error {
+		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
+			return err
+		}
+		// The headlines are computed for the page only.
+		rows, err := db.Query(ctx, `SELECT entity_type, entity_id, organization_id, project_id, score,
+				ts_headline('simple', name, query, '`+nameHeadline+`'), ts_headline('simple', body, query, '`+bodyHeadline+`')
+			FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,
+					ts_rank(i.document, query) AS score`+from+`
+				ORDER BY score DESC, i.entity_id`+limit+`) AS hit
+			ORDER BY score DESC, entity_id`, p...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				h     store.SearchHit
+				typ   string
+				score float32
+			)
+			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &score, &h.Name, &h.Snippet); err != nil {
+				return err
+			}
+			h.Type, h.Score = domain.EntityType(typ), float64(score)
+			hits = append(hits, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
+	}
+	return hits, total, nil
+}
+
+// CountBy groups the matching entities by one field. Values are the text
+// the SQLite backend gives them, so that both answer alike: booleans are
+// "1" and "0", NULL is "".
+func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]store.Count, error) {
+	t, err := o.table(q.Type)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := t.filterField(field)
+	if !ok || f.Kind == domain.JSON {
+		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.filterNames(), ", "))
+	}
+	q.Text = ""
+	var p params
+	where, err := t.where(q, &p)
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", q.Type, err)
+	}
+	col := quoteIdent(field)
+	value := `coalesce(` + col + `::text, '')`
+	if f.Kind == domain.Bool {
+		value = `CASE WHEN ` + col + ` THEN '1' WHEN NOT ` + col + ` THEN '0' ELSE '' END`
+	}
+	rows, err := o.q.Query(ctx, `SELECT `+value+`, count(*) AS n FROM `+t.name+where+
+		` GROUP BY 1 ORDER BY n DESC, (`+value+`) COLLATE "C"`, p...)
+	if err != nil {
+		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, mapErr(err))
+	}
+	defer rows.Close()
+	out := []store.Count{}
+	for rows.Next() {
+		var c store.Count
+		if err := rows.Scan(&c.Value, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// EmbeddingQueue returns the oldest queued entities.
+func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := o.q.Query(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
+	}
+	defer rows.Close()
+	var out []store.QueuedEmbedding
+	for rows.Next() {
+		var q store.QueuedEmbedding
+		var typ string
+		if err := rows.Scan(&typ, &q.ID, &q.EnqueuedAt); err != nil {
+			return nil, err
+		}
+		q.Type, q.EnqueuedAt = domain.EntityType(typ), q.EnqueuedAt.UTC()
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
+func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
+	err := o.write(ctx, func(w querier) error {
+		_, err := w.Exec(ctx, `DELETE FROM embedding_queue WHERE entity_id = $1 AND enqueued_at = $2`, q.ID, q.EnqueuedAt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
+	}
+	return nil
+}
