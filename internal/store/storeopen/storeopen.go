@@ -11,24 +11,30 @@ import (
 	"strings"
 
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/postgres"
 	"github.com/atomcp/atomcp/internal/store/sqlite"
 )
 
-// BackendSQLite is the backend ParseURL reports for SQLite URLs and paths.
-const BackendSQLite = "sqlite"
+// The backends ParseURL reports: SQLite for sqlite URLs and plain paths,
+// PostgreSQL for postgres:// and postgresql:// URLs.
+const (
+	BackendSQLite   = "sqlite"
+	BackendPostgres = "postgres"
+)
 
 // Accepted describes the database URLs Open accepts, for error messages
 // and help texts.
 const Accepted = "sqlite:///absolute/path.db, sqlite://relative/path.db (relative to the working directory), " +
-	"or a plain file path"
+	"a plain file path, or postgres://user:password@host:5432/database (also postgresql://)"
 
 // scheme matches a URL scheme. It must be at least two characters long, so
 // that a Windows path such as C:\data\atomcp.db is taken as a path.
 var scheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]+):`)
 
-// ParseURL returns the backend and the location a database URL names.
-// The path of a sqlite URL is taken literally (no percent-decoding) and is
-// not checked against the file system; Open does that.
+// ParseURL returns the backend and the location a database URL names: the
+// file path for SQLite, the whole URL for PostgreSQL. The path of a sqlite
+// URL is taken literally (no percent-decoding) and is not checked against
+// the file system, nor is a PostgreSQL URL connected to; Open does that.
 func ParseURL(url string) (backend, path string, err error) {
 	url = strings.TrimSpace(url)
 	if url == "" {
@@ -46,8 +52,10 @@ func ParseURL(url string) (backend, path string, err error) {
 		}
 		return sqlitePath(url, rest[len("//"):])
 	case "postgres", "postgresql":
-		return "", "", fmt.Errorf("database URL %q: PostgreSQL support is not implemented yet "+
-			"(see the issue \"PostgreSQL backend\"); accepted: %s", redact(url), Accepted)
+		if !strings.HasPrefix(url[len(m[0]):], "//") {
+			return "", "", fmt.Errorf("database URL %q: write %s://user:password@host:5432/database", redact(url), strings.ToLower(m[1]))
+		}
+		return BackendPostgres, url, nil
 	default:
 		return "", "", fmt.Errorf("database URL %q: unsupported scheme %q; accepted: %s", redact(url), m[1], Accepted)
 	}
@@ -65,9 +73,15 @@ func sqlitePath(url, path string) (string, string, error) {
 	return BackendSQLite, path, nil
 }
 
+// passwordParam matches a password in a URL's query
+// (postgres://host/db?password=secret, or sslpassword).
+var passwordParam = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&]*`)
+
 // redact hides the password of a URL with credentials
-// (postgres://user:secret@host/db), which error messages must not print.
+// (postgres://user:secret@host/db, …?password=secret), which error
+// messages must not print.
 func redact(url string) string {
+	url = passwordParam.ReplaceAllString(url, "${1}xxxxx")
 	at := strings.LastIndex(url, "@")
 	start := strings.Index(url, "://")
 	if at < 0 || start < 0 || at < start {
@@ -82,7 +96,8 @@ func redact(url string) string {
 
 // Open opens the store the URL names. It does not change the schema; call
 // Migrate on the result for that. The directory of a SQLite file must
-// exist.
+// exist; a PostgreSQL server must answer (the error names the host and the
+// cause, never the password).
 func Open(ctx context.Context, url string) (store.Store, error) {
 	backend, path, err := ParseURL(url)
 	if err != nil {
@@ -93,6 +108,12 @@ func Open(ctx context.Context, url string) (store.Store, error) {
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
+	case BackendPostgres:
+		s, err := postgres.Open(ctx, path)
+		if err != nil {
+			return nil, err
 		}
 		return s, nil
 	}

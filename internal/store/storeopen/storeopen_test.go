@@ -15,6 +15,7 @@ func TestParseURL(t *testing.T) {
 	tests := []struct {
 		url     string
 		path    string
+		backend string   // default BackendSQLite
 		errText []string // empty: no error
 	}{
 		{url: "sqlite:///var/lib/atomcp/atomcp.db", path: "/var/lib/atomcp/atomcp.db"},
@@ -31,9 +32,11 @@ func TestParseURL(t *testing.T) {
 		{url: "sqlite:///", errText: []string{"names no file"}},
 		{url: ":memory:", errText: []string{"in-memory"}},
 		{url: "sqlite:///x.db?_pragma=foreign_keys(0)", errText: []string{"query parameters"}},
-		{url: "postgres://u:hunter2@db.example/atoms", errText: []string{"PostgreSQL", "not implemented", "PostgreSQL backend", "sqlite://", "u:xxxxx@db.example"}},
-		{url: "postgresql://db.example/atoms", errText: []string{"PostgreSQL", "not implemented"}},
-		{url: "mysql://db.example/atoms", errText: []string{`"mysql"`, "sqlite:///", "plain file path"}},
+		{url: "postgres://u:hunter2@db.example/atoms", backend: storeopen.BackendPostgres, path: "postgres://u:hunter2@db.example/atoms"},
+		{url: "PostgreSQL://db.example/atoms?sslmode=require", backend: storeopen.BackendPostgres, path: "PostgreSQL://db.example/atoms?sslmode=require"},
+		{url: "postgres:db.example/atoms?password=hunter2", errText: []string{"postgres://user:password@host", "password=xxxxx"}},
+		{url: "mysql://db.example/atoms", errText: []string{`"mysql"`, "sqlite:///", "plain file path", "postgres://"}},
+		{url: "mysql://u:hunter2@db.example/atoms?password=hunter2", errText: []string{`"mysql"`, "u:xxxxx@db.example"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
@@ -55,8 +58,12 @@ func TestParseURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if backend != storeopen.BackendSQLite || path != tc.path {
-				t.Errorf("ParseURL(%q) = %q, %q; want %q, %q", tc.url, backend, path, storeopen.BackendSQLite, tc.path)
+			want := tc.backend
+			if want == "" {
+				want = storeopen.BackendSQLite
+			}
+			if backend != want || path != tc.path {
+				t.Errorf("ParseURL(%q) = %q, %q; want %q, %q", tc.url, backend, path, want, tc.path)
 			}
 		})
 	}
@@ -97,7 +104,12 @@ func TestOpen(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("Open in a missing directory = %v; want an error saying it does not exist", err)
 	}
-	if s, err := storeopen.Open(t.Context(), "postgres://db/atoms"); err == nil || s != nil {
-		t.Errorf("Open(postgres) = %v, %v; want nil and an error", s, err)
+	// Nothing listens on port 1: the error names the server, not the password.
+	s, err := storeopen.Open(t.Context(), "postgres://atoms:hunter2@127.0.0.1:1/atoms?connect_timeout=5")
+	if err == nil || s != nil {
+		t.Fatalf("Open(postgres, nothing listening) = %v, %v; want nil and an error", s, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "127.0.0.1:1/atoms") || strings.Contains(msg, "hunter2") || strings.Contains(msg, "\n") {
+		t.Errorf("Open(postgres, nothing listening) = %q; want one line naming 127.0.0.1:1/atoms without the password", msg)
 	}
 }
