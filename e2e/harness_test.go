@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,49 +66,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer runs `atomcp serve` in dir with the given extra environment
-// and waits for its "atomcp serving" log line.
+// startServer runs `atomcp serve` in dir on a free loopback port with
+// ATOMCP_AUTH=none (env may override it) and waits for its "atomcp
+// serving" log line.
 func startServer(t *testing.T, dir string, env ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(binary, "serve")
-	cmd.Dir = dir
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"ATOMCP_ADDR=" + addr,
-		"ATOMCP_AUTH=none",
-		"ATOMCP_LOG_FORMAT=json",
-		"ATOMCP_DATABASE_URL=sqlite://" + filepath.Join(dir, "atomcp.db"),
-	}, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, cmd: cmd, Base: "http://" + addr, URL: "http://" + addr + "/api/mcp", stderr: &logTail{lines: make(chan string, 1000)}, done: make(chan error, 1)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			select {
-			case s.stderr.lines <- sc.Text():
-			default:
-			}
-		}
-		close(s.stderr.lines)
-	}()
-	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-	s.waitLog(t, "atomcp serving")
-	return s
+	return startServerEnv(t, dir, "http://"+addr, append([]string{"ATOMCP_ADDR=" + addr, "ATOMCP_AUTH=none"}, env...)...)
 }
 
 // waitLog reads log lines until one has the message msg.

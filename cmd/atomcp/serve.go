@@ -51,17 +51,11 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		logger.Warn("serving WITHOUT authentication on a non-loopback address: anyone who can reach it acts as the local user", "addr", ln.Addr().String())
 	}
 
-	st, err := openStore(ctx, cfg, logger)
+	st, svc, closeAll, err := openService(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-
-	svc, err := newService(cfg, st, logger)
-	if err != nil {
-		return err
-	}
-	defer startEmbeddings(ctx, svc, logger)()
+	defer closeAll()
 	caller := mcpserver.LocalCaller
 	var authn *auth.Provider
 	var embedded *authserver.Server

@@ -65,6 +65,21 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 	return st, nil
 }
 
+// openService opens (and migrates) the store and builds the Atoms service
+// with its embedding worker running. closeAll stops the worker, then
+// closes the store.
+func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st store.Store, svc *atoms.Service, closeAll func(), err error) {
+	if st, err = openStore(ctx, cfg, logger); err != nil {
+		return nil, nil, nil, err
+	}
+	if svc, err = newService(cfg, st, logger); err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	stop := startEmbeddings(ctx, svc, logger)
+	return st, svc, func() { stop(); st.Close() }, nil
+}
+
 // newService builds the Atoms service with the configured embedder (an
 // OpenAI-compatible endpoint when ATOMCP_EMBEDDINGS_URL is set, else the
 // local one that needs no network).

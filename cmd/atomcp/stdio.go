@@ -19,16 +19,11 @@ func newStdioCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStore(ctx, cfg, logger)
+			_, svc, closeAll, err := openService(ctx, cfg, logger)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			svc, err := newService(cfg, st, logger)
-			if err != nil {
-				return err
-			}
-			defer startEmbeddings(ctx, svc, logger)()
+			defer closeAll()
 			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
 			err = server.Run(ctx, &mcp.StdioTransport{})
 			if ctx.Err() != nil {
