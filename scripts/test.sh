@@ -475,6 +475,31 @@ stage_conformance_client() {
 }
 
 # ---------------------------------------------------------------------------
+# Benchmark smoke run (issue 10); see bench/README.md, docs/performance.md
+# ---------------------------------------------------------------------------
+
+# Two seconds of wrk per server of `make bench` (atomcp stateless and
+# stateful with a personal access token, the bare go-sdk, the TypeScript
+# SDK, the raw ceiling), checking only that every server answered and that
+# no answer was an error. No figure is judged, and requests may take up to
+# 30 s, so a slow or busy machine does not fail it. wrk comes from Debian
+# (bench/install-wrk.sh, idempotent); the TypeScript server's packages from
+# bench/ts/package-lock.json (npm ci, cached). Counts are servers.
+stage_bench_smoke() {
+	"$ROOT/bench/install-wrk.sh" || return 1
+	local log="$OUT/bench-smoke.log"
+	go run ./bench/driver -smoke -timeout 30s >"$log" 2>&1
+	local rc=$?
+	sed -n '/^| server /,/^$/p; /^FAILURES:/,$p' "$log"
+	[ $rc -eq 0 ] || tail -n 20 "$log"
+	# passed: rows with requests and no errors (columns: server mode auth tool req/s p50 p99 errors …).
+	local line
+	line=$(awk -F'|' '/^\| server /{t=1; next} t && /^\|---/{next} t && /^\| /{ if ($6+0 > 0 && $9+0 == 0) p++; else f++; next } t{t=0} END{printf "%d %d\n", p, f}' "$log")
+	counts $line 0
+	return $rc
+}
+
+# ---------------------------------------------------------------------------
 # The stages, in order
 # ---------------------------------------------------------------------------
 
@@ -495,6 +520,7 @@ run_stage serve_2026 "generic scenarios against atomcp serve (ATOMCP_AUTH=none),
 run_stage authserver "authorization-server conformance against the embedded authorization server (headless Chromium)"
 run_stage ts_client "TypeScript SDK client: discovery, registration, sign-in, token, tools/list, refresh (default settings)"
 run_stage conformance_client "MCP conformance, client scenarios against the atomcp client (2025-11-25, 2026-07-28, backcompat, extensions)"
+run_stage bench_smoke "benchmark smoke run: every server of make bench answers 2 s of wrk without errors"
 stop_started
 # Stages still to come, each its own run_stage line here when it exists:
 #   - end-to-end tests with other third-party clients

@@ -356,8 +356,9 @@ const benchAccount = "bench@example.com"
 // access token), starts `atomcp serve` on it with its defaults (embedded
 // authorization server, info log), and picks a requirement to read.
 func startAtomcp(ctx context.Context, e *env, s *spec) (*server, error) {
-	dir := filepath.Join(e.work, s.Key)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// A new database each time: the session measurement starts atomcp again.
+	dir, err := os.MkdirTemp(e.work, s.Key+"-")
+	if err != nil {
 		return nil, err
 	}
 	port, err := freePort()
