@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newToolsCmd(), newResourcesCmd(), newPromptsCmd())
 	root.AddCommand(newDoctorCmd())
 	root.AddCommand(newTokensCmd())
+	root.AddCommand(newDBCmd())
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/store/storeopen"
 )
 
 func newMigrateCmd() *cobra.Command {
@@ -23,7 +24,7 @@ func newMigrateCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintln(cmd.OutOrStdout(), "database is up to date:", cfg.DatabaseURL)
+			fmt.Fprintln(cmd.OutOrStdout(), "database is up to date:", storeopen.Redact(cfg.DatabaseURL))
 			return nil
 		},
 	}

@@ -53,11 +53,11 @@ func ParseURL(url string) (backend, path string, err error) {
 		return sqlitePath(url, rest[len("//"):])
 	case "postgres", "postgresql":
 		if !strings.HasPrefix(url[len(m[0]):], "//") {
-			return "", "", fmt.Errorf("database URL %q: write %s://user:password@host:5432/database", redact(url), strings.ToLower(m[1]))
+			return "", "", fmt.Errorf("database URL %q: write %s://user:password@host:5432/database", Redact(url), strings.ToLower(m[1]))
 		}
 		return BackendPostgres, url, nil
 	default:
-		return "", "", fmt.Errorf("database URL %q: unsupported scheme %q; accepted: %s", redact(url), m[1], Accepted)
+		return "", "", fmt.Errorf("database URL %q: unsupported scheme %q; accepted: %s", Redact(url), m[1], Accepted)
 	}
 }
 
@@ -77,10 +77,10 @@ func sqlitePath(url, path string) (string, string, error) {
 // (postgres://host/db?password=secret, or sslpassword).
 var passwordParam = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&]*`)
 
-// redact hides the password of a URL with credentials
-// (postgres://user:secret@host/db, …?password=secret), which error
-// messages must not print.
-func redact(url string) string {
+// Redact hides the password of a URL with credentials
+// (postgres://user:secret@host/db, …?password=secret), which messages
+// must not print.
+func Redact(url string) string {
 	url = passwordParam.ReplaceAllString(url, "${1}xxxxx")
 	at := strings.LastIndex(url, "@")
 	start := strings.Index(url, "://")

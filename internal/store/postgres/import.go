@@ -1,0 +1,357 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// importTables are the tables ImportSQLite copies, parents before the
+// rows that reference them. Their columns have the same names in both
+// backends' schemas.
+var importTables = []string{
+	"organizations", "projects", "documents", "blocks", "requirements", "tests",
+	"users", "organization_members", "invitations", "workspace_contexts", "audit_log",
+	"trace_links", "requirement_tests", "assignments",
+	"oauth_clients", "local_accounts", "oauth_token_families", "oauth_codes", "oauth_refresh_tokens",
+	"oauth_access_tokens", "oauth_denied_jtis", "oauth_signing_keys", "oauth_consents", "oauth_setup_tokens",
+	"embedding_queue", "embeddings",
+}
+
+// importSkipped are SQLite tables and columns that are not copied: the
+// migration bookkeeping of each backend is its own, and the search index
+// is rebuilt from the entities (SQLite's FTS5 tables have no PostgreSQL
+// counterpart).
+var (
+	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence"}
+	importSkippedPrefix = []string{"search_index", "sqlite_stat"}
+	// embeddings.dimensions is the length of the vector, which real[] keeps.
+	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}
+)
+
+// sqliteTime is how the SQLite backend stores timestamps.
+const sqliteTime = "2006-01-02T15:04:05.000000000Z"
+
+// TableCount is the number of rows of one table.
+type TableCount struct {
+	Table string
+	Rows  int
+}
+
+// ImportReport says what ImportSQLite copied.
+type ImportReport struct {
+	Tables []TableCount // in copy order
+	// Indexed is the number of live entities written to the search index.
+	Indexed int
+}
+
+// ImportSQLite copies every row of an atomcp SQLite database into this
+// store, in one transaction: src must be migrated to the schema of this
+// binary's SQLite backend, and this store migrated and empty. After the
+// copy it rebuilds the search index, moves the id sequences past the
+// copied ids and compares the row count of every table with the source's;
+// any difference, a table or column of src it does not know, or a value
+// PostgreSQL refuses rolls the whole copy back. Timestamps keep their
+// microseconds (SQLite stored nanoseconds).
+func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, error) {
+	// One read transaction: every table is read from the same state of
+	// the file, even if a server still writes to it.
+	src, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read the SQLite database: %w", err)
+	}
+	defer func() { _ = src.Rollback() }() // read-only: nothing to commit
+	if err := checkSourceTables(ctx, src); err != nil {
+		return nil, err
+	}
+	report := &ImportReport{}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		report.Tables = report.Tables[:0]
+		for _, table := range importTables {
+			if err := checkEmpty(ctx, tx, table); err != nil {
+				return err
+			}
+		}
+		for _, table := range importTables {
+			n, err := copyTable(ctx, src, tx, table)
+			if err != nil {
+				return fmt.Errorf("copy %s: %w", table, err)
+			}
+			report.Tables = append(report.Tables, TableCount{table, n})
+		}
+		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('audit_log', 'id'), coalesce(max(id), 0) + 1, false) FROM audit_log`); err != nil {
+			return fmt.Errorf("advance the audit_log ids: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT setval('embeddings_seq', coalesce(max(seq), 0) + 1, false) FROM embeddings`); err != nil {
+			return fmt.Errorf("advance the embedding seqs: %w", err)
+		}
+		indexed, err := rebuildSearchIndex(ctx, tx, s.tables)
+		if err != nil {
+			return err
+		}
+		report.Indexed = indexed
+		if err := verifyCounts(ctx, src, tx, report.Tables); err != nil {
+			return err
+		}
+		// search_docs lists the live entities of the SQLite backend.
+		var live int
+		if err := src.QueryRowContext(ctx, `SELECT count(*) FROM search_docs`).Scan(&live); err == nil && live != report.Indexed {
+			return fmt.Errorf("the SQLite database indexes %d live entities, the copy %d; nothing was copied", live, report.Indexed)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import into PostgreSQL database %s: %w", s.where, err)
+	}
+	return report, nil
+}
+
+// checkSourceTables refuses a source with a table this binary would not
+// copy: a newer atomcp's SQLite database, whose data would be lost.
+func checkSourceTables(ctx context.Context, src *sql.Tx) error {
+	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("read the tables of the SQLite database: %w", err)
+	}
+	defer rows.Close()
+	var unknown []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if !slices.Contains(importTables, name) && !slices.Contains(importSkippedTables, name) && !hasAnyPrefix(name, importSkippedPrefix) {
+			unknown = append(unknown, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("the SQLite database has tables this atomcp does not know how to copy (%s); "+
+			"it was probably written by a newer atomcp: copy with that version", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
+	var any bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+quoteIdent(table)+`)`).Scan(&any); err != nil {
+		return fmt.Errorf("check that %s is empty: %w", table, err)
+	}
+	if any {
+		return fmt.Errorf("the PostgreSQL database is not empty (table %s has rows); copy into a new database", table)
+	}
+	return nil
+}
+
+// destColumn is a column of a PostgreSQL table and its type.
+type destColumn struct {
+	name, dataType, udt string
+}
+
+// copyTable copies one table with COPY, converting each value to its
+// PostgreSQL column's type, and returns the number of rows.
+func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, error) {
+	dest, err := destColumns(ctx, tx, table)
+	if err != nil {
+		return 0, err
+	}
+	srcCols, err := sourceColumns(ctx, src, table)
+	if err != nil {
+		return 0, err
+	}
+	var cols []destColumn
+	for _, c := range srcCols {
+		if slices.Contains(importSkippedColumns[table], c) {
+			continue
+		}
+		i := slices.IndexFunc(dest, func(d destColumn) bool { return d.name == c })
+		if i < 0 {
+			return 0, fmt.Errorf("the SQLite column %s.%s has no PostgreSQL counterpart; it was probably added by a newer atomcp", table, c)
+		}
+		cols = append(cols, dest[i])
+	}
+	names := make([]string, len(cols))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		names[i], quoted[i] = c.name, quoteIdent(c.name)
+	}
+	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+quoteIdent(table))
+	if err != nil {
+		return 0, fmt.Errorf("read: %w", err)
+	}
+	defer rows.Close()
+
+	raw := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	row := 0
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, names, pgx.CopyFromFunc(func() ([]any, error) {
+		if !rows.Next() {
+			return nil, rows.Err()
+		}
+		row++
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out := make([]any, len(cols))
+		for i, c := range cols {
+			v, err := convert(c, raw[i])
+			if err != nil {
+				return nil, fmt.Errorf("row %d, column %s: %w", row, c.name, err)
+			}
+			out[i] = v
+		}
+		return out, nil
+	}))
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(n), nil
+}
+
+func destColumns(ctx context.Context, tx pgx.Tx, table string) ([]destColumn, error) {
+	rows, err := tx.Query(ctx, `SELECT column_name, data_type, udt_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		cols []destColumn
+		c    destColumn
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.dataType, &c.udt}, func() error {
+		cols = append(cols, c)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("no table %s in the PostgreSQL database; migrate it first", table)
+	}
+	return cols, nil
+}
+
+func sourceColumns(ctx context.Context, src *sql.Tx, table string) ([]string, error) {
+	rows, err := src.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("the SQLite database has no table %s; is it an atomcp database, migrated by this version?", table)
+	}
+	return cols, nil
+}
+
+// convert turns a SQLite value into the Go value pgx writes to the
+// column: the SQLite backend's TEXT timestamps, 0/1 booleans, JSON texts
+// and little-endian float32 blobs become timestamptz, boolean, jsonb,
+// text[] and real[].
+func convert(c destColumn, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if b, ok := v.([]byte); ok && c.dataType != "bytea" && c.udt != "_float4" {
+		v = string(b)
+	}
+	switch {
+	case c.dataType == "timestamp with time zone":
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("a timestamp stored as %T", v)
+		}
+		t, err := time.Parse(sqliteTime, s)
+		if err != nil {
+			t, err = time.Parse(time.RFC3339Nano, s)
+		}
+		return t, err
+	case c.dataType == "boolean":
+		n, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("a boolean stored as %T", v)
+		}
+		return n != 0, nil
+	case c.dataType == "jsonb":
+		s, ok := v.(string)
+		if !ok || !json.Valid([]byte(s)) {
+			return nil, errors.New("not a JSON text")
+		}
+		return json.RawMessage(s), nil
+	case c.udt == "_text":
+		s, ok := v.(string)
+		var l []string
+		if !ok || json.Unmarshal([]byte(s), &l) != nil {
+			return nil, errors.New("not a JSON list of strings")
+		}
+		if l == nil {
+			l = []string{}
+		}
+		return l, nil
+	case c.udt == "_float4":
+		b, ok := v.([]byte)
+		if !ok || len(b)%4 != 0 {
+			return nil, errors.New("not a vector of little-endian float32")
+		}
+		vec := make([]float32, len(b)/4)
+		for i := range vec {
+			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return vec, nil
+	}
+	return v, nil
+}
+
+// verifyCounts compares the number of rows of every copied table in the
+// transaction with the source's.
+func verifyCounts(ctx context.Context, src *sql.Tx, tx pgx.Tx, copied []TableCount) error {
+	var diffs []string
+	for _, c := range copied {
+		var want, got int
+		if err := src.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(c.Table)).Scan(&want); err != nil {
+			return fmt.Errorf("count %s in the SQLite database: %w", c.Table, err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(c.Table)).Scan(&got); err != nil {
+			return fmt.Errorf("count %s in the PostgreSQL database: %w", c.Table, err)
+		}
+		if got != want || c.Rows != want {
+			diffs = append(diffs, fmt.Sprintf("%s: %d rows in SQLite, %d copied, %d in PostgreSQL", c.Table, want, c.Rows, got))
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("row counts differ, so nothing was copied (was the SQLite database written to meanwhile?): %s", strings.Join(diffs, "; "))
+	}
+	return nil
+}
