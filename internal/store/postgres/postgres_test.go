@@ -134,10 +134,11 @@ func openStore(t *testing.T, url string) *postgres.Store {
 	return s
 }
 
-// openMigrated opens a migrated store in a schema of its own.
-func openMigrated(t *testing.T) *postgres.Store {
+// openMigrated opens a migrated store in a schema of its own; params
+// are added to its URL.
+func openMigrated(t *testing.T, params ...string) *postgres.Store {
 	t.Helper()
-	s := openStore(t, newSchema(t))
+	s := openStore(t, newSchema(t)+strings.Join(params, ""))
 	if _, err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +148,17 @@ func openMigrated(t *testing.T) *postgres.Store {
 func TestConformance(t *testing.T) {
 	requireServer(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openMigrated(t) })
+}
+
+// TestConformanceExecMode runs the suite again the way pgx talks to
+// PgBouncer in transaction mode (no named prepared statements), which
+// docs/deployment.md recommends there.
+func TestConformanceExecMode(t *testing.T) {
+	requireServer(t)
+	if testing.Short() {
+		t.Skip("the suite runs in the default mode already")
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return openMigrated(t, "&default_query_exec_mode=exec") })
 }
 
 func TestWhereHidesPassword(t *testing.T) {
