@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,5 +69,87 @@ func TestNULInTextIsInvalid(t *testing.T) {
 	o.Fields["description"] = "before\x00after"
 	if err := s.CreateEntity(t.Context(), o); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("CreateEntity with a NUL byte = %v; want ErrInvalid", err)
+	}
+}
+
+// Embedding seqs are taken in commit order (store.Embedding.Seq): while
+// one transaction holds an uncommitted vector, a second put waits for it
+// instead of taking a seq that a reader could see first and so skip the
+// smaller one when it commits.
+func TestEmbeddingSeqsInCommitOrder(t *testing.T) {
+	s := openMigrated(t)
+	ctx := t.Context()
+	at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.CreateEntity(ctx, org("o", "o", at)))
+	must(s.CreateEntity(ctx, &domain.Entity{Type: domain.Project, ID: "p", OrganizationID: "o", Fields: map[string]any{"name": "p"}, CreatedAt: at, UpdatedAt: at}))
+	must(s.CreateEntity(ctx, &domain.Entity{Type: domain.Document, ID: "d", OrganizationID: "o", Fields: map[string]any{"project_id": "p", "name": "d"}, CreatedAt: at, UpdatedAt: at}))
+	emb := func(id string) *store.Embedding {
+		must(s.CreateEntity(ctx, &domain.Entity{Type: domain.Requirement, ID: id, OrganizationID: "o",
+			Fields: map[string]any{"document_id": "d", "project_id": "p", "name": id}, CreatedAt: at, UpdatedAt: at}))
+		return &store.Embedding{EntityType: domain.Requirement, EntityID: id, OrganizationID: "o", ProjectID: "p",
+			Model: "m", ContentHash: "h", Vector: []float32{1, 2}, UpdatedAt: at}
+	}
+	first, second := emb("r1"), emb("r2")
+
+	held, release := make(chan struct{}), make(chan struct{})
+	// On failure too, the first transaction ends before the store closes
+	// (cleanups run last first), so that Close does not wait for it.
+	releaseFirst := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseFirst)
+	firstDone, secondDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		firstDone <- s.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.PutEmbedding(ctx, first); err != nil {
+				close(held)
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	go func() { secondDone <- s.PutEmbedding(ctx, second) }()
+
+	// The second put waits for the seq lock the first transaction holds.
+	const waiting = `SELECT count(*) FROM pg_locks l,
+		(SELECT hashtextextended('atomcp:embeddings_seq:' || current_schema(), 0) AS k) AS key
+		WHERE l.locktype = 'advisory' AND NOT l.granted
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		  AND l.classid::bigint = (key.k >> 32) & 4294967295 AND l.objid::bigint = key.k & 4294967295`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		must(s.Pool().QueryRow(ctx, waiting).Scan(&n))
+		if n > 0 {
+			break
+		}
+		select {
+		case err := <-secondDone:
+			t.Fatalf("the second put finished (%v) while the first transaction still held its vector", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second put never waited for the seq lock")
+		}
+	}
+	if latest, err := s.LatestEmbeddingSeq(ctx, "o", "m"); err != nil || latest != 0 {
+		t.Fatalf("LatestEmbeddingSeq while both are uncommitted = %d, %v; want 0", latest, err)
+	}
+	releaseFirst()
+	must(<-firstDone)
+	must(<-secondDone)
+	if second.Seq <= first.Seq {
+		t.Fatalf("seqs %d then %d; want the later commit to have the larger seq", first.Seq, second.Seq)
+	}
+	got, err := s.ListEmbeddings(ctx, store.EmbeddingQuery{OrganizationID: "o", Model: "m", AfterSeq: first.Seq})
+	if err != nil || len(got) != 1 || got[0].EntityID != "r2" {
+		t.Fatalf("vectors after seq %d = %v, %v; want r2", first.Seq, got, err)
 	}
 }
