@@ -223,9 +223,13 @@ func (o ops) RecordAccessToken(ctx context.Context, t *store.AccessToken) error 
 			t.JTI, t.FamilyID, t.ExpiresAt); err != nil {
 			return mapErr(err)
 		}
+		// The family row is locked whether or not it is revoked: FOR SHARE
+		// on the rows a WHERE revoked_at IS NOT NULL keeps would lock
+		// nothing in the case that matters.
 		_, err := q.Exec(ctx,
-			`INSERT INTO oauth_denied_jtis (jti, expires_at)
-			 SELECT $1, $2 FROM oauth_token_families WHERE id = $3 AND revoked_at IS NOT NULL FOR SHARE
+			`WITH family AS (SELECT revoked_at FROM oauth_token_families WHERE id = $3 FOR SHARE)
+			 INSERT INTO oauth_denied_jtis (jti, expires_at)
+			 SELECT $1, $2 FROM family WHERE family.revoked_at IS NOT NULL
 			 ON CONFLICT (jti) DO NOTHING`,
 			t.JTI, t.ExpiresAt, t.FamilyID)
 		return err

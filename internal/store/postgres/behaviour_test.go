@@ -8,6 +8,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/postgres"
 )
 
 func org(id, slug string, at time.Time) *domain.Entity {
@@ -151,5 +152,116 @@ func TestEmbeddingSeqsInCommitOrder(t *testing.T) {
 	got, err := s.ListEmbeddings(ctx, store.EmbeddingQuery{OrganizationID: "o", Model: "m", AfterSeq: first.Seq})
 	if err != nil || len(got) != 1 || got[0].EntityID != "r2" {
 		t.Fatalf("vectors after seq %d = %v, %v; want r2", first.Seq, got, err)
+	}
+}
+
+// waitForLockWait returns once some session of the test database waits
+// for a lock, failing the test if done ends first or nothing waits
+// within 10s.
+func waitForLockWait(t *testing.T, s *postgres.Store, done <-chan error, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := s.Pool().QueryRow(t.Context(),
+			`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("%s finished (%v) instead of waiting", what, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never waited for a lock", what)
+		}
+	}
+}
+
+// A token family revoked through one replica while another records an
+// access token in it: the token ends up deny-listed whichever commits
+// first. The two stores share one schema, as replicas share a database.
+func TestRevocationRacesRecordedAccessToken(t *testing.T) {
+	url := newSchema(t)
+	issuer, revoker := openStore(t, url), openStore(t, url)
+	if _, err := issuer.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	now := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, id := range []string{"fam-a", "fam-b"} {
+		if err := issuer.CreateTokenFamily(ctx, &store.TokenFamily{ID: id, ClientID: "c", AccountID: "a", CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The token is recorded first, in a transaction still open when the
+	// revocation starts: the revocation waits for it, then deny-lists it.
+	held, release := make(chan struct{}), make(chan struct{})
+	releaseIssuer := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseIssuer)
+	issued := make(chan error, 1)
+	go func() {
+		issued <- issuer.InTx(ctx, func(tx store.Tx) error {
+			err := tx.RecordAccessToken(ctx, &store.AccessToken{JTI: "j-a", FamilyID: "fam-a", ExpiresAt: now.Add(time.Hour)})
+			close(held)
+			if err != nil {
+				return err
+			}
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	revoked := make(chan error, 1)
+	go func() { revoked <- revoker.RevokeTokenFamily(ctx, "fam-a", now) }()
+	waitForLockWait(t, issuer, revoked, "the revocation")
+	releaseIssuer()
+	if err := <-issued; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-revoked; err != nil {
+		t.Fatal(err)
+	}
+	if denied, err := issuer.AccessTokenDenied(ctx, "j-a"); err != nil || !denied {
+		t.Errorf("token recorded before a concurrent revocation committed: denied = %v, %v; want true", denied, err)
+	}
+
+	// The revocation runs first, in a transaction still open when the
+	// token is recorded: the recording waits for it, then sees the family
+	// revoked and deny-lists the token itself.
+	held2, release2 := make(chan struct{}), make(chan struct{})
+	releaseRevoker := sync.OnceFunc(func() { close(release2) })
+	t.Cleanup(releaseRevoker)
+	revoked2 := make(chan error, 1)
+	go func() {
+		revoked2 <- revoker.InTx(ctx, func(tx store.Tx) error {
+			err := tx.RevokeTokenFamily(ctx, "fam-b", now)
+			close(held2)
+			if err != nil {
+				return err
+			}
+			<-release2
+			return nil
+		})
+	}()
+	<-held2
+	issued2 := make(chan error, 1)
+	go func() {
+		issued2 <- issuer.RecordAccessToken(ctx, &store.AccessToken{JTI: "j-b", FamilyID: "fam-b", ExpiresAt: now.Add(time.Hour)})
+	}()
+	waitForLockWait(t, issuer, issued2, "recording the token")
+	releaseRevoker()
+	if err := <-revoked2; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-issued2; err != nil {
+		t.Fatal(err)
+	}
+	if denied, err := issuer.AccessTokenDenied(ctx, "j-b"); err != nil || !denied {
+		t.Errorf("token recorded during a concurrent revocation: denied = %v, %v; want true", denied, err)
 	}
 }
