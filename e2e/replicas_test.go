@@ -41,9 +41,9 @@ func postgresDB(t *testing.T) string {
 	conn, err := pgx.ConnectConfig(t.Context(), cfg)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL not reachable at %s:%d: %v (CI is set, so this fails instead of skipping)", cfg.Host, cfg.Port, err)
+			t.Fatalf("PostgreSQL not reachable at %s:%d: %s (CI is set, so this fails instead of skipping)", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
 		}
-		t.Skipf("PostgreSQL not reachable at %s:%d: %v", cfg.Host, cfg.Port, err)
+		t.Skipf("PostgreSQL not reachable at %s:%d: %s", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

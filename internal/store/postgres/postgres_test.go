@@ -51,7 +51,7 @@ func run(m *testing.M) int {
 	cfg.ConnectTimeout = 3 * time.Second
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		unreachable = fmt.Sprintf("PostgreSQL not reachable at %s: %v", postgres.Where(cfg.Config), err)
+		unreachable = fmt.Sprintf("PostgreSQL not reachable at %s: %s", postgres.Where(cfg.Config), strings.Join(strings.Fields(err.Error()), " "))
 		return m.Run()
 	}
 	name := "atomcp_test_" + randomHex(6)
