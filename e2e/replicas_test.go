@@ -355,3 +355,54 @@ func (b bearerOver) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
 }
+
+// runServeFailing runs `atomcp serve` with env and returns its combined output;
+// the command must fail.
+func runServeFailing(t *testing.T, env ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve")
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "ATOMCP_ADDR=" + freeAddr(t), "ATOMCP_AUTH=none"}, env...)
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("serve with %v: %v (context %v); want it to fail at start-up\n%s", env, err, ctx.Err(), out)
+	}
+	return string(out)
+}
+
+// A wrong PostgreSQL URL stops start-up with a line naming the server and
+// the cause, never the password.
+func TestServeUnreachablePostgres(t *testing.T) {
+	out := runServeFailing(t, "ATOMCP_DATABASE_URL=postgres://atoms:hunter2@127.0.0.1:1/atoms")
+	if !strings.Contains(out, "127.0.0.1:1/atoms") || !strings.Contains(out, "connection refused") || strings.Contains(out, "hunter2") {
+		t.Errorf("serve with nothing listening:\n%s\nwant a line naming 127.0.0.1:1/atoms and the cause, without the password", out)
+	}
+}
+
+// A replica older than the database schema refuses to start and says why.
+func TestServeRefusesNewerSchema(t *testing.T) {
+	db := postgresDB(t)
+	dir := t.TempDir()
+	migrate := exec.Command(binary, "migrate")
+	migrate.Dir = dir
+	migrate.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "ATOMCP_DATABASE_URL=" + db}
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	conn, err := pgx.Connect(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	// What a newer atomcp would leave behind.
+	if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', now())`); err != nil {
+		t.Fatal(err)
+	}
+	out := runServeFailing(t, "ATOMCP_DATABASE_URL="+db)
+	if !strings.Contains(out, "9999") || !strings.Contains(out, "newer atomcp") {
+		t.Errorf("serve on a newer schema:\n%s\nwant a refusal naming version 9999 and a newer atomcp", out)
+	}
+}
