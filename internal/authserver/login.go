@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,11 @@ func (s *Server) dummyHash() string {
 
 // handleLogin receives the sign-in form.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.login.allow(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		http.Error(w, fmt.Sprintf("Too many sign-in attempts from your address; try again in %d seconds.", int(wait.Seconds())+1), http.StatusTooManyRequests)
+		return
+	}
 	if !s.parseForm(w, r) {
 		return
 	}

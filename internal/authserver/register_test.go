@@ -3,6 +3,8 @@ package authserver
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,8 +108,42 @@ func TestRegisterRateLimit(t *testing.T) {
 	if !strings.Contains(e["error_description"], "try again") {
 		t.Errorf("description %q", e["error_description"])
 	}
-	h.clock.Advance(10 * time.Second)
+	// The window is DCRBurst×DCRInterval (30 s here); the next one starts afresh.
+	h.clock.Advance(30 * time.Second)
 	if r := h.postJSON(PathRegister, "application/json", body); r.status != http.StatusCreated {
 		t.Errorf("after waiting: %d; want 201", r.status)
+	}
+}
+
+// TestRateLimitsAreSharedByReplicas: a second server on the same database
+// (another replica) counts into the same budget, and the token endpoint has
+// its own limit.
+func TestRateLimitsAreSharedByReplicas(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.DCRBurst, o.DCRInterval = 2, 10*time.Second })
+	other, err := New(t.Context(), h.opts) // another replica: same store, same options
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"none"}`
+	for i := range 2 {
+		if r := h.postJSON(PathRegister, "application/json", body); r.status != http.StatusCreated {
+			t.Fatalf("registration %d: %d", i, r.status)
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, PathRegister, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = "127.0.0.1:5555" // the harness's client address
+	w := httptest.NewRecorder()
+	other.ServeHTTP(w, req)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("third registration through another replica: %d; want 429", w.Code)
+	}
+
+	var last int
+	for range tokenRequestsPerMinute + 1 {
+		last = h.postForm(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {"nope"}}).status
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("token request %d in a minute: %d; want 429", tokenRequestsPerMinute+1, last)
 	}
 }

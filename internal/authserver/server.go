@@ -60,8 +60,9 @@ type Options struct {
 	CIMDRootCAs *x509.CertPool
 
 	// DCRBurst and DCRInterval rate-limit registrations per source
-	// address: a burst of DCRBurst, then one per DCRInterval. Defaults 20
-	// and 6 s.
+	// address: DCRBurst per window of DCRBurst×DCRInterval, counted in the
+	// database so that replicas share the budget. Defaults 20 and 6 s (20
+	// per two minutes).
 	DCRBurst    int
 	DCRInterval time.Duration
 
@@ -77,6 +78,14 @@ type Options struct {
 	argon *argonParams
 }
 
+// Limits of the token endpoint and of sign-in attempts per source address
+// and minute, shared by all replicas. Generous for people and clients,
+// tight for guessing.
+const (
+	tokenRequestsPerMinute = 120
+	loginAttemptsPerMinute = 30
+)
+
 // Server is the embedded authorization server. It is safe for concurrent
 // use.
 type Server struct {
@@ -85,7 +94,9 @@ type Server struct {
 	log   *slog.Logger
 	keys  *KeySet
 	cimd  *cimdFetcher
-	dcr   *ipLimiter
+	dcr   *sharedLimiter
+	token *sharedLimiter
+	login *sharedLimiter
 	pages *pages
 	argon argonParams
 	mux   *http.ServeMux
@@ -130,12 +141,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:  opts,
-		st:    opts.Store,
-		log:   opts.Logger,
-		keys:  keys,
-		cimd:  newCIMDFetcher(opts.AllowPrivateCIMD, opts.CIMDRootCAs, opts.Now),
-		dcr:   newIPLimiter(opts.DCRBurst, opts.DCRInterval, opts.Now),
+		opts: opts,
+		st:   opts.Store,
+		log:  opts.Logger,
+		keys: keys,
+		cimd: newCIMDFetcher(opts.AllowPrivateCIMD, opts.CIMDRootCAs, opts.Now),
+		// DCRBurst registrations per DCRBurst×DCRInterval window.
+		dcr:   &sharedLimiter{st: opts.Store, name: "register", limit: opts.DCRBurst, window: time.Duration(opts.DCRBurst) * opts.DCRInterval, now: opts.Now},
+		token: &sharedLimiter{st: opts.Store, name: "token", limit: tokenRequestsPerMinute, window: time.Minute, now: opts.Now},
+		login: &sharedLimiter{st: opts.Store, name: "login", limit: loginAttemptsPerMinute, window: time.Minute, now: opts.Now},
 		pages: newPages(),
 		argon: defaultArgon,
 	}
@@ -143,6 +157,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.argon = *opts.argon
 	}
 	s.mux = s.routes()
+	for _, l := range []*sharedLimiter{s.dcr, s.token, s.login} {
+		l.log = s.log
+	}
 	return s, nil
 }
 

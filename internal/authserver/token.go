@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,12 @@ var codeVerifier = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 // handleToken is the token endpoint.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.token.allow(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeError(w, r, &oauthError{http.StatusTooManyRequests, "too_many_requests",
+			fmt.Sprintf("too many token requests from your address; try again in %d seconds", int(wait.Seconds())+1)})
+		return
+	}
 	if !s.parseForm(w, r) {
 		return
 	}

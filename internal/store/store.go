@@ -36,6 +36,7 @@ type Tx interface {
 	Relations
 	Search
 	Embeddings
+	RateLimits
 	// Auth is the embedded authorization server's storage (authstore.go).
 	Auth
 }

@@ -32,7 +32,8 @@ var importTables = []string{
 // is rebuilt from the entities (SQLite's FTS5 tables have no PostgreSQL
 // counterpart).
 var (
-	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence"}
+	// rate_limits holds only counts of the last minutes: nothing to keep.
+	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence", "rate_limits"}
 	importSkippedPrefix = []string{"search_index", "sqlite_stat"}
 	// embeddings.dimensions is the length of the vector, which real[] keeps.
 	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}

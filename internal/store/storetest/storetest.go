@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Relations", relationTests},
 		{"Lookups", lookupTests},
 		{"Search", searchTests},
+		{"RateLimits", rateLimitTests},
 		{"Embeddings", embeddingTests},
 	}
 	for _, g := range groups {
