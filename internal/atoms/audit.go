@@ -29,7 +29,7 @@ func (s *Service) audit(ctx context.Context, tx store.Tx, actorID, action string
 	if err := tx.AppendAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s %s %s: %w", action, subject.Type, subject.ID, err)
 	}
-	recordChange(tx, Change{OrganizationID: subject.OrganizationID, ProjectID: projectOf(subject), Type: string(subject.Type), ID: subject.ID})
+	recordChange(tx, Change{OrganizationID: subject.OrganizationID, ProjectID: subject.ProjectID(), Type: string(subject.Type), ID: subject.ID})
 	return nil
 }
 

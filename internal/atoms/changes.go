@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -66,13 +65,4 @@ func recordChange(tx store.Tx, c Change) {
 	ct.cs.mu.Lock()
 	ct.cs.changes = append(ct.cs.changes, c)
 	ct.cs.mu.Unlock()
-}
-
-// projectOf is the project an entity belongs to, "" for organizations and
-// blocks (a block's project is its document's).
-func projectOf(e *domain.Entity) string {
-	if e.Type == domain.Project {
-		return e.ID
-	}
-	return e.Str("project_id")
 }

@@ -272,7 +272,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 			case j.entity != nil && j.vector != nil:
 				emb := &store.Embedding{
 					EntityType: j.entity.Type, EntityID: j.entity.ID, OrganizationID: j.entity.OrganizationID,
-					ProjectID: projectOf(j.entity), Model: model, ContentHash: j.hash, Vector: j.vector, UpdatedAt: s.now(),
+					ProjectID: j.entity.ProjectID(), Model: model, ContentHash: j.hash, Vector: j.vector, UpdatedAt: s.now(),
 				}
 				if err := tx.PutEmbedding(ctx, emb); err != nil {
 					return err

@@ -440,7 +440,7 @@ func (s *Service) auditLink(ctx context.Context, tx store.Tx, actorID, action st
 	}
 	change := Change{OrganizationID: subject.OrganizationID, Type: string(subject.Kind), ID: subject.ID}
 	if src, err := tx.GetEntity(ctx, subject.SourceType, subject.SourceID); err == nil {
-		change.ProjectID = projectOf(src)
+		change.ProjectID = src.ProjectID()
 	}
 	recordChange(tx, change)
 	return nil

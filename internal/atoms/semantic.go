@@ -372,7 +372,7 @@ func (s *Service) semanticHits(ctx context.Context, a *Actor, ixs []*vectorIndex
 				byOrg[c.org].forget(c.id, c.seq)
 				continue
 			}
-			if !a.canSee(e.OrganizationID) || (f.project != "" && projectOf(e) != f.project) {
+			if !a.canSee(e.OrganizationID) || (f.project != "" && e.ProjectID() != f.project) {
 				continue
 			}
 			hits = append(hits, &ragHit{

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -241,4 +243,58 @@ func (e *Entity) Clone() *Entity {
 		c.DeletedAt = &t
 	}
 	return &c
+}
+
+// ProjectID is the project an entity belongs to: a project's own id, the
+// project_id field of documents, requirements and tests, "" for
+// organizations and blocks (a block's project is its document's).
+func (e *Entity) ProjectID() string {
+	if e.Type == Project {
+		return e.ID
+	}
+	return e.Str("project_id")
+}
+
+// SearchText splits an entity's searchable text into its name (the name
+// field and external_id, weighted higher by search backends) and the rest.
+func (k *Kind) SearchText(e *Entity) (name, body string) {
+	var names, bodies []string
+	for _, f := range k.Fields {
+		if !f.Searchable {
+			continue
+		}
+		v, _ := e.Fields[f.Name].(string)
+		if v == "" {
+			continue
+		}
+		if f.Name == k.NameField || f.Name == "external_id" {
+			names = append(names, v)
+		} else {
+			bodies = append(bodies, v)
+		}
+	}
+	return strings.Join(names, " "), strings.Join(bodies, "\n")
+}
+
+// FilterField returns the field a store filter key names: a field of the
+// kind, or the bookkeeping id or organization_id (compared like references).
+func (k *Kind) FilterField(name string) (Field, bool) {
+	if f, ok := k.Field(name); ok {
+		return f, true
+	}
+	if name == "id" || name == "organization_id" {
+		return Field{Name: name, Kind: Ref}, true
+	}
+	return Field{}, false
+}
+
+// FilterNames lists the accepted filter keys, for error messages.
+func (k *Kind) FilterNames() []string {
+	names := []string{"id", "organization_id"}
+	for _, f := range k.Fields {
+		if f.Kind != JSON && !slices.Contains(names, f.Name) {
+			names = append(names, f.Name)
+		}
+	}
+	return names
 }

@@ -103,10 +103,10 @@ func (t *table) where(q store.EntityQuery, p *params) (string, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		f, ok := t.filterField(k)
+		f, ok := t.kind.FilterField(k)
 		if !ok {
 			return "", fmt.Errorf("%w: cannot filter %s by %q; accepted: %s",
-				domain.ErrInvalid, t.kind.Type, k, strings.Join(t.filterNames(), ", "))
+				domain.ErrInvalid, t.kind.Type, k, strings.Join(t.kind.FilterNames(), ", "))
 		}
 		if f.Kind == domain.JSON {
 			return "", fmt.Errorf("%w: cannot filter %s by %q: it is a JSON field", domain.ErrInvalid, t.kind.Type, k)
@@ -141,29 +141,6 @@ func (t *table) where(q store.EntityQuery, p *params) (string, error) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), nil
-}
-
-// filterField returns the field an Equals key names: a field of the kind,
-// or the bookkeeping id or organization_id (compared like references).
-func (t *table) filterField(name string) (domain.Field, bool) {
-	if f, ok := t.kind.Field(name); ok {
-		return f, true
-	}
-	if name == "id" || name == "organization_id" {
-		return domain.Field{Name: name, Kind: domain.Ref}, true
-	}
-	return domain.Field{}, false
-}
-
-// filterNames lists the accepted Equals keys, for error messages.
-func (t *table) filterNames() []string {
-	names := []string{"id", "organization_id"}
-	for _, f := range t.kind.Fields {
-		if f.Kind != domain.JSON && !slices.Contains(names, f.Name) {
-			names = append(names, f.Name)
-		}
-	}
-	return names
 }
 
 // orderBy builds the ORDER BY clause. Text sorts case-insensitively (then

@@ -38,8 +38,8 @@ func rebuildSearchIndex(ctx context.Context, q querier, tables map[domain.Entity
 			}
 			cols := make([][]string, 8)
 			for _, e := range batch {
-				name, body := searchText(k, e)
-				for i, v := range []string{e.ID, string(e.Type), e.OrganizationID, projectOf(e), name, body,
+				name, body := k.SearchText(e)
+				for i, v := range []string{e.ID, string(e.Type), e.OrganizationID, e.ProjectID(), name, body,
 					indexWords(name, maxIndexedBytes), indexWords(body, maxIndexedBytes-len(name))} {
 					cols[i] = append(cols[i], v)
 				}

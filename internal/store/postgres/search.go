@@ -43,8 +43,8 @@ func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) err
 	if e.IsDeleted {
 		return unindexEntity(ctx, q, e.ID)
 	}
-	name, body := searchText(t.kind, e)
-	_, err := q.Exec(ctx, indexSQL, e.ID, string(e.Type), e.OrganizationID, projectOf(e), name, body,
+	name, body := t.kind.SearchText(e)
+	_, err := q.Exec(ctx, indexSQL, e.ID, string(e.Type), e.OrganizationID, e.ProjectID(), name, body,
 		indexWords(name, maxIndexedBytes), indexWords(body, maxIndexedBytes-len(name)), e.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, mapErr(err))
@@ -58,35 +58,6 @@ func unindexEntity(ctx context.Context, q querier, id string) error {
 		return fmt.Errorf("unindex %q: %w", id, err)
 	}
 	return nil
-}
-
-// searchText splits an entity's searchable text into the name (weighted
-// higher) and the body.
-func searchText(k *domain.Kind, e *domain.Entity) (name, body string) {
-	var names, bodies []string
-	for _, f := range k.Fields {
-		if !f.Searchable {
-			continue
-		}
-		v, _ := e.Fields[f.Name].(string)
-		if v == "" {
-			continue
-		}
-		if f.Name == k.NameField || f.Name == "external_id" {
-			names = append(names, v)
-		} else {
-			bodies = append(bodies, v)
-		}
-	}
-	return strings.Join(names, " "), strings.Join(bodies, "\n")
-}
-
-func projectOf(e *domain.Entity) string {
-	if e.Type == domain.Project {
-		return e.ID
-	}
-	p, _ := e.Fields["project_id"].(string)
-	return p
 }
 
 // words splits text into runs of letters and digits, lower-cased: what is
@@ -201,9 +172,9 @@ func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]
 	if err != nil {
 		return nil, err
 	}
-	f, ok := t.filterField(field)
+	f, ok := t.kind.FilterField(field)
 	if !ok || f.Kind == domain.JSON {
-		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.filterNames(), ", "))
+		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.kind.FilterNames(), ", "))
 	}
 	q.Text = ""
 	var p params

@@ -21,14 +21,14 @@ func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) err
 	if e.IsDeleted {
 		return nil
 	}
-	name, body := searchText(t.kind, e)
+	name, body := t.kind.SearchText(e)
 	var rowid int64
 	if err := w.QueryRowContext(ctx, `INSERT INTO search_docs (entity_id) VALUES (?) RETURNING rowid`, e.ID).Scan(&rowid); err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
 	}
 	if _, err := w.ExecContext(ctx,
 		`INSERT INTO search_index (rowid, name, body, entity_type, entity_id, organization_id, project_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rowid, name, body, string(e.Type), e.ID, e.OrganizationID, projectOf(e)); err != nil {
+		rowid, name, body, string(e.Type), e.ID, e.OrganizationID, e.ProjectID()); err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
 	}
 	if _, err := w.ExecContext(ctx,
@@ -55,35 +55,6 @@ func unindexEntity(ctx context.Context, w querier, id string) error {
 		return fmt.Errorf("unindex %q: %w", id, err)
 	}
 	return nil
-}
-
-// searchText splits an entity's searchable text into the name column
-// (weighted higher) and the body column.
-func searchText(k *domain.Kind, e *domain.Entity) (name, body string) {
-	var names, bodies []string
-	for _, f := range k.Fields {
-		if !f.Searchable {
-			continue
-		}
-		v, _ := e.Fields[f.Name].(string)
-		if v == "" {
-			continue
-		}
-		if f.Name == k.NameField || f.Name == "external_id" {
-			names = append(names, v)
-		} else {
-			bodies = append(bodies, v)
-		}
-	}
-	return strings.Join(names, " "), strings.Join(bodies, "\n")
-}
-
-func projectOf(e *domain.Entity) string {
-	if e.Type == domain.Project {
-		return e.ID
-	}
-	p, _ := e.Fields["project_id"].(string)
-	return p
 }
 
 // ftsQuery turns typed words into an FTS5 query that cannot be query
@@ -164,9 +135,9 @@ func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]
 	if err != nil {
 		return nil, err
 	}
-	f, ok := t.filterField(field)
+	f, ok := t.kind.FilterField(field)
 	if !ok || f.Kind == domain.JSON {
-		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.filterNames(), ", "))
+		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.kind.FilterNames(), ", "))
 	}
 	q.Text = ""
 	where, args, err := t.where(q)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/atomcp/atomcp/internal/domain"
 )
@@ -26,7 +25,7 @@ func encodeField(f domain.Field, v any) (any, error) {
 			return nullIfEmpty(s), nil // "" references nothing
 		}
 	case domain.Int:
-		if n, ok := toInt64(v); ok {
+		if n, ok := domain.ToInt64(v); ok {
 			return n, nil
 		}
 	case domain.Bool:
@@ -49,42 +48,6 @@ func encodeField(f domain.Field, v any) (any, error) {
 		return nil, fmt.Errorf("field %q has unknown kind %d", f.Name, f.Kind)
 	}
 	return nil, fmt.Errorf("%w: field %q must be of type %s, got %T", domain.ErrInvalid, f.Name, f.Kind, v)
-}
-
-// toInt64 converts a Go integer, or a float with an integral value, to int64.
-func toInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int8:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint:
-		return int64(n), uint64(n) <= math.MaxInt64
-	case uint64:
-		return int64(n), n <= math.MaxInt64
-	case float64:
-		// 2^63 itself is representable as a float64 but not as an int64.
-		ok := n == math.Trunc(n) && n >= math.MinInt64 && n < math.MaxInt64
-		return int64(n), ok
-	case float32:
-		return toInt64(float64(n))
-	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
-	}
-	return 0, false
 }
 
 // decodeField converts a non-NULL column value back to the Go type of its
