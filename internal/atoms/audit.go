@@ -11,7 +11,7 @@ import (
 // audit records one write in the same transaction as the write itself, so
 // that there is never a change without its entry, nor an entry without its
 // change.
-func (s *Service) audit(ctx context.Context, tx store.Tx, actorID, action string, before, after *domain.Entity) error {
+func (s *Service) audit(ctx context.Context, tx store.Ops, actorID, action string, before, after *domain.Entity) error {
 	subject := after
 	if subject == nil {
 		subject = before

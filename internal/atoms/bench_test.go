@@ -109,7 +109,7 @@ func buildBench() (*benchData, error) {
 		if p == 0 {
 			n = benchBigProject
 		}
-		err := st.InTx(ctx, func(tx store.Tx) error {
+		err := st.InTx(ctx, func(tx store.Ops) error {
 			proj := mk(domain.Project, map[string]any{"organization_id": org.ID, "name": fmt.Sprintf("Project %d", p), "slug": fmt.Sprintf("project-%d", p), "status": "active"})
 			if err := tx.CreateEntity(ctx, proj); err != nil {
 				return err

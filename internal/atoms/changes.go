@@ -36,15 +36,15 @@ type changeSet struct {
 
 // changeTx is a transaction that collects the changes made through it.
 type changeTx struct {
-	store.Tx
+	store.Ops
 	cs *changeSet
 }
 
 // inTx runs fn in a store transaction and, once it committed, tells the
 // listener what changed. Every service write goes through it.
-func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
+func (s *Service) inTx(ctx context.Context, fn func(tx store.Ops) error) error {
 	cs := &changeSet{}
-	if err := s.store.InTx(ctx, func(tx store.Tx) error { return fn(changeTx{Tx: tx, cs: cs}) }); err != nil {
+	if err := s.store.InTx(ctx, func(tx store.Ops) error { return fn(changeTx{Ops: tx, cs: cs}) }); err != nil {
 		return err
 	}
 	s.embeddingsChanged(cs.changes)
@@ -57,7 +57,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // recordChange notes a change made through tx, when tx collects them.
-func recordChange(tx store.Tx, c Change) {
+func recordChange(tx store.Ops, c Change) {
 	ct, ok := tx.(changeTx)
 	if !ok {
 		return

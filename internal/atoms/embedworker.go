@@ -262,7 +262,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("embeddings: the model changed from %s to %s during a step", model, e.Model())
 	}
 	embedded := 0
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.store.InTx(ctx, func(tx store.Ops) error {
 		for _, j := range jobs {
 			switch {
 			case j.entity == nil && !j.skip:

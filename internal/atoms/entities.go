@@ -22,7 +22,7 @@ const MaxPageSize = 500
 
 // getVisible loads an entity the actor may see; anything else, including an
 // entity of another organization, is "not found".
-func (s *Service) getVisible(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, id string) (*domain.Entity, error) {
+func (s *Service) getVisible(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, id string) (*domain.Entity, error) {
 	e, err := tx.GetEntity(ctx, t, id)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
@@ -59,7 +59,7 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 // CreateEntity validates data and creates one entity.
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	var created *domain.Entity
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		var err error
 		created, err = s.createIn(ctx, tx, a, t, data)
 		return err
@@ -77,7 +77,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 		return nil, fmt.Errorf("%w: batch has %d items; at most %d are accepted per call", domain.ErrInvalid, len(items), MaxBatch)
 	}
 	var created []*domain.Entity
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		created = created[:0]
 		for i, data := range items {
 			e, err := s.createIn(ctx, tx, a, t, data)
@@ -95,7 +95,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 	return created, nil
 }
 
-func (s *Service) createIn(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
+func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	k, err := domain.KindOf(t)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func parentType(k *domain.Kind) domain.EntityType {
 }
 
 // resolveRefs turns "auto" and names in Ref fields into ids.
-func (s *Service) resolveRefs(ctx context.Context, tx store.Tx, a *Actor, k *domain.Kind, fields map[string]any) error {
+func (s *Service) resolveRefs(ctx context.Context, tx store.Ops, a *Actor, k *domain.Kind, fields map[string]any) error {
 	for _, f := range k.Fields {
 		ref, ok := fields[f.Name].(string)
 		if f.Kind != domain.Ref || !ok || f.Generated {
@@ -190,7 +190,7 @@ func (s *Service) resolveRefs(ctx context.Context, tx store.Tx, a *Actor, k *dom
 // checkRelatedRefs makes sure that Ref fields other than the parent point
 // into the same organization (and, for a requirement's block, the same
 // document).
-func (s *Service) checkRelatedRefs(ctx context.Context, tx store.Tx, a *Actor, k *domain.Kind, e *domain.Entity) error {
+func (s *Service) checkRelatedRefs(ctx context.Context, tx store.Ops, a *Actor, k *domain.Kind, e *domain.Entity) error {
 	for _, f := range k.Fields {
 		id := e.Str(f.Name)
 		if f.Kind != domain.Ref || f.Name == k.ParentField || f.Generated || id == "" {
@@ -212,7 +212,7 @@ func (s *Service) checkRelatedRefs(ctx context.Context, tx store.Tx, a *Actor, k
 
 // checkExternalID refuses a requirement external_id already used by another
 // live requirement of the same project, naming the one that has it.
-func (s *Service) checkExternalID(ctx context.Context, tx store.Tx, e *domain.Entity) error {
+func (s *Service) checkExternalID(ctx context.Context, tx store.Ops, e *domain.Entity) error {
 	ext := e.Str("external_id")
 	if e.Type != domain.Requirement || ext == "" || e.IsDeleted {
 		return nil
@@ -244,7 +244,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, fmt.Errorf("%w: data is required for update: an object of the fields to change (accepted: %s)", domain.ErrInvalid, strings.Join(settableFields(k), ", "))
 	}
 	var updated *domain.Entity
-	err = s.inTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 
 // resolveForWrite finds a live entity and checks that the actor may change
 // it (an organization itself needs owner or admin).
-func (s *Service) resolveForWrite(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
+func (s *Service) resolveForWrite(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
 	ref, err := s.expandAuto(ctx, tx, a, t, ref)
 	if err != nil {
 		return nil, err
@@ -311,7 +311,7 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, err
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -353,7 +353,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		return nil, fmt.Errorf("%w: a %s is deleted for good and cannot be restored", domain.ErrInvalid, t)
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Ops) error {
 		before, err := s.findDeleted(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -382,7 +382,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 
 // findDeleted resolves a reference among deleted entities (by id, or by
 // name among the deleted ones, since live ones are not what restore means).
-func (s *Service) findDeleted(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
+func (s *Service) findDeleted(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
 	k, _ := domain.KindOf(t)
 	if e, err := s.getVisible(ctx, tx, a, t, strings.TrimSpace(ref)); err == nil {
 		if !e.IsDeleted {

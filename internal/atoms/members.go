@@ -19,7 +19,7 @@ type MemberResult struct {
 	Status         string      `json:"status"`
 }
 
-func (s *Service) memberResult(ctx context.Context, tx store.Tx, m *domain.Membership) MemberResult {
+func (s *Service) memberResult(ctx context.Context, tx store.Ops, m *domain.Membership) MemberResult {
 	r := MemberResult{OrganizationID: m.OrganizationID, UserID: m.UserID, Role: m.Role, Status: m.Status}
 	if u, err := tx.GetUser(ctx, m.UserID); err == nil {
 		r.Email, r.Name = u.Email, u.Name
@@ -44,7 +44,7 @@ func mayGrant(a *Actor, orgID string, role domain.Role) error {
 
 // managedOrg resolves a live organization the actor may manage (owner or
 // admin); what names the action for the error.
-func (s *Service) managedOrg(ctx context.Context, tx store.Tx, a *Actor, org EntityRef, what string) (*domain.Entity, error) {
+func (s *Service) managedOrg(ctx context.Context, tx store.Ops, a *Actor, org EntityRef, what string) (*domain.Entity, error) {
 	o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRe
 	if err := checkRole(role); err != nil {
 		return nil, nil, err
 	}
-	err = s.inTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Ops) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "adding members")
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRe
 }
 
 // keepAnOwner refuses a change that would leave the organization without an owner.
-func (s *Service) keepAnOwner(ctx context.Context, tx store.Tx, a *Actor, orgID, leavingUserID string) error {
+func (s *Service) keepAnOwner(ctx context.Context, tx store.Ops, a *Actor, orgID, leavingUserID string) error {
 	if err := mayGrant(a, orgID, domain.RoleOwner); err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s *Service) keepAnOwner(ctx context.Context, tx store.Tx, a *Actor, orgID,
 // RemoveMember removes a user from an organization; the last owner stays.
 func (s *Service) RemoveMember(ctx context.Context, a *Actor, org EntityRef, userRef string) (*MemberResult, error) {
 	var res *MemberResult
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "removing members")
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *Service) SetMemberRole(ctx context.Context, a *Actor, org EntityRef, us
 		return nil, err
 	}
 	var res *MemberResult
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "changing roles")
 		if err != nil {
 			return err
@@ -228,7 +228,7 @@ func (s *Service) CheckMember(ctx context.Context, a *Actor, org EntityRef, user
 	return &r, nil
 }
 
-func (s *Service) inviteIn(ctx context.Context, tx store.Tx, a *Actor, orgID, email string, role domain.Role) (*domain.Invitation, error) {
+func (s *Service) inviteIn(ctx context.Context, tx store.Ops, a *Actor, orgID, email string, role domain.Role) (*domain.Invitation, error) {
 	if err := a.requireManage(orgID, "inviting members"); err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email str
 		role = domain.RoleMember
 	}
 	var inv *domain.Invitation
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
 		if err != nil {
 			return err
@@ -278,7 +278,7 @@ func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email str
 // RevokeInvitation revokes a pending invitation (by id, or by email).
 func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef, ref string) (*domain.Invitation, error) {
 	var revoked *domain.Invitation
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		o, err := s.managedOrg(ctx, tx, a, org, "revoking invitations")
 		if err != nil {
 			return err
@@ -311,7 +311,7 @@ func (s *Service) ListInvitations(ctx context.Context, a *Actor, org EntityRef) 
 	return s.store.ListInvitations(ctx, o.ID)
 }
 
-func (s *Service) auditMember(ctx context.Context, tx store.Tx, a *Actor, action, orgID, who, role string) error {
+func (s *Service) auditMember(ctx context.Context, tx store.Ops, a *Actor, action, orgID, who, role string) error {
 	after := fmt.Sprintf(`{"user":%q,"role":%q}`, who, role)
 	return tx.AppendAudit(ctx, &domain.AuditEntry{At: s.now(), ActorID: a.User.ID, Action: action, EntityType: "member", EntityID: who, OrganizationID: orgID, After: after})
 }

@@ -105,7 +105,7 @@ func checkLinkType(kind domain.LinkKind, v string) (string, error) {
 }
 
 // resolveLive resolves an entity reference and refuses deleted entities.
-func (s *Service) resolveLive(ctx context.Context, tx store.Tx, a *Actor, ref EntityRef, arg string) (*domain.Entity, error) {
+func (s *Service) resolveLive(ctx context.Context, tx store.Ops, a *Actor, ref EntityRef, arg string) (*domain.Entity, error) {
 	if _, err := domain.KindOf(ref.Type); err != nil {
 		return nil, fmt.Errorf("%s.type: %w", arg, err)
 	}
@@ -134,7 +134,7 @@ type LinkParams struct {
 // entity and a user given by id or email). A link that exists already is
 // returned with created=false: linking is idempotent.
 func (s *Service) Link(ctx context.Context, a *Actor, kind domain.LinkKind, source EntityRef, target EntityRef, p LinkParams) (link *domain.Link, created bool, err error) {
-	err = s.inTx(ctx, func(tx store.Tx) error {
+	err = s.inTx(ctx, func(tx store.Ops) error {
 		src, err := s.resolveLive(ctx, tx, a, source, "source")
 		if err != nil {
 			return err
@@ -155,12 +155,12 @@ func (s *Service) Link(ctx context.Context, a *Actor, kind domain.LinkKind, sour
 
 // linkIn links two resolved entities inside a transaction (for workflows);
 // an existing identical link is returned as is.
-func (s *Service) linkIn(ctx context.Context, tx store.Tx, a *Actor, kind domain.LinkKind, source, target *domain.Entity, linkType string) (*domain.Link, error) {
+func (s *Service) linkIn(ctx context.Context, tx store.Ops, a *Actor, kind domain.LinkKind, source, target *domain.Entity, linkType string) (*domain.Link, error) {
 	l, _, err := s.linkEntitiesIn(ctx, tx, a, kind, source, target, LinkParams{LinkType: linkType})
 	return l, err
 }
 
-func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Tx, a *Actor, kind domain.LinkKind, src, tgt *domain.Entity, p LinkParams) (*domain.Link, bool, error) {
+func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Ops, a *Actor, kind domain.LinkKind, src, tgt *domain.Entity, p LinkParams) (*domain.Link, bool, error) {
 	if err := linkEnds(kind, src.Type, tgt.Type); err != nil {
 		return nil, false, err
 	}
@@ -208,7 +208,7 @@ func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Tx, a *Actor, kin
 
 // checkNoCycle refuses source derives_from target when target already
 // derives (transitively) from source.
-func (s *Service) checkNoCycle(ctx context.Context, tx store.Tx, src, tgt *domain.Entity) error {
+func (s *Service) checkNoCycle(ctx context.Context, tx store.Ops, src, tgt *domain.Entity) error {
 	seen := map[string]bool{tgt.ID: true}
 	frontier := []string{tgt.ID}
 	for len(frontier) > 0 && len(seen) < 100000 {
@@ -235,7 +235,7 @@ func (s *Service) checkNoCycle(ctx context.Context, tx store.Tx, src, tgt *domai
 
 // assignIn gives a user (id or email; they must be a member of the
 // entity's organization) a role on an entity.
-func (s *Service) assignIn(ctx context.Context, tx store.Tx, a *Actor, e *domain.Entity, userRef string, p LinkParams) (*domain.Link, bool, error) {
+func (s *Service) assignIn(ctx context.Context, tx store.Ops, a *Actor, e *domain.Entity, userRef string, p LinkParams) (*domain.Link, bool, error) {
 	if err := a.requireWrite(e.OrganizationID, "assign"); err != nil {
 		return nil, false, err
 	}
@@ -262,7 +262,7 @@ func (s *Service) assignIn(ctx context.Context, tx store.Tx, a *Actor, e *domain
 }
 
 // memberUser finds a user by id or email among an organization's members.
-func (s *Service) memberUser(ctx context.Context, tx store.Tx, orgID, ref, arg string) (*domain.User, error) {
+func (s *Service) memberUser(ctx context.Context, tx store.Ops, orgID, ref, arg string) (*domain.User, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return nil, fmt.Errorf("%w: %s.id: a user id or email is required", domain.ErrInvalid, arg)
@@ -288,7 +288,7 @@ func (s *Service) memberUser(ctx context.Context, tx store.Tx, orgID, ref, arg s
 }
 
 // visibleLink loads a link of an organization the actor belongs to.
-func (s *Service) visibleLink(ctx context.Context, tx store.Tx, a *Actor, kind domain.LinkKind, id string) (*domain.Link, error) {
+func (s *Service) visibleLink(ctx context.Context, tx store.Ops, a *Actor, kind domain.LinkKind, id string) (*domain.Link, error) {
 	l, err := tx.GetLink(ctx, kind, id)
 	if err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ func (s *Service) visibleLink(ctx context.Context, tx store.Tx, a *Actor, kind d
 }
 
 // findLink finds the link by id, or by its two ends.
-func (s *Service) findLink(ctx context.Context, tx store.Tx, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, linkType string) (*domain.Link, error) {
+func (s *Service) findLink(ctx context.Context, tx store.Ops, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, linkType string) (*domain.Link, error) {
 	if linkID != "" {
 		return s.visibleLink(ctx, tx, a, kind, linkID)
 	}
@@ -338,7 +338,7 @@ func (s *Service) findLink(ctx context.Context, tx store.Tx, a *Actor, kind doma
 // Unlink removes a link given by id or by its ends.
 func (s *Service) Unlink(ctx context.Context, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, linkType string) (*domain.Link, error) {
 	var removed *domain.Link
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		l, err := s.findLink(ctx, tx, a, kind, linkID, source, target, linkType)
 		if err != nil {
 			return err
@@ -367,7 +367,7 @@ func (s *Service) CheckLink(ctx context.Context, a *Actor, kind domain.LinkKind,
 // UpdateLink changes a link's type (coverage, role), status or description.
 func (s *Service) UpdateLink(ctx context.Context, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, p LinkParams) (*domain.Link, error) {
 	var updated *domain.Link
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		before, err := s.findLink(ctx, tx, a, kind, linkID, source, target, "")
 		if err != nil {
 			return err
@@ -419,7 +419,7 @@ func (s *Service) ListLinks(ctx context.Context, a *Actor, kind domain.LinkKind,
 	return s.store.ListLinks(ctx, q)
 }
 
-func (s *Service) auditLink(ctx context.Context, tx store.Tx, actorID, action string, before, after *domain.Link) error {
+func (s *Service) auditLink(ctx context.Context, tx store.Ops, actorID, action string, before, after *domain.Link) error {
 	subject := after
 	if subject == nil {
 		subject = before

@@ -67,7 +67,7 @@ func (s *Service) ResolveID(ctx context.Context, a *Actor, t domain.EntityType, 
 // resolve finds the entity a reference means. A UUID must name a visible
 // entity; anything else is matched against names (exact, case-insensitive,
 // then fuzzy) among the actor's non-deleted entities of the type.
-func (s *Service) resolve(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
+func (s *Service) resolve(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, ref string) (*domain.Entity, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return nil, fmt.Errorf("%w: an empty %s reference", domain.ErrInvalid, t)

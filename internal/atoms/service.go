@@ -78,7 +78,7 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 		return s.loadActor(ctx, s.store, u)
 	}
 	var user *domain.User
-	err := s.inTx(ctx, func(tx store.Tx) error {
+	err := s.inTx(ctx, func(tx store.Ops) error {
 		u, err := tx.GetUserBySubject(ctx, c.Issuer, c.Subject)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
@@ -102,7 +102,7 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 	return s.loadActor(ctx, s.store, user)
 }
 
-func (s *Service) loadActor(ctx context.Context, tx store.Tx, user *domain.User) (*Actor, error) {
+func (s *Service) loadActor(ctx context.Context, tx store.Ops, user *domain.User) (*Actor, error) {
 	ms, err := tx.ListMemberships(ctx, user.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load memberships of %s: %w", user.ID, err)
@@ -116,7 +116,7 @@ func (s *Service) loadActor(ctx context.Context, tx store.Tx, user *domain.User)
 	return a, nil
 }
 
-func (s *Service) createUser(ctx context.Context, tx store.Tx, c Caller) (*domain.User, error) {
+func (s *Service) createUser(ctx context.Context, tx store.Ops, c Caller) (*domain.User, error) {
 	now := s.now()
 	u := &domain.User{
 		ID: s.newID(), Issuer: c.Issuer, Subject: c.Subject,
@@ -165,7 +165,7 @@ func personalOrgName(c Caller) string {
 	return who + "'s workspace"
 }
 
-func (s *Service) acceptInvitations(ctx context.Context, tx store.Tx, u *domain.User, email string) error {
+func (s *Service) acceptInvitations(ctx context.Context, tx store.Ops, u *domain.User, email string) error {
 	invs, err := tx.ListPendingInvitations(ctx, email)
 	if err != nil {
 		return fmt.Errorf("list invitations for %s: %w", email, err)
@@ -189,7 +189,7 @@ func profileChanged(u *domain.User, c Caller) bool {
 
 // refreshProfile keeps email and name in step with the token, which is the
 // source of truth for them.
-func (s *Service) refreshProfile(ctx context.Context, tx store.Tx, u *domain.User, c Caller) error {
+func (s *Service) refreshProfile(ctx context.Context, tx store.Ops, u *domain.User, c Caller) error {
 	changed := false
 	if c.Email != "" && c.Email != u.Email {
 		u.Email, changed = c.Email, true

@@ -42,7 +42,7 @@ func slugify(name string) string {
 // uniqueSlug returns the slug of name, suffixed -2, -3 … until no entity of
 // the kind (in the organization, for projects) has it. Deleted entities keep
 // their slug, so that restoring one never collides.
-func (s *Service) uniqueSlug(ctx context.Context, tx store.Tx, t domain.EntityType, organizationID, name string) (string, error) {
+func (s *Service) uniqueSlug(ctx context.Context, tx store.Ops, t domain.EntityType, organizationID, name string) (string, error) {
 	base := slugify(name)
 	for i := 1; i < 1000; i++ {
 		candidate := base

@@ -96,7 +96,7 @@ var typeOfCode = func() []domain.EntityType {
 }()
 
 // refresh loads the vectors written since the last refresh.
-func (ix *vectorIndex) refresh(ctx context.Context, st store.Tx) error {
+func (ix *vectorIndex) refresh(ctx context.Context, st store.Ops) error {
 	latest, err := st.LatestEmbeddingSeq(ctx, ix.org, ix.model)
 	if err != nil {
 		return err

@@ -89,7 +89,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 
 	return func(r *wfRun) map[string]any {
 		var doc *domain.Entity
-		if !r.step("check_input", func(tx store.Tx) (map[string]any, error) {
+		if !r.step("check_input", func(tx store.Ops) (map[string]any, error) {
 			d, err := r.resolveLiveIn(tx, domain.Document, docRef, "document_id")
 			if err != nil {
 				return nil, err
@@ -117,7 +117,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 				r.fail(importStep(it), err)
 				continue
 			}
-			if r.stepEntity(importStep(it), func(tx store.Tx) (*domain.Entity, error) {
+			if r.stepEntity(importStep(it), func(tx store.Ops) (*domain.Entity, error) {
 				e, err := r.s.createIn(r.ctx, tx, r.a, domain.Requirement, withParent(it.data, "document_id", doc.ID))
 				if err != nil {
 					return nil, itemError(it, err)
@@ -265,7 +265,7 @@ func checkImportItems(items []importItem) map[int]error {
 // checkExternalIDsFree marks items whose external id a live requirement of
 // the document's project already has, so that transaction mode can report
 // every clash at once rather than the first.
-func (r *wfRun) checkExternalIDsFree(tx store.Tx, doc *domain.Entity, items []importItem, invalid map[int]error) error {
+func (r *wfRun) checkExternalIDsFree(tx store.Ops, doc *domain.Entity, items []importItem, invalid map[int]error) error {
 	want := map[string][]int{}
 	for i, it := range items {
 		if ext, _ := it.data["external_id"].(string); ext != "" && invalid[i] == nil {

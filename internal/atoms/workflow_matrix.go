@@ -48,7 +48,7 @@ func (s *Service) testMatrixWorkflow(params map[string]any) (func(r *wfRun) map[
 		var scope *domain.Entity
 		var todo []*domain.Entity
 		var total int
-		if !r.step("find_untested_requirements", func(tx store.Tx) (map[string]any, error) {
+		if !r.step("find_untested_requirements", func(tx store.Ops) (map[string]any, error) {
 			sc, err := r.resolveLiveIn(tx, scopeType, scopeRef, scopeParam)
 			if err != nil {
 				return nil, err
@@ -83,7 +83,7 @@ func (s *Service) testMatrixWorkflow(params map[string]any) (func(r *wfRun) map[
 		}
 		created := 0
 		for _, req := range todo {
-			if r.step("create_test_for "+requirementLabel(req), func(tx store.Tx) (map[string]any, error) {
+			if r.step("create_test_for "+requirementLabel(req), func(tx store.Ops) (map[string]any, error) {
 				test, err := r.s.createIn(r.ctx, tx, r.a, domain.Test, map[string]any{
 					"project_id":  req.Str("project_id"),
 					"title":       testTitle(req),
@@ -111,7 +111,7 @@ func (s *Service) testMatrixWorkflow(params map[string]any) (func(r *wfRun) map[
 
 // hasLiveTest reports whether a requirement_test link joins the
 // requirement to a test that is not deleted: a deleted test covers nothing.
-func (r *wfRun) hasLiveTest(tx store.Tx, req *domain.Entity) (bool, error) {
+func (r *wfRun) hasLiveTest(tx store.Ops, req *domain.Entity) (bool, error) {
 	links, err := tx.ListLinks(r.ctx, store.LinkQuery{Kind: domain.RequirementTest, OrganizationIDs: []string{req.OrganizationID}, SourceID: req.ID})
 	if err != nil {
 		return false, fmt.Errorf("list tests of requirement %s: %w", req.ID, err)

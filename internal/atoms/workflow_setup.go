@@ -56,7 +56,7 @@ func (s *Service) setupProjectWorkflow(params map[string]any) (func(r *wfRun) ma
 	}
 
 	return func(r *wfRun) map[string]any {
-		proj := r.stepEntity("create_project", func(tx store.Tx) (*domain.Entity, error) {
+		proj := r.stepEntity("create_project", func(tx store.Ops) (*domain.Entity, error) {
 			org, err := r.resolveLiveIn(tx, domain.Organization, orgRef, "organization_id")
 			if err != nil {
 				return nil, err
@@ -75,7 +75,7 @@ func (s *Service) setupProjectWorkflow(params map[string]any) (func(r *wfRun) ma
 		}
 		summary := map[string]any{"project": Format(proj, FormatSummary)}
 		var lead *domain.Link
-		if r.step("assign_project_lead", func(tx store.Tx) (map[string]any, error) {
+		if r.step("assign_project_lead", func(tx store.Ops) (map[string]any, error) {
 			l, _, err := r.s.assignIn(r.ctx, tx, r.a, proj, r.a.User.ID, LinkParams{LinkType: ProjectLeadRole})
 			if err != nil {
 				return nil, err
@@ -87,7 +87,7 @@ func (s *Service) setupProjectWorkflow(params map[string]any) (func(r *wfRun) ma
 		}
 		created := []map[string]any{}
 		for i, d := range docs {
-			doc := r.stepEntity(documentStep(i, d), func(tx store.Tx) (*domain.Entity, error) {
+			doc := r.stepEntity(documentStep(i, d), func(tx store.Ops) (*domain.Entity, error) {
 				return r.s.createIn(r.ctx, tx, r.a, domain.Document, withParent(d, "project_id", proj.ID))
 			})
 			if doc != nil {
@@ -96,7 +96,7 @@ func (s *Service) setupProjectWorkflow(params map[string]any) (func(r *wfRun) ma
 		}
 		summary["documents"] = created
 		if setContext {
-			r.step("set_context", func(tx store.Tx) (map[string]any, error) {
+			r.step("set_context", func(tx store.Ops) (map[string]any, error) {
 				return r.setContextIn(tx, proj)
 			})
 		}
@@ -195,7 +195,7 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 	}
 
 	return func(r *wfRun) map[string]any {
-		org := r.stepEntity("create_organization", func(tx store.Tx) (*domain.Entity, error) {
+		org := r.stepEntity("create_organization", func(tx store.Ops) (*domain.Entity, error) {
 			return r.s.createIn(r.ctx, tx, r.a, domain.Organization, orgData)
 		})
 		if org == nil {
@@ -213,7 +213,7 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 		invited := []map[string]any{}
 		for i, inv := range invites {
 			var out map[string]any
-			if r.step(inviteStep(i, inv), func(tx store.Tx) (map[string]any, error) {
+			if r.step(inviteStep(i, inv), func(tx store.Ops) (map[string]any, error) {
 				var err error
 				out, err = r.addOrInviteIn(tx, org, inv)
 				return out, err
@@ -224,7 +224,7 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 		summary := map[string]any{"organization": Format(org, FormatSummary), "invitations": invited}
 		current := org
 		if projectData != nil {
-			proj := r.stepEntity("create_project", func(tx store.Tx) (*domain.Entity, error) {
+			proj := r.stepEntity("create_project", func(tx store.Ops) (*domain.Entity, error) {
 				return r.s.createIn(r.ctx, tx, r.a, domain.Project, withParent(projectData, "organization_id", org.ID))
 			})
 			if proj != nil {
@@ -233,7 +233,7 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 			}
 		}
 		if setContext {
-			r.step("set_context", func(tx store.Tx) (map[string]any, error) {
+			r.step("set_context", func(tx store.Ops) (map[string]any, error) {
 				return r.setContextIn(tx, current)
 			})
 		}
@@ -245,7 +245,7 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 // relationship_tool's member link does: a user who has signed in before is
 // added at once (invitations are accepted only at a first sign-in, so an
 // invitation would stay pending for them), anyone else is invited.
-func (r *wfRun) addOrInviteIn(tx store.Tx, org *domain.Entity, inv onboardingInvite) (map[string]any, error) {
+func (r *wfRun) addOrInviteIn(tx store.Ops, org *domain.Entity, inv onboardingInvite) (map[string]any, error) {
 	if err := r.a.requireManage(org.ID, "adding members"); err != nil {
 		return nil, err
 	}

@@ -69,9 +69,9 @@ func (s *Service) bulkStatusWorkflow(params map[string]any) (func(r *wfRun) map[
 
 	return func(r *wfRun) map[string]any {
 		updated, unchanged := 0, 0
-		update := func(name string, find func(tx store.Tx) (*domain.Entity, error)) {
+		update := func(name string, find func(tx store.Ops) (*domain.Entity, error)) {
 			var changed bool
-			if r.step(name, func(tx store.Tx) (map[string]any, error) {
+			if r.step(name, func(tx store.Ops) (map[string]any, error) {
 				e, err := find(tx)
 				if err != nil {
 					return nil, err
@@ -96,14 +96,14 @@ func (s *Service) bulkStatusWorkflow(params map[string]any) (func(r *wfRun) map[
 		summary := map[string]any{"entity_type": string(t), "status": status}
 		if refs != nil {
 			for i, ref := range refs {
-				update(fmt.Sprintf("update_status[%d] (%s)", i, ref), func(tx store.Tx) (*domain.Entity, error) {
+				update(fmt.Sprintf("update_status[%d] (%s)", i, ref), func(tx store.Ops) (*domain.Entity, error) {
 					return r.resolveLiveIn(tx, t, ref, fmt.Sprintf("entity_ids[%d]", i))
 				})
 			}
 			summary["requested"] = len(refs)
 		} else {
 			var matched []*domain.Entity
-			if !r.step("select_entities", func(tx store.Tx) (map[string]any, error) {
+			if !r.step("select_entities", func(tx store.Ops) (map[string]any, error) {
 				var err error
 				matched, err = r.filterIn(tx, k, filters)
 				if err != nil {
@@ -115,7 +115,7 @@ func (s *Service) bulkStatusWorkflow(params map[string]any) (func(r *wfRun) map[
 			}
 			for _, e := range matched {
 				id := e.ID
-				update(fmt.Sprintf("update_status %s (%s)", e.Name(), id), func(tx store.Tx) (*domain.Entity, error) {
+				update(fmt.Sprintf("update_status %s (%s)", e.Name(), id), func(tx store.Ops) (*domain.Entity, error) {
 					// Read again: in continue mode an earlier step's
 					// transaction has ended and the entity may have changed.
 					return r.s.getVisible(r.ctx, tx, r.a, t, id)
@@ -155,7 +155,7 @@ func statusRefs(p *wfParams) ([]string, error) {
 // equals value; references may be ids, names or "auto"), as entity_tool
 // list does, but inside the workflow's transaction and without paging. More
 // than MaxWorkflowItems matches is an error, not a silent cut.
-func (r *wfRun) filterIn(tx store.Tx, k *domain.Kind, filters map[string]any) ([]*domain.Entity, error) {
+func (r *wfRun) filterIn(tx store.Ops, k *domain.Kind, filters map[string]any) ([]*domain.Entity, error) {
 	equals := make(map[string]any, len(filters))
 	for _, name := range sortedKeys(filters) {
 		f, _ := k.Field(name)
@@ -189,7 +189,7 @@ func (r *wfRun) filterIn(tx store.Tx, k *domain.Kind, filters map[string]any) ([
 // setStatusIn sets an entity's status inside the workflow's transaction,
 // with the write check and audit entry of UpdateEntity. An entity already
 // in that status is left alone (changed=false), without an audit entry.
-func (r *wfRun) setStatusIn(tx store.Tx, e *domain.Entity, status string) (after *domain.Entity, changed bool, err error) {
+func (r *wfRun) setStatusIn(tx store.Ops, e *domain.Entity, status string) (after *domain.Entity, changed bool, err error) {
 	if e.IsDeleted {
 		return nil, false, fmt.Errorf("%w: the %s %q is deleted; restore it first", domain.ErrInvalid, e.Type, e.Name())
 	}

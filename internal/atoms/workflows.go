@@ -125,7 +125,7 @@ func (s *Service) RunWorkflow(ctx context.Context, a *Actor, workflow string, pa
 	rep := &WorkflowReport{Workflow: workflow, TransactionMode: transactionMode}
 	var summary map[string]any
 	if transactionMode {
-		txErr := s.inTx(ctx, func(tx store.Tx) error {
+		txErr := s.inTx(ctx, func(tx store.Ops) error {
 			r.tx = tx
 			summary = body(r)
 			if r.failed >= 0 {
@@ -190,7 +190,7 @@ type wfRun struct {
 	ctx    context.Context
 	a      *Actor
 	atomic bool
-	tx     store.Tx // the workflow's transaction, in transaction mode
+	tx     store.Ops // the workflow's transaction, in transaction mode
 	steps  []StepOutcome
 	failed int // index of the failed step in transaction mode, or -1
 }
@@ -198,7 +198,7 @@ type wfRun struct {
 // step runs fn as the step called name and reports whether it succeeded.
 // In transaction mode nothing runs after a failure. In continue mode a
 // cancelled request stops the remaining steps too: they could only fail.
-func (r *wfRun) step(name string, fn func(tx store.Tx) (map[string]any, error)) bool {
+func (r *wfRun) step(name string, fn func(tx store.Ops) (map[string]any, error)) bool {
 	if r.atomic && r.failed >= 0 {
 		r.steps = append(r.steps, StepOutcome{Name: name, Status: StepNotRun})
 		return false
@@ -212,7 +212,7 @@ func (r *wfRun) step(name string, fn func(tx store.Tx) (map[string]any, error)) 
 	if r.atomic {
 		out, err = fn(r.tx)
 	} else {
-		err = r.s.inTx(r.ctx, func(tx store.Tx) error {
+		err = r.s.inTx(r.ctx, func(tx store.Ops) error {
 			var ferr error
 			out, ferr = fn(tx)
 			return ferr
@@ -256,7 +256,7 @@ func (r *wfRun) skip(name, needs string) {
 // read returns what lookups outside a step should read from: the
 // workflow's transaction (transaction mode, so that they see its writes)
 // or the store (continue mode, where every step has committed).
-func (r *wfRun) read() store.Tx {
+func (r *wfRun) read() store.Ops {
 	if r.atomic {
 		return r.tx
 	}
@@ -266,9 +266,9 @@ func (r *wfRun) read() store.Tx {
 // stepEntity runs a step that writes one entity and returns the entity only
 // if the step succeeded, so that later steps never build on a write that
 // was not saved.
-func (r *wfRun) stepEntity(name string, fn func(tx store.Tx) (*domain.Entity, error)) *domain.Entity {
+func (r *wfRun) stepEntity(name string, fn func(tx store.Ops) (*domain.Entity, error)) *domain.Entity {
 	var e *domain.Entity
-	if !r.step(name, func(tx store.Tx) (map[string]any, error) {
+	if !r.step(name, func(tx store.Ops) (map[string]any, error) {
 		var err error
 		e, err = fn(tx)
 		if err != nil {
@@ -283,7 +283,7 @@ func (r *wfRun) stepEntity(name string, fn func(tx store.Tx) (*domain.Entity, er
 
 // setContextIn makes an entity current in the actor's workspace context,
 // inside the workflow's transaction; the rules are those of SetContext.
-func (r *wfRun) setContextIn(tx store.Tx, e *domain.Entity) (map[string]any, error) {
+func (r *wfRun) setContextIn(tx store.Ops, e *domain.Entity) (map[string]any, error) {
 	w, err := r.s.putContextIn(r.ctx, tx, r.a, e)
 	if err != nil {
 		return nil, err
@@ -293,6 +293,6 @@ func (r *wfRun) setContextIn(tx store.Tx, e *domain.Entity) (map[string]any, err
 
 // resolveLiveIn resolves a reference ("auto", a name or an id) to a live
 // entity; errors name the parameter.
-func (r *wfRun) resolveLiveIn(tx store.Tx, t domain.EntityType, ref, param string) (*domain.Entity, error) {
+func (r *wfRun) resolveLiveIn(tx store.Ops, t domain.EntityType, ref, param string) (*domain.Entity, error) {
 	return r.s.resolveLive(r.ctx, tx, r.a, EntityRef{Type: t, ID: ref}, "parameters."+param)
 }

@@ -11,7 +11,7 @@ import (
 
 // expandAuto replaces the reference "auto" with the id of the matching
 // entity in the actor's workspace context. Other references pass through.
-func (s *Service) expandAuto(ctx context.Context, tx store.Tx, a *Actor, t domain.EntityType, ref string) (string, error) {
+func (s *Service) expandAuto(ctx context.Context, tx store.Ops, a *Actor, t domain.EntityType, ref string) (string, error) {
 	if ref != AutoID {
 		return ref, nil
 	}
@@ -98,7 +98,7 @@ func (s *Service) SetContext(ctx context.Context, a *Actor, t domain.EntityType,
 
 // putContextIn makes a live organization, project or document the actor's
 // current one (with the rules of SetContext) and returns the stored context.
-func (s *Service) putContextIn(ctx context.Context, tx store.Tx, a *Actor, e *domain.Entity) (*domain.WorkspaceContext, error) {
+func (s *Service) putContextIn(ctx context.Context, tx store.Ops, a *Actor, e *domain.Entity) (*domain.WorkspaceContext, error) {
 	w, err := tx.GetWorkspace(ctx, a.User.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load workspace context: %w", err)

@@ -279,7 +279,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req *authzReq
 	code := newSecret()
 	now := s.opts.Now()
 	familyID := uuid.NewString()
-	err := s.st.InTx(r.Context(), func(tx store.Tx) error {
+	err := s.st.InTx(r.Context(), func(tx store.Ops) error {
 		if err := tx.CreateTokenFamily(r.Context(), &store.TokenFamily{ID: familyID, ClientID: req.client.ID, AccountID: acct.ID,
 			Scope: req.scope, Resource: req.resource, CreatedAt: now}); err != nil {
 			return err

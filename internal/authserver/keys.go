@@ -91,7 +91,7 @@ func RotateKeys(ctx context.Context, st store.Store, retention time.Duration, no
 		return "", fmt.Errorf("encode signing key: %w", err)
 	}
 	id := uuid.NewString()
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err = st.InTx(ctx, func(tx store.Ops) error {
 		if err := tx.CreateSigningKey(ctx, &store.SigningKey{ID: id, Algorithm: signingAlg, PrivateKey: der, CreatedAt: now}); err != nil {
 			return err
 		}

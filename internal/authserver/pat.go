@@ -150,7 +150,7 @@ func CreatePersonalToken(ctx context.Context, st store.Store, req PersonalTokenR
 	if err != nil {
 		return "", nil, fmt.Errorf("sign the personal access token: %w", err)
 	}
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err = st.InTx(ctx, func(tx store.Ops) error {
 		if err := tx.CreateOAuthClient(ctx, &store.OAuthClient{
 			ID: p.ID, Name: name, RedirectURIs: []string{}, GrantTypes: []string{}, ResponseTypes: []string{},
 			TokenEndpointAuthMethod: "none", Scope: scope, ClientURI: patExpiryPrefix + p.ExpiresAt.UTC().Format(time.RFC3339),

@@ -104,7 +104,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.opts.Now()
 	var failure string
-	err = s.st.InTx(r.Context(), func(tx store.Tx) error {
+	err = s.st.InTx(r.Context(), func(tx store.Ops) error {
 		st, err := tx.ConsumeSetupToken(r.Context(), hashSecret(tok), now)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):

@@ -230,7 +230,7 @@ func (s *Server) issueTokens(ctx context.Context, c *client, acct *store.LocalAc
 	}
 	resp := &tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second), Scope: scope}
 	var revoked bool
-	err = s.st.InTx(ctx, func(tx store.Tx) error {
+	err = s.st.InTx(ctx, func(tx store.Ops) error {
 		f := fam
 		if f == nil {
 			var err error

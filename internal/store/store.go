@@ -1,5 +1,5 @@
 // Package store defines the persistence interfaces of atomcp; backends
-// (sqlite, later postgres) implement them and are held to one shared test
+// (sqlite, postgres) implement them and are held to one shared test
 // suite in storetest.
 package store
 
@@ -12,10 +12,10 @@ import (
 // Store is a database. Its methods run in their own implicit transaction;
 // InTx groups several into one all-or-nothing transaction.
 type Store interface {
-	Tx
+	Ops
 	// InTx runs fn in one transaction. If fn returns an error (or panics),
 	// everything it wrote is rolled back; otherwise it is committed.
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	InTx(ctx context.Context, fn func(tx Ops) error) error
 	// Migrate applies pending schema migrations and returns the versions it
 	// applied (empty when the schema was current).
 	Migrate(ctx context.Context) ([]int, error)
@@ -25,8 +25,10 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the set of operations available inside and outside a transaction.
-type Tx interface {
+// Ops is the set of operations available inside and outside a transaction:
+// a Store is an Ops that runs each call on its own, and InTx hands fn an Ops
+// bound to one transaction.
+type Ops interface {
 	Entities
 	Users
 	Members

@@ -26,7 +26,7 @@ func TestFailedWriteInTxLeavesItUsable(t *testing.T) {
 	if err := s.CreateEntity(ctx, org("taken", "taken", at)); err != nil {
 		t.Fatal(err)
 	}
-	err := s.InTx(ctx, func(tx store.Tx) error {
+	err := s.InTx(ctx, func(tx store.Ops) error {
 		err := tx.CreateEntity(ctx, org("second", "taken", at))
 		if !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("duplicate slug in a transaction = %v; want a conflict", err)
@@ -105,7 +105,7 @@ func TestEmbeddingSeqsInCommitOrder(t *testing.T) {
 	t.Cleanup(releaseFirst)
 	firstDone, secondDone := make(chan error, 1), make(chan error, 1)
 	go func() {
-		firstDone <- s.InTx(ctx, func(tx store.Tx) error {
+		firstDone <- s.InTx(ctx, func(tx store.Ops) error {
 			if err := tx.PutEmbedding(ctx, first); err != nil {
 				close(held)
 				return err
@@ -205,7 +205,7 @@ func TestRevocationRacesRecordedAccessToken(t *testing.T) {
 	t.Cleanup(releaseIssuer)
 	issued := make(chan error, 1)
 	go func() {
-		issued <- issuer.InTx(ctx, func(tx store.Tx) error {
+		issued <- issuer.InTx(ctx, func(tx store.Ops) error {
 			err := tx.RecordAccessToken(ctx, &store.AccessToken{JTI: "j-a", FamilyID: "fam-a", ExpiresAt: now.Add(time.Hour)})
 			close(held)
 			if err != nil {
@@ -238,7 +238,7 @@ func TestRevocationRacesRecordedAccessToken(t *testing.T) {
 	t.Cleanup(releaseRevoker)
 	revoked2 := make(chan error, 1)
 	go func() {
-		revoked2 <- revoker.InTx(ctx, func(tx store.Tx) error {
+		revoked2 <- revoker.InTx(ctx, func(tx store.Ops) error {
 			err := tx.RevokeTokenFamily(ctx, "fam-b", now)
 			close(held2)
 			if err != nil {

@@ -22,7 +22,7 @@ type querier interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// ops implements store.Tx once, for the Store and for its transactions.
+// ops implements store.Ops once, for the Store and for its transactions.
 type ops struct {
 	q querier
 	// pool is set outside a transaction (q is the pool) and nil inside one
@@ -31,7 +31,7 @@ type ops struct {
 	tables map[domain.EntityType]*table
 }
 
-var _ store.Tx = ops{}
+var _ store.Ops = ops{}
 
 // atomically runs fn in a transaction of its own, or in a savepoint of the
 // current transaction: either all of fn's writes happen or none, and a

@@ -14,7 +14,7 @@ import (
 // returns nil. If fn returns an error the transaction is rolled back and
 // that error returned; if fn panics (or calls runtime.Goexit, as
 // t.FailNow does) it is rolled back and the panic goes on.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %s", s.where, describe(err))

@@ -16,7 +16,7 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ops implements store.Tx once, for the Store and for its transactions.
+// ops implements store.Ops once, for the Store and for its transactions.
 // Outside a transaction reads and writes go to different pools (see the
 // package documentation); inside one both are the *sql.Tx.
 type ops struct {
@@ -28,7 +28,7 @@ type ops struct {
 	tables   map[domain.EntityType]*table
 }
 
-var _ store.Tx = ops{}
+var _ store.Ops = ops{}
 
 // txOps returns the operations of one transaction.
 func txOps(tx *sql.Tx, tables map[domain.EntityType]*table) ops {

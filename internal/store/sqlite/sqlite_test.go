@@ -301,7 +301,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 			wg.Go(func() {
 				for i := range perGoroutine {
 					id := fmt.Sprintf("p-%d-%d-%d", si, g, i)
-					errs <- s.InTx(ctx, func(tx store.Tx) error {
+					errs <- s.InTx(ctx, func(tx store.Ops) error {
 						if _, err := tx.GetEntity(ctx, domain.Organization, "org"); err != nil {
 							return err
 						}

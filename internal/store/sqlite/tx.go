@@ -14,7 +14,7 @@ import (
 // rolled back and that error returned; if fn panics (or calls
 // runtime.Goexit, as t.FailNow does) it is rolled back and the panic goes
 // on.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -111,7 +111,7 @@ func race(t *testing.T, n int, fn func() error) int {
 func testAuthCodeRolledBack(t *testing.T, f *fixture) {
 	f.code("h1")
 	boom := errors.New("boom")
-	err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+	err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 		if _, err := tx.ConsumeAuthCode(f.ctx, "h1", f.now()); err != nil {
 			return err
 		}

@@ -260,7 +260,7 @@ var embeddingTests = []test{
 	{"a rolled-back put leaves nothing", func(t *testing.T, f *fixture) {
 		req := f.requirement(f.document(f.project(f.org("tx"), "p"), "d"), "R", "")
 		boom := errors.New("boom")
-		err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+		err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 			if err := tx.PutEmbedding(f.ctx, f.embedding(req, modelA, 1)); err != nil {
 				return err
 			}

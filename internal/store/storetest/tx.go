@@ -21,7 +21,7 @@ var txTests = []test{
 func testTxCommit(t *testing.T, f *fixture) {
 	org := f.newEntity(domain.Organization, "", map[string]any{"name": "o", "slug": "o"})
 	project := f.newEntity(domain.Project, org.ID, map[string]any{"organization_id": org.ID, "name": "p", "slug": "p"})
-	err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+	err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 		for _, e := range []*domain.Entity{org, project} {
 			if err := tx.CreateEntity(f.ctx, e); err != nil {
 				return err
@@ -53,7 +53,7 @@ func testTxRollbackOnError(t *testing.T, f *fixture) {
 	errStop := errors.New("stop")
 	org := f.newEntity(domain.Organization, "", map[string]any{"name": "o", "slug": "o"})
 	u := f.user("u")
-	err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+	err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 		if err := tx.CreateEntity(f.ctx, org); err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func testTxRollbackOnError(t *testing.T, f *fixture) {
 
 func testTxRollbackOnConstraintError(t *testing.T, f *fixture) {
 	first := f.newEntity(domain.Organization, "", map[string]any{"name": "first", "slug": "first"})
-	err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+	err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 		if err := tx.CreateEntity(f.ctx, first); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func testTxRollbackOnPanic(t *testing.T, f *fixture) {
 				t.Errorf("recovered %v; want the panic to go on with its value", p)
 			}
 		}()
-		_ = f.s.InTx(f.ctx, func(tx store.Tx) error {
+		_ = f.s.InTx(f.ctx, func(tx store.Ops) error {
 			if err := tx.CreateEntity(f.ctx, org); err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func testTxRollbackOnPanic(t *testing.T, f *fixture) {
 	wantErr(t, err, domain.ErrNotFound)
 
 	// The store still works: the panicking transaction released what it held.
-	if err := f.s.InTx(f.ctx, func(tx store.Tx) error { return tx.CreateEntity(f.ctx, org) }); err != nil {
+	if err := f.s.InTx(f.ctx, func(tx store.Ops) error { return tx.CreateEntity(f.ctx, org) }); err != nil {
 		t.Fatalf("InTx after a panic: %v", err)
 	}
 	f.get(domain.Organization, org.ID)
@@ -130,7 +130,7 @@ func testTxConcurrentWriters(t *testing.T, f *fixture) {
 		wg.Go(func() {
 			for i := range perWriter {
 				slug := fmt.Sprintf("w%d-%d", w, i)
-				err := f.s.InTx(f.ctx, func(tx store.Tx) error {
+				err := f.s.InTx(f.ctx, func(tx store.Ops) error {
 					// Read, then write: the pattern that deadlocks deferred
 					// SQLite transactions.
 					if _, err := tx.GetEntity(f.ctx, domain.Organization, org.ID); err != nil {
