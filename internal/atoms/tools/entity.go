@@ -47,8 +47,9 @@ func registerEntityTool(s *mcp.Server, d Deps) {
 		Description: "Create, read, update, delete (soft by default), restore, list, search and batch-create Atoms entities: " +
 			"organizations, projects, documents, blocks, requirements and tests. " +
 			"Call workspace_tool get_defaults to see every field, default and accepted value.",
-		InputSchema: schema,
-		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)},
+		InputSchema:  schema,
+		OutputSchema: outputSchema[EntityResult](),
+		Annotations:  &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)},
 	}, func(ctx context.Context, req *mcp.CallToolRequest, args EntityArgs) (*mcp.CallToolResult, any, error) {
 		out, err := d.entity(ctx, req, args)
 		if err != nil {
@@ -115,7 +116,7 @@ func containsAny(vs []any, v string) bool {
 	return false
 }
 
-func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityArgs) (any, error) {
+func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityArgs) (*EntityResult, error) {
 	if err := checkOneOf("operation", args.Operation, entityOperations); err != nil {
 		return nil, err
 	}
@@ -137,11 +138,11 @@ func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityA
 		}
 		return nil
 	}
-	single := func(e *domain.Entity, err error) (any, error) {
+	single := func(e *domain.Entity, err error) (*EntityResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"operation": args.Operation, "entity_type": string(t), "entity": atoms.Format(e, format)}, nil
+		return &EntityResult{Operation: args.Operation, EntityType: string(t), Entity: atoms.Format(e, format)}, nil
 	}
 	switch args.Operation {
 	case "create":
@@ -189,12 +190,12 @@ func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityA
 		for i, e := range created {
 			items[i] = atoms.Format(e, format)
 		}
-		return map[string]any{"operation": args.Operation, "entity_type": string(t), "created": len(items), "items": items}, nil
+		return &EntityResult{Operation: args.Operation, EntityType: string(t), Created: ptr(len(items)), Items: items}, nil
 	}
 	return nil, unknownOperation(args.Operation, entityOperations)
 }
 
-func listResult(args EntityArgs, t domain.EntityType, page store.EntityPage, format string) map[string]any {
+func listResult(args EntityArgs, t domain.EntityType, page store.EntityPage, format string) *EntityResult {
 	items := make([]map[string]any, len(page.Items))
 	for i, e := range page.Items {
 		items[i] = atoms.Format(e, format)
@@ -203,10 +204,10 @@ func listResult(args EntityArgs, t domain.EntityType, page store.EntityPage, for
 	if limit == 0 {
 		limit = 50
 	}
-	return map[string]any{
-		"operation": args.Operation, "entity_type": string(t), "items": items,
-		"total": page.Total, "limit": limit, "offset": args.Offset,
-		"has_more": args.Offset+len(items) < page.Total,
+	return &EntityResult{
+		Operation: args.Operation, EntityType: string(t), Items: items,
+		Total: ptr(page.Total), Limit: ptr(limit), Offset: ptr(args.Offset),
+		HasMore: ptr(args.Offset+len(items) < page.Total),
 	}
 }
 
