@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/mcpserver"
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 func newServeCmd() *cobra.Command {
@@ -122,10 +122,10 @@ func loopbackDisplay(addr net.Addr) string {
 	return tcp.String()
 }
 
+// listensOnLoopback reports whether a bound listener is reachable from
+// this machine only. It looks at the address actually bound, so a name in
+// ATOMCP_ADDR has been resolved already.
 func listensOnLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return false
-	}
-	return tcp.IP.IsLoopback() || strings.EqualFold(tcp.IP.String(), "localhost")
+	return ok && netaddr.IsLoopbackHost(tcp.IP.String())
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -61,17 +61,9 @@ func resourceMatcher(cfg *config.Config) func(string) bool {
 			return false
 		}
 		u, err := url.Parse(r)
-		return err == nil && u.Scheme == wu.Scheme && isLoopbackName(u.Hostname()) && u.Port() == wu.Port() &&
+		return err == nil && u.Scheme == wu.Scheme && netaddr.IsLoopbackHost(u.Hostname()) && u.Port() == wu.Port() &&
 			u.EscapedPath() == wu.EscapedPath() && u.RawQuery == "" && u.Fragment == ""
 	}
-}
-
-func isLoopbackName(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // terminalOnly returns where the setup link may be printed: stderr when it

@@ -22,6 +22,13 @@ func TestResourceMatcher(t *testing.T) {
 		{def, "http://localhost:8000/other", false},
 		{def, "https://localhost:8000/api/mcp", false},
 		{def, "http://evil.example:8000/api/mcp", false},
+		// the same loopback names the resource server's audience check
+		// accepts (netaddr.IsLoopbackHost)
+		{def, "http://LOCALHOST:8000/api/mcp", true},
+		{def, "http://app.localhost:8000/api/mcp", true},
+		{def, "http://localhost.:8000/api/mcp", true},
+		{def, "http://localhost.example:8000/api/mcp", false},
+		{def, "http://0.0.0.0:8000/api/mcp", false},
 		{set, "https://atoms.example.com/api/mcp", true},
 		{set, "http://localhost:8000/api/mcp", false},
 		{set, "https://atoms.example.com/api/mcp?x=1", false},

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // maxFetchBytes bounds every document this package fetches (JWKS,
@@ -72,7 +74,7 @@ func checkFetchURL(raw string) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && netaddr.IsLoopbackHost(u.Hostname()):
 		return nil
 	}
 	return errors.New("must be https (http only for loopback hosts)")

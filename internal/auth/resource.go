@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // PublicURL decides the public URL of this server for a request: the
@@ -68,7 +69,7 @@ func (p *PublicURL) Base(r *http.Request) (string, error) {
 	if err != nil || u.Host != host || u.Path != "" || u.User != nil || host == "" {
 		return "", fmt.Errorf("%w: the Host header %q is not a host name", ErrNoBaseURL, host)
 	}
-	if !isLoopbackHost(u.Hostname()) && !p.hostAllowed(host) {
+	if !netaddr.IsLoopbackHost(u.Hostname()) && !p.hostAllowed(host) {
 		return "", fmt.Errorf("%w: requests for host %q cannot be answered without a configured public URL; set ATOMCP_BASE_URL to the URL clients use (for example https://%s)", ErrNoBaseURL, host, host)
 	}
 	// The host is kept as the client sent it: clients compare "resource"
@@ -144,7 +145,7 @@ func (p *PublicURL) fromTrustedProxy(r *http.Request) bool {
 
 func (p *PublicURL) hostAllowed(host string) bool {
 	h := strings.ToLower(host)
-	name := hostOnly(h)
+	name := netaddr.HostOnly(h)
 	for _, a := range p.AllowedHosts {
 		a = strings.ToLower(a)
 		if a == h || a == name {
@@ -236,7 +237,7 @@ func sameLoopbackEndpoint(a, b string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	return ua.Scheme == ub.Scheme && isLoopbackHost(ua.Hostname()) && isLoopbackHost(ub.Hostname()) &&
+	return ua.Scheme == ub.Scheme && netaddr.IsLoopbackHost(ua.Hostname()) && netaddr.IsLoopbackHost(ub.Hostname()) &&
 		effectivePort(ua) == effectivePort(ub) && ua.EscapedPath() == ub.EscapedPath()
 }
 
@@ -258,21 +259,4 @@ func lastValue(v string) string {
 		v = v[i+1:]
 	}
 	return strings.TrimSpace(v)
-}
-
-func hostOnly(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.Trim(hostport, "[]")
-}
-
-// isLoopbackHost reports whether a host (without port) names this machine.
-func isLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.IsLoopback()
 }

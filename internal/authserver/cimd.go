@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document):
@@ -87,40 +89,6 @@ func newCIMDFetcher(allowPrivate bool, roots *x509.CertPool, now func() time.Tim
 	}
 }
 
-// specialPrefixes are the address ranges that are not the public
-// internet (beyond what netip's Is* methods recognise).
-var specialPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: could reach any IPv4 address
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local NAT64
-	netip.MustParsePrefix("100::/64"),        // discard
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4 address
-	netip.MustParsePrefix("2001::/32"),       // Teredo: embeds an IPv4 address
-}
-
-// publicAddr reports whether an address is on the public internet.
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast() {
-		return false
-	}
-	for _, p := range specialPrefixes {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
-}
-
 var errPrivateAddress = errors.New("private address")
 
 // refusePrivate is the dialer's Control hook: it runs for the resolved
@@ -130,7 +98,7 @@ func refusePrivate(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("%w: cannot check address %q", errPrivateAddress, address)
 	}
-	if !publicAddr(ap.Addr()) {
+	if !netaddr.IsPublic(ap.Addr()) {
 		return fmt.Errorf("%w: %s is not a public internet address", errPrivateAddress, ap.Addr())
 	}
 	return nil

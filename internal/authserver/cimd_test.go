@@ -5,29 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-func TestPublicAddr(t *testing.T) {
-	tests := map[string]bool{
-		"8.8.8.8": true, "2606:4700::1111": true, "151.101.1.69": true,
-		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
-		"169.254.169.254": false, "fe80::1": false, "100.64.0.1": false, "100.127.255.254": false,
-		"0.0.0.0": false, "::": false, "fc00::1": false, "fd12::1": false, "::ffff:127.0.0.1": false,
-		"::ffff:10.0.0.1": false, "64:ff9b::a00:1": false, "224.0.0.1": false, "255.255.255.255": false,
-		"198.18.0.1": false, "2002:a00:1::": false,
-	}
-	for addr, want := range tests {
-		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("publicAddr(%s) = %v; want %v", addr, got, want)
-		}
-	}
-}
 
 // cimdServer serves client metadata documents over TLS; doc builds the
 // document for the URL it is served at.

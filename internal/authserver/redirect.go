@@ -72,6 +72,13 @@ func validateRedirectURI(raw string) (redirectKind, error) {
 	return redirectPrivateUse, nil
 }
 
+// isLoopbackRedirectHost reports whether an http redirect URI's host is
+// one RFC 8252 §7.3 allows for a native app: "localhost" or a loopback IP
+// literal. It is deliberately narrower than netaddr.IsLoopbackHost (no
+// app.localhost, no trailing dot): the authorization code travels in clear
+// to that host, the user's browser (not this server) resolves the name,
+// and RFC 8252 §8.3 already warns that even "localhost" may resolve
+// elsewhere; the error message above promises exactly these spellings.
 func isLoopbackRedirectHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // Defaults.
@@ -117,7 +119,7 @@ func (c *Config) SQLitePath() (path string, ok bool) {
 // it to decide whether AllowUnauthenticatedRemote is needed.
 func (c *Config) AddrIsLoopback() bool {
 	host, _, err := net.SplitHostPort(c.Addr)
-	return err == nil && isLoopbackHost(host)
+	return err == nil && netaddr.IsLoopbackHost(host)
 }
 
 // Load reads the configuration. fs is the flag set on which BindFlags was

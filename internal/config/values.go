@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // The parsers below turn one trimmed, non-empty raw value into a typed one.
@@ -76,15 +78,6 @@ func validHost(h string) bool {
 		}
 	}
 	return true
-}
-
-// isLoopbackHost reports whether h (no brackets, no port) names this machine.
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(h)
-	return err == nil && a.IsLoopback()
 }
 
 // isUnspecifiedHost reports whether a listen host means "every interface".
@@ -223,7 +216,7 @@ func parseAuthKitDomain(s string) (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", errors.New("not a URL or host name; " + acceptedAuthKitDomain)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !netaddr.IsLoopbackHost(u.Hostname()) {
 		return "", errors.New("must use https (http only for localhost); " + acceptedAuthKitDomain)
 	}
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
@@ -241,7 +234,7 @@ func parseIssuer(s string) (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", errors.New("not an absolute https URL; " + acceptedIssuer)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !netaddr.IsLoopbackHost(u.Hostname()) {
 		return "", errors.New("must use https (http only for localhost); " + acceptedIssuer)
 	}
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(s, "#") {

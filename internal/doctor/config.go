@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // loadConfig reads the --config configuration the way atomcp serve
@@ -116,7 +117,7 @@ func checkBaseURL(c *config.Config) Finding {
 		f.Fix = "Behind a proxy or on a public address the server cannot know the URL clients use: set ATOMCP_BASE_URL=https://your.public.host (the old ATOMS_FASTMCP_BASE_URL works too); without it atomcp answers requests for other hosts with 400."
 	case src == "default":
 		f.Status, f.Title = Pass, "no public base URL: documents are built from the loopback URL each client uses"
-	case u.Scheme == "http" && !hostIsLoopback(u.Hostname()):
+	case u.Scheme == "http" && !netaddr.IsLoopbackHost(u.Hostname()):
 		f.Status, f.Title = Fail, "the base URL is http:// for the public host "+u.Hostname()
 		f.Observed = &Observed{Detail: "base URL " + c.BaseURL + " (from " + src + ")"}
 		f.Fix = "Use https:// (a TLS proxy in front is fine): clients refuse http:// metadata for hosts other than localhost, tokens would travel in clear, and the tokens' audience is this URL."
@@ -135,7 +136,7 @@ func (r *run) checkURLMatch(c *config.Config) Finding {
 	}
 	if c.Sources[config.KeyBaseURL] == "default" {
 		u, err := url.Parse(checked)
-		if err == nil && hostIsLoopback(u.Hostname()) && strings.TrimSuffix(u.Path, "/") == c.MCPPath {
+		if err == nil && netaddr.IsLoopbackHost(u.Hostname()) && strings.TrimSuffix(u.Path, "/") == c.MCPPath {
 			f.Status, f.Title = Pass, "the checked URL is this configuration's MCP endpoint (path "+c.MCPPath+")"
 			return f
 		}

@@ -378,12 +378,3 @@ func (r *run) skipRest(why string) {
 		r.add(skip(IDLogin, AreaLogin, why))
 	}
 }
-
-// hostIsLoopback reports whether a URL host (no port) is this machine.
-func hostIsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -31,6 +31,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/atomcp/atomcp/internal/auth/authtest"
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // fake is a small MCP server with an authorization server, correct by
@@ -162,7 +163,7 @@ func (f *fake) dial(ctx context.Context, network, addr string) (net.Conn, error)
 		return nil, err
 	case strings.HasSuffix(host, ".authkit.app"):
 		addr = f.asSrv.Listener.Addr().String()
-	case !hostIsLoopback(host):
+	case !netaddr.IsLoopbackHost(host):
 		return nil, fmt.Errorf("test dialer: %s is not a local address", host)
 	}
 	var d net.Dialer

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // pathProtectedResource is RFC 9728's well-known path.
@@ -221,7 +223,7 @@ func issuerURLProblem(s string) string {
 	switch {
 	case err != nil || !u.IsAbs() || u.Host == "":
 		return "not an absolute URL"
-	case u.Scheme != "https" && !(u.Scheme == "http" && hostIsLoopback(u.Hostname())):
+	case u.Scheme != "https" && !(u.Scheme == "http" && netaddr.IsLoopbackHost(u.Hostname())):
 		return "not https (clients refuse http:// authorization servers except on localhost)"
 	case u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, "#"):
 		return "has a query or fragment"

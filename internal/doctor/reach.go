@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // protocolVersion is the MCP revision doctor speaks: the one whose
@@ -273,7 +275,7 @@ func httpsFinding(u *url.URL, auth bool) Finding {
 	switch {
 	case u.Scheme == "https":
 		f.Title = "served over https"
-	case hostIsLoopback(u.Hostname()):
+	case netaddr.IsLoopbackHost(u.Hostname()):
 		f.Title = "http:// on a loopback address: fine for local clients"
 	default:
 		f.Status = Warn

@@ -1,10 +1,11 @@
 package httpserver
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // guard refuses requests whose Host header names a host this server does
@@ -35,15 +36,15 @@ func (s *Server) hostAllowed(hostport string) bool {
 	if !s.opts.ListenLoopback && len(s.opts.AllowedHosts) == 0 {
 		return true
 	}
-	host := hostOnly(hostport)
-	if isLoopbackHost(host) {
+	host := netaddr.HostOnly(hostport)
+	if netaddr.IsLoopbackHost(host) {
 		return true
 	}
 	if u, err := url.Parse(s.opts.BaseURL); err == nil && strings.EqualFold(u.Hostname(), host) {
 		return true
 	}
 	for _, allowed := range s.opts.AllowedHosts {
-		if strings.EqualFold(hostOnly(allowed), host) {
+		if strings.EqualFold(netaddr.HostOnly(allowed), host) {
 			return true
 		}
 	}
@@ -71,12 +72,5 @@ func (s *Server) originAllowed(r *http.Request, origin string) bool {
 	if base, err := url.Parse(s.opts.BaseURL); err == nil && strings.EqualFold(base.Scheme+"://"+base.Host, origin) {
 		return true
 	}
-	return (s.opts.ListenLoopback || s.opts.Auth != nil) && isLoopbackHost(u.Hostname())
-}
-
-func hostOnly(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.Trim(hostport, "[]")
+	return (s.opts.ListenLoopback || s.opts.Auth != nil) && netaddr.IsLoopbackHost(u.Hostname())
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // Discovery is what a client learns about an MCP server's authorization
@@ -336,11 +338,11 @@ func checkMetadataURL(what, raw string) error {
 		return errorf(KindBadMetadata, err, "the URL %q of %s is not valid", raw, what)
 	}
 	host := u.Hostname()
-	loop := isLoopbackHost(host)
+	loop := sdkLoopbackHost(host)
 	if u.Scheme != "https" && !loop {
 		return errorf(KindPrivateAddress, nil, "%s at %s uses plain HTTP on a host that is not loopback; OAuth needs HTTPS there", what, raw)
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && !loop && privateOrReserved(ip) {
+	if ip, err := netip.ParseAddr(host); err == nil && !loop && netaddr.IsPrivateOrReserved(ip) {
 		return errorf(KindPrivateAddress, nil, "%s at %s is addressed by a private IP address, which go-sdk's OAuth flow refuses; give the server a host name (DNS or /etc/hosts) that resolves to %s and use that in the URL", what, raw, ip)
 	}
 	return nil
@@ -353,24 +355,23 @@ func checkEndpointURL(what, raw string) error {
 	if err != nil || u.Host == "" {
 		return errorf(KindBadMetadata, err, "%s is not a valid URL (%q)", what, raw)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && sdkLoopbackHost(u.Hostname())) {
 		return errorf(KindBadMetadata, nil, "%s is %q, which is neither HTTPS nor a loopback HTTP URL", what, raw)
 	}
 	return nil
 }
 
-func isLoopbackHost(host string) bool {
+// sdkLoopbackHost is go-sdk's loopback rule (internal/util.IsLoopback),
+// which its oauthex package applies to every metadata, authorization-server
+// and endpoint URL: exactly "localhost", or a loopback IP literal. It is
+// deliberately narrower than netaddr.IsLoopbackHost (no LOCALHOST, no
+// app.localhost, no trailing dot): the checks here exist to predict
+// go-sdk's refusals with a better message, so accepting more would only
+// move the refusal into go-sdk, where it says less.
+func sdkLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}
 	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	return err == nil && ip.IsLoopback()
-}
-
-func privateOrReserved(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return true
-	}
-	return netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
 }

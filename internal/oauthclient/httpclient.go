@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // maxRedirects bounds the redirects of one OAuth request.
@@ -20,17 +22,6 @@ var (
 	errDowngrade        = errors.New("redirect from HTTPS to HTTP")
 	errForbiddenAddress = errors.New("address not allowed")
 )
-
-// privateBlocks are the address blocks go-sdk refuses for OAuth requests
-// (SSRF protection) that a company network uses for its own servers. An MCP
-// server whose host is in one of them makes that block reachable.
-var privateBlocks = []netip.Prefix{
-	netip.MustParsePrefix("10.0.0.0/8"),
-	netip.MustParsePrefix("172.16.0.0/12"),
-	netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT, also Tailscale
-	netip.MustParsePrefix("fc00::/7"),      // IPv6 unique local
-}
 
 // NewHTTPClient returns the HTTP client for the OAuth requests (metadata,
 // registration, token) made on behalf of the MCP server at serverURL.
@@ -117,11 +108,8 @@ func (p *addressPolicy) home() []netip.Prefix {
 			addrs, _ = net.DefaultResolver.LookupNetIP(ctx, "ip", p.host)
 		}
 		for _, a := range addrs {
-			a = a.Unmap()
-			for _, b := range privateBlocks {
-				if b.Contains(a) {
-					p.allowed = append(p.allowed, b)
-				}
+			if b, ok := netaddr.PrivateBlock(a); ok {
+				p.allowed = append(p.allowed, b)
 			}
 		}
 	})
@@ -141,10 +129,7 @@ func (p *addressPolicy) allow(ip netip.Addr) error {
 	case ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast():
 		return fmt.Errorf("%w: %s is not a unicast address", errForbiddenAddress, ip)
 	}
-	for _, b := range privateBlocks {
-		if !b.Contains(ip) {
-			continue
-		}
+	if b, ok := netaddr.PrivateBlock(ip); ok {
 		for _, h := range p.home() {
 			if h == b {
 				return nil

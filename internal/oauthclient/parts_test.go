@@ -228,6 +228,15 @@ func TestMetadataURLChecks(t *testing.T) {
 		{"http://mcp.example.com/.well-known/x", KindPrivateAddress},
 		{"https://10.0.0.5/.well-known/x", KindPrivateAddress},
 		{"https://mcp.corp.internal/.well-known/x", 0},
+		// go-sdk's loopback rule is exactly "localhost" or a loopback IP,
+		// narrower than netaddr.IsLoopbackHost; these would fail inside
+		// go-sdk, so they are refused here with the clearer message.
+		{"http://app.localhost:8000/.well-known/x", KindPrivateAddress},
+		{"http://LOCALHOST:8000/.well-known/x", KindPrivateAddress},
+		{"http://[::1]:8000/.well-known/x", 0},
+		{"https://[fd00::1]/.well-known/x", KindPrivateAddress},
+		{"https://100.64.0.1/.well-known/x", KindPrivateAddress},
+		{"https://169.254.169.254/.well-known/x", KindPrivateAddress},
 	}
 	for _, tt := range tests {
 		err := checkMetadataURL("the metadata", tt.url)
