@@ -29,7 +29,7 @@ const (
 
 // newProvider builds an authkit provider against the fake issuer, with a
 // static token beside it and openid required, as the old .env did.
-func newProvider(t *testing.T, is *authtest.Issuer, mod func(*auth.Settings)) *auth.Provider {
+func newProvider(t testing.TB, is *authtest.Issuer, mod func(*auth.Settings)) *auth.Provider {
 	t.Helper()
 	s := auth.Settings{
 		Provider:       auth.ProviderAuthKit,
