@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/atomcp/atomcp/internal/atoms/tools"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
@@ -35,7 +36,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		Audience:       cfg.Audience,
 		Algorithms:     cfg.Algorithms,
 		RequiredScopes: cfg.RequiredScopes,
-		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite},
+		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite, Access: tools.Access},
 		StaticTokens:   tokens,
 		Public: &auth.PublicURL{
 			BaseURL:        baseURL,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atomcp/atomcp/internal/atoms/tools"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/auth/authtest"
 )
@@ -36,4 +37,4 @@ func BenchmarkWrapToolCall(b *testing.B) {
 	}
 }
 
-var toolScopes = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"}
+var toolScopes = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write", Access: tools.Access}

@@ -244,7 +244,7 @@ func TestToolScopes(t *testing.T) {
 	is := authtest.NewIssuer(t)
 	h := newProvider(t, is, func(s *auth.Settings) {
 		s.RequiredScopes = nil
-		s.Tools = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"}
+		s.Tools = toolScopes
 	}).Middleware.Wrap(echo)
 	readOnly := is.Claims("u", resource)
 	readOnly["scope"] = "atoms:read"
@@ -381,7 +381,7 @@ func TestEmbeddedWithLocalKeys(t *testing.T) {
 	})
 	p, err := auth.New(t.Context(), auth.Settings{
 		Provider: auth.ProviderEmbedded, Issuer: "http://127.0.0.1:8000", Keys: keys,
-		Tools:  auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"},
+		Tools:  toolScopes,
 		Public: &auth.PublicURL{MCPPath: "/api/mcp"},
 	})
 	if err != nil {
@@ -411,5 +411,21 @@ func TestAudienceMismatchSaysWhatToFix(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("error_description %q lacks %q", d, want)
 		}
+	}
+}
+
+// TestToolScopesWithoutAccessFailClosed: a policy that does not say what
+// tools do treats every tool call as a write.
+func TestToolScopesWithoutAccessFailClosed(t *testing.T) {
+	is := authtest.NewIssuer(t)
+	h := newProvider(t, is, func(s *auth.Settings) {
+		s.RequiredScopes = nil
+		s.Tools = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"}
+	}).Middleware.Wrap(echo)
+	readOnly := is.Claims("u", resource)
+	readOnly["scope"] = "atoms:read"
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"entity_tool","arguments":{"operation":"read"}}}`
+	if res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", bearer(is.Mint(t, readOnly)), body); res.status != 403 || res.challenge["scope"] != "atoms:read atoms:write" {
+		t.Fatalf("status %d, challenge %v; want 403 asking for atoms:write", res.status, res.challenge)
 	}
 }

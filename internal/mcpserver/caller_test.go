@@ -32,22 +32,6 @@ func TestTokenCaller(t *testing.T) {
 	}
 }
 
-// TestEveryToolHasAScopeClass: the per-tool scope check classifies tools
-// by name; a registered tool missing from internal/auth's table would
-// need the write scope even to read. This keeps the table complete.
-func TestEveryToolHasAScopeClass(t *testing.T) {
-	cs := connect(t, New(atoms.New(nil), Options{}))
-	res, err := cs.ListTools(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tool := range res.Tools {
-		if !auth.KnownTool(tool.Name) {
-			t.Errorf("tool %s is not in internal/auth's tool access table (toolscopes.go)", tool.Name)
-		}
-	}
-}
-
 func TestStableIssuerKeepsEmbeddedUsersAcrossBaseURLs(t *testing.T) {
 	for _, base := range []string{"http://127.0.0.1:8000", "https://atoms.example.com"} {
 		inner := func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
