@@ -231,6 +231,9 @@ func TestEmbeddedAuthorizationServer(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("revoked token: %d; want 401", resp.StatusCode)
 	}
+	if c := resp.Header.Get("WWW-Authenticate"); !strings.Contains(c, "invalid_token") || !strings.Contains(c, "the token was revoked") {
+		t.Errorf("revoked token: challenge %q; want invalid_token saying it was revoked", c)
+	}
 
 	// A restart keeps the client, the keys and the refresh token.
 	s.stop(t)

@@ -85,7 +85,7 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.caller = atoms.Caller{Issuer: mcpserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
+	f.caller = atoms.Caller{Issuer: authserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
 	actor, err := f.svc.Actor(ctx, f.caller)
 	if err != nil {
 		tb.Fatal(err)
@@ -100,12 +100,13 @@ func newFixture(tb testing.TB) *fixture {
 	f.reqID = page.Items[0].ID
 	f.provider, err = auth.New(ctx, auth.Settings{
 		Provider: auth.ProviderEmbedded, Issuer: issuer, Keys: auth.LocalKeys(f.as.AccessKeyfunc(ctx)),
+		IssuerAlias: authserver.EmbeddedIssuer, Revoked: f.as.TokenRevoked,
 		Algorithms: []string{"ES256"}, Public: &auth.PublicURL{MCPPath: mcpPath},
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.server = mcpserver.New(f.svc, mcpserver.Options{Caller: mcpserver.StableIssuer(mcpserver.TokenCaller, issuer)})
+	f.server = mcpserver.New(f.svc, mcpserver.Options{Caller: mcpserver.TokenIdentity})
 	return f
 }
 

@@ -8,9 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/demo"
-	"github.com/atomcp/atomcp/internal/mcpserver"
 )
 
 func newSeedCmd() *cobra.Command {
@@ -40,12 +40,12 @@ func newSeedCmd() *cobra.Command {
 			caller := atoms.LocalCaller
 			if forEmail != "" {
 				// An account of the embedded authorization server: its users
-				// are stored under the embedded issuer (see mcpserver.StableIssuer).
+				// are stored under the embedded issuer (see authserver.EmbeddedIssuer).
 				acct, err := st.GetLocalAccountByEmail(ctx, strings.ToLower(strings.TrimSpace(forEmail)))
 				if err != nil {
 					return fmt.Errorf("--for %s: no account with this email (create one with atomcp users add, or sign in once through the first-account link): %w", forEmail, err)
 				}
-				caller = atoms.Caller{Issuer: mcpserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
+				caller = atoms.Caller{Issuer: authserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
 			}
 			a, err := svc.Actor(ctx, caller)
 			if err != nil {

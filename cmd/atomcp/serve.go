@@ -56,7 +56,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer closeAll()
-	caller := mcpserver.LocalCaller
+	caller := mcpserver.LocalIdentity
 	var authn *auth.Provider
 	var embedded *authserver.Server
 	if cfg.Auth == config.AuthEmbedded {
@@ -68,10 +68,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		if authn, err = newAuthProvider(ctx, cfg, logger, embedded); err != nil {
 			return err
 		}
-		caller = mcpserver.TokenCaller
-		if embedded != nil {
-			caller = mcpserver.StableIssuer(caller, embedded.Issuer())
-		}
+		caller = mcpserver.TokenIdentity
 	} else if cfg.InternalToken.IsSet() || len(cfg.StaticTokens) > 0 {
 		logger.Warn("internal/static tokens are ignored because auth is none: every request acts as the local user")
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/atomcp/atomcp/internal/atoms/tools"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
@@ -35,7 +36,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		Audience:       cfg.Audience,
 		Algorithms:     cfg.Algorithms,
 		RequiredScopes: cfg.RequiredScopes,
-		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite},
+		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite, Access: tools.Access},
 		StaticTokens:   tokens,
 		Public: &auth.PublicURL{
 			BaseURL:        baseURL,
@@ -53,10 +54,13 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 	case config.AuthOIDC:
 		s.Issuer = cfg.OIDCIssuer
 	case config.AuthEmbedded:
-		// Its own keys (with the revocation deny-list), its own issuer,
-		// and the one algorithm it signs with.
+		// Its own keys, revocation deny-list and issuer (whose users are
+		// stored under the stable EmbeddedIssuer), and the one algorithm
+		// it signs with.
 		s.Issuer = embedded.Issuer()
+		s.IssuerAlias = authserver.EmbeddedIssuer
 		s.Keys = auth.LocalKeys(embedded.AccessKeyfunc(ctx))
+		s.Revoked = embedded.TokenRevoked
 		s.Algorithms = []string{"ES256"}
 		// Its scopes are the product's (DESIGN.md): a read tool needs
 		// atoms:read, a writing one atoms:write, and a token without the

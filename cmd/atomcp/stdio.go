@@ -24,7 +24,7 @@ func newStdioCmd() *cobra.Command {
 				return err
 			}
 			defer closeAll()
-			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalCaller})
+			server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: mcpserver.LocalIdentity})
 			err = server.Run(ctx, &mcp.StdioTransport{})
 			if ctx.Err() != nil {
 				return nil // interrupted: a normal way to stop

@@ -10,17 +10,9 @@ import (
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
-// Caller is the verified identity of whoever is asking, as the transport
-// layer learned it (from a token, or the fixed local user).
-type Caller struct {
-	Issuer  string
-	Subject string
-	Email   string
-	// EmailVerified gates the acceptance of invitations: only a verified
-	// email may claim an invitation sent to it.
-	EmailVerified bool
-	Name          string
-}
+// Caller is the verified identity of whoever is asking: the one identity
+// type from the token verifier (internal/auth) to the service.
+type Caller = domain.Identity
 
 // LocalCaller is the single user of `atomcp stdio` and of ATOMCP_AUTH=none.
 var LocalCaller = Caller{

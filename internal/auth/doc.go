@@ -10,8 +10,10 @@
 //     [Chain] of both;
 //   - the bearer middleware ([Middleware]) that answers RFC 6750 challenges
 //     (401 with resource_metadata and scope, 403 insufficient_scope for a
-//     tool call whose scope the token lacks) and hands go-sdk the verified
-//     [auth.TokenInfo];
+//     tool call whose scope the token lacks: the body peek of mcpparse.go,
+//     then scopecheck.go, with the access the tools declare through
+//     [ScopePolicy].Access) and hands go-sdk the verified [auth.TokenInfo],
+//     whose identity is a domain.Identity ([IdentityOf]);
 //   - the discovery documents: RFC 9728 protected-resource metadata built
 //     per request ([ResourceMetadata]) and the remote authorization
 //     server's metadata forwarded with a cache ([ASMetadataProxy]);

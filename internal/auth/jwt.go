@@ -15,6 +15,8 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/atomcp/atomcp/internal/domain"
 )
 
 // DefaultLeeway is the clock skew tolerated on exp, nbf and iat.
@@ -45,6 +47,15 @@ type JWTConfig struct {
 	// audience mismatch: what the operator must change at the identity
 	// provider.
 	AudienceHint string
+	// IssuerAlias, when set, is the issuer of the identities this
+	// verifier emits instead of Issuer: the embedded authorization
+	// server's issuer is its public URL, which changes when the server
+	// moves, while its users must stay the same users.
+	IssuerAlias string
+	// Revoked, when set, is asked about every token that passed every
+	// other check, by its "jti" (then required); true refuses the token
+	// as revoked.
+	Revoked func(ctx context.Context, jti string) (bool, error)
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -52,7 +63,8 @@ type JWTConfig struct {
 
 // JWTVerifier verifies signed JWT access tokens completely: signature with
 // a key of the issuer, "alg" from the allow-list, "iss", "aud", "exp"
-// (required), "nbf", "iat" and "sub" (required).
+// (required), "nbf", "iat", "sub" (required) and, with a Revoked hook,
+// "jti" (required) against the revocations.
 type JWTVerifier struct {
 	cfg    JWTConfig
 	parser *jwt.Parser
@@ -143,27 +155,46 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	if err != nil {
 		return nil, invalidToken(err, "the token's scope claim is malformed")
 	}
-	extra := map[string]any{
-		ExtraIssuer:  claims.Issuer,
-		ExtraSubject: claims.Subject,
-		ExtraKind:    KindJWT,
+	if e := v.checkRevoked(ctx, claims.ID); e != nil {
+		return nil, e
+	}
+	id := domain.Identity{
+		Issuer:  cmp.Or(v.cfg.IssuerAlias, claims.Issuer),
+		Subject: claims.Subject,
+		Email:   claims.Email,
+		Name:    claims.Name,
 	}
 	if claims.Email != "" {
-		extra[ExtraEmail] = claims.Email
-		extra[ExtraEmailVerified] = parseBoolClaim(claims.EmailVerified)
+		id.EmailVerified = parseBoolClaim(claims.EmailVerified)
 	}
-	if claims.Name != "" {
-		extra[ExtraName] = claims.Name
-	}
+	extra := map[string]any{ExtraIdentity: id, ExtraKind: KindJWT}
 	if c := cmp.Or(claims.ClientID, claims.AZP); c != "" {
 		extra[ExtraClientID] = c
 	}
 	return &sdkauth.TokenInfo{
 		Scopes:     scopes,
 		Expiration: claims.ExpiresAt.Time,
-		UserID:     UserKey(claims.Issuer, claims.Subject),
+		UserID:     UserKey(id.Issuer, id.Subject),
 		Extra:      extra,
 	}, nil
+}
+
+// checkRevoked asks the Revoked hook, if any, about the token with id jti.
+func (v *JWTVerifier) checkRevoked(ctx context.Context, jti string) *Error {
+	if v.cfg.Revoked == nil {
+		return nil
+	}
+	if jti == "" {
+		return invalidToken(nil, "the token has no id (jti), so whether it was revoked cannot be checked")
+	}
+	revoked, err := v.cfg.Revoked(ctx, jti)
+	if err != nil {
+		return invalidToken(err, "whether the token was revoked could not be checked")
+	}
+	if revoked {
+		return invalidToken(nil, "the token was revoked")
+	}
+	return nil
 }
 
 // checkHeader refuses, with a precise message, the algorithms that must

@@ -1,11 +1,14 @@
 package auth
 
+// The bearer check verifies the token itself, then hands the TokenInfo to
+// go-sdk's RequireBearerToken through the request context (verifiedKey),
+// whose verifier only reads it back: go-sdk keeps its TokenInfo context key
+// unexported, so its own middleware is the only way to set what
+// req.Extra.TokenInfo of a tool call shows.
+
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -28,7 +31,7 @@ type MiddlewareOptions struct {
 	// Tools maps tool calls to scopes; a zero policy checks none.
 	Tools ScopePolicy
 	// MaxBodyBytes bounds the request body read to find which tool a
-	// tools/call names (only when Tools is enabled).
+	// tools/call names (only when Tools is enabled; see peekMCP).
 	MaxBodyBytes int64
 	// Leeway is passed to go-sdk, which checks expiry once more.
 	Leeway time.Duration
@@ -41,13 +44,28 @@ type MiddlewareOptions struct {
 // token, and answers 403 insufficient_scope both for missing required
 // scopes and for a tools/call whose tool needs a scope the token lacks.
 type Middleware struct {
-	o MiddlewareOptions
-	// install puts the verified TokenInfo where go-sdk's handler looks
-	// for it; go-sdk offers no other way to set it.
+	o       MiddlewareOptions
 	install func(http.Handler) http.Handler
 }
 
+// verified is what the bearer check learned about a request, kept in its
+// context (under verifiedKey) for the stages after it: one value, so
+// that the peek and the scope check add no allocation of their own.
+type verified struct {
+	info    *sdkauth.TokenInfo
+	metaURL string // for the challenge of a later refusal
+	// calls are the tools/call requests of the body, set by peekMCP;
+	// one backs them for the usual body of a single call.
+	calls []toolCall
+	one   [1]toolCall
+}
+
 type verifiedKey struct{}
+
+func verifiedOf(ctx context.Context) *verified {
+	v, _ := ctx.Value(verifiedKey{}).(*verified)
+	return v
+}
 
 // NewMiddleware returns the middleware.
 func NewMiddleware(o MiddlewareOptions) *Middleware {
@@ -62,8 +80,8 @@ func NewMiddleware(o MiddlewareOptions) *Middleware {
 	}
 	m := &Middleware{o: o}
 	m.install = sdkauth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
-		if info, ok := r.Context().Value(verifiedKey{}).(*sdkauth.TokenInfo); ok {
-			return info, nil
+		if v := verifiedOf(r.Context()); v != nil {
+			return v.info, nil
 		}
 		return nil, sdkauth.ErrInvalidToken
 	}, &sdkauth.RequireBearerTokenOptions{
@@ -86,9 +104,15 @@ func (m *Middleware) ChallengeScopes() []string {
 	return out
 }
 
-// Wrap returns next behind the bearer check.
+// Wrap returns next behind the bearer check: authenticate and check the
+// required scopes here; then, when tools have scopes, peek at the body
+// (mcpparse.go) and check each tool call's scope (scopecheck.go); then
+// hand go-sdk's handler the TokenInfo.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
-	installed := m.install(next)
+	h := m.install(next)
+	if m.o.Tools.Enabled() {
+		h = m.peekMCP(m.requireToolScopes(h))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			// Preflights are answered by the CORS layer before this;
@@ -103,15 +127,30 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}
 		info, e := m.authenticate(r)
 		if e == nil {
-			e = m.checkScopes(w, r, info)
+			e = m.checkRequiredScopes(info)
 		}
 		if e != nil {
 			m.refuse(w, r, e, metaURL, info)
 			return
 		}
-		ctx := context.WithValue(r.Context(), verifiedKey{}, info)
-		installed.ServeHTTP(w, r.WithContext(ctx))
+		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info, metaURL: metaURL})
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// checkRequiredScopes refuses a token that lacks a required scope.
+func (m *Middleware) checkRequiredScopes(info *sdkauth.TokenInfo) *Error {
+	var missing []string
+	for _, s := range m.o.RequiredScopes {
+		if !slices.Contains(info.Scopes, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: m.o.RequiredScopes,
+			Description: "the token lacks the required scope " + strings.Join(missing, " ")}
+	}
+	return nil
 }
 
 // authenticate finds the bearer token and verifies it.
@@ -157,110 +196,6 @@ func (m *Middleware) authenticate(r *http.Request) (*sdkauth.TokenInfo, *Error) 
 		return nil, invalidToken(nil, "the token could not be verified")
 	}
 	return info, nil
-}
-
-// checkScopes applies the required scopes and, for tools/call, the tool's
-// scope.
-func (m *Middleware) checkScopes(w http.ResponseWriter, r *http.Request, info *sdkauth.TokenInfo) *Error {
-	var missing []string
-	for _, s := range m.o.RequiredScopes {
-		if !slices.Contains(info.Scopes, s) {
-			missing = append(missing, s)
-		}
-	}
-	if len(missing) > 0 {
-		return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: m.o.RequiredScopes,
-			Description: "the token lacks the required scope " + strings.Join(missing, " ")}
-	}
-	if !m.o.Tools.Enabled() || r.Method != http.MethodPost {
-		return nil
-	}
-	calls, err := m.toolCalls(w, r)
-	if err != nil {
-		return err
-	}
-	var need []string
-	var what []string
-	for _, c := range calls {
-		s := m.o.Tools.scopeFor(ToolAccess(c.tool, c.operation))
-		if s != "" && !slices.Contains(info.Scopes, s) {
-			if !slices.Contains(need, s) {
-				need = append(need, s)
-			}
-			what = append(what, c.String())
-		}
-	}
-	if len(need) == 0 {
-		return nil
-	}
-	// RFC 6750 and the MCP spec's recommended approach: ask for what the
-	// call needs plus what the token already has that this server uses,
-	// so that stepping up does not lose earlier grants.
-	scopes := slices.Clone(m.o.RequiredScopes)
-	for _, s := range []string{m.o.Tools.Read, m.o.Tools.Write} {
-		if s != "" && (slices.Contains(info.Scopes, s) || slices.Contains(need, s)) && !slices.Contains(scopes, s) {
-			scopes = append(scopes, s)
-		}
-	}
-	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: scopes,
-		Description: strings.Join(what, ", ") + " needs the scope " + strings.Join(need, " ")}
-}
-
-type toolCall struct{ tool, operation string }
-
-func (c toolCall) String() string {
-	if c.operation == "" {
-		return c.tool
-	}
-	return c.tool + " " + c.operation
-}
-
-// toolCalls reads the body (putting it back for the MCP handler) and
-// returns the tools/call requests in it. A body that is not JSON-RPC is
-// left to the MCP handler to refuse.
-func (m *Middleware) toolCalls(w http.ResponseWriter, r *http.Request) ([]toolCall, *Error) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, m.o.MaxBodyBytes))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is larger than ATOMCP_MAX_BODY_BYTES"}
-	}
-	if err != nil {
-		return nil, &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: "the request body could not be read"}
-	}
-	type message struct {
-		Method string `json:"method"`
-		Params struct {
-			Name      string `json:"name"`
-			Arguments struct {
-				Operation any `json:"operation"`
-			} `json:"arguments"`
-		} `json:"params"`
-	}
-	var msgs []message
-	body = bytes.TrimSpace(body)
-	if bytes.HasPrefix(body, []byte("[")) {
-		if json.Unmarshal(body, &msgs) != nil {
-			return nil, nil
-		}
-	} else {
-		var one message
-		if json.Unmarshal(body, &one) != nil {
-			return nil, nil
-		}
-		msgs = []message{one}
-	}
-	var out []toolCall
-	for _, msg := range msgs {
-		if msg.Method == "tools/call" {
-			op, _ := msg.Params.Arguments.Operation.(string)
-			out = append(out, toolCall{tool: msg.Params.Name, operation: op})
-		}
-	}
-	return out, nil
 }
 
 // refuse writes the challenge and logs the refusal (never the token).

@@ -1,10 +1,12 @@
 package auth_test
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +31,7 @@ const (
 
 // newProvider builds an authkit provider against the fake issuer, with a
 // static token beside it and openid required, as the old .env did.
-func newProvider(t *testing.T, is *authtest.Issuer, mod func(*auth.Settings)) *auth.Provider {
+func newProvider(t testing.TB, is *authtest.Issuer, mod func(*auth.Settings)) *auth.Provider {
 	t.Helper()
 	s := auth.Settings{
 		Provider:       auth.ProviderAuthKit,
@@ -227,7 +229,8 @@ func TestAcceptedTokens(t *testing.T) {
 				t.Errorf("UserID %v, want %s", info["UserID"], tc.userID)
 			}
 			extra, _ := info["Extra"].(map[string]any)
-			if tc.hasEmail && (extra["email"] != "ada@example.com" || extra["email_verified"] != true || extra["name"] != "Ada") {
+			id, _ := extra[auth.ExtraIdentity].(map[string]any)
+			if tc.hasEmail && (id["email"] != "ada@example.com" || id["email_verified"] != true || id["name"] != "Ada") {
 				t.Errorf("identity claims missing: %v", extra)
 			}
 			if res.body["body"] != `{"x":1}` {
@@ -244,7 +247,7 @@ func TestToolScopes(t *testing.T) {
 	is := authtest.NewIssuer(t)
 	h := newProvider(t, is, func(s *auth.Settings) {
 		s.RequiredScopes = nil
-		s.Tools = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"}
+		s.Tools = toolScopes
 	}).Middleware.Wrap(echo)
 	readOnly := is.Claims("u", resource)
 	readOnly["scope"] = "atoms:read"
@@ -381,7 +384,7 @@ func TestEmbeddedWithLocalKeys(t *testing.T) {
 	})
 	p, err := auth.New(t.Context(), auth.Settings{
 		Provider: auth.ProviderEmbedded, Issuer: "http://127.0.0.1:8000", Keys: keys,
-		Tools:  auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"},
+		Tools:  toolScopes,
 		Public: &auth.PublicURL{MCPPath: "/api/mcp"},
 	})
 	if err != nil {
@@ -411,5 +414,83 @@ func TestAudienceMismatchSaysWhatToFix(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("error_description %q lacks %q", d, want)
 		}
+	}
+}
+
+// TestToolScopesWithoutAccessFailClosed: a policy that does not say what
+// tools do treats every tool call as a write.
+func TestToolScopesWithoutAccessFailClosed(t *testing.T) {
+	is := authtest.NewIssuer(t)
+	h := newProvider(t, is, func(s *auth.Settings) {
+		s.RequiredScopes = nil
+		s.Tools = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write"}
+	}).Middleware.Wrap(echo)
+	readOnly := is.Claims("u", resource)
+	readOnly["scope"] = "atoms:read"
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"entity_tool","arguments":{"operation":"read"}}}`
+	if res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", bearer(is.Mint(t, readOnly)), body); res.status != 403 || res.challenge["scope"] != "atoms:read atoms:write" {
+		t.Fatalf("status %d, challenge %v; want 403 asking for atoms:write", res.status, res.challenge)
+	}
+}
+
+// TestRevokedAndAliasedTokens: with a Revoked hook a revoked token is
+// refused as revoked (an expired one as expired, whatever the hook says),
+// and IssuerAlias is the issuer of the identity the verifier emits.
+func TestRevokedAndAliasedTokens(t *testing.T) {
+	key := authtest.NewKey(t)
+	keys := auth.LocalKeys(func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
+	asked := 0
+	p, err := auth.New(t.Context(), auth.Settings{
+		Provider: auth.ProviderEmbedded, Issuer: "http://127.0.0.1:8000", Keys: keys,
+		IssuerAlias: "atomcp:embedded",
+		Revoked: func(_ context.Context, jti string) (bool, error) {
+			asked++
+			if jti == "broken" {
+				return false, errors.New("store down")
+			}
+			return jti == "revoked-1", nil
+		},
+		Public: &auth.PublicURL{MCPPath: "/api/mcp"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Middleware.Wrap(echo)
+	mint := func(jti string, exp time.Time) http.Header {
+		claims := jwt.MapClaims{"iss": "http://127.0.0.1:8000", "sub": "u1", "aud": resource, "exp": exp.Unix(), "iat": time.Now().Add(-2 * time.Hour).Unix()}
+		if jti != "" {
+			claims["jti"] = jti
+		}
+		return bearer(authtest.Sign(t, jwt.SigningMethodRS256, "k", key, claims))
+	}
+	later := time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		name, jti string
+		exp       time.Time
+		want      string // in error_description
+	}{
+		{"revoked", "revoked-1", later, "was revoked"},
+		{"expired and revoked", "revoked-1", time.Now().Add(-time.Hour), "expired"},
+		{"without jti", "", later, "no id (jti)"},
+		{"revocation unknown", "broken", later, "could not be checked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint(tc.jti, tc.exp), "{}")
+			d := res.challenge["error_description"]
+			if res.status != 401 || res.challenge["error"] != "invalid_token" || !strings.Contains(d, tc.want) || strings.Contains(d, "signing key") {
+				t.Fatalf("%d %v; want 401 invalid_token saying %q", res.status, res.challenge, tc.want)
+			}
+		})
+	}
+	asked = 0
+	res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint("good-1", later), "{}")
+	if res.status != 200 || asked != 1 {
+		t.Fatalf("good token: %d %v, Revoked asked %d times", res.status, res.challenge, asked)
+	}
+	info, _ := res.body["info"].(map[string]any)
+	extra, _ := info["Extra"].(map[string]any)
+	id, _ := extra[auth.ExtraIdentity].(map[string]any)
+	if info["UserID"] != "atomcp:embedded#u1" || id["iss"] != "atomcp:embedded" || id["sub"] != "u1" {
+		t.Errorf("identity %v, UserID %v; want the alias issuer", id, info["UserID"])
 	}
 }

@@ -31,6 +31,10 @@ type Settings struct {
 	Issuer string
 	// Keys, when set, verify tokens instead of the issuer's remote JWKS.
 	Keys KeySource
+	// IssuerAlias and Revoked are passed to the JWT verifier (JWTConfig)
+	// of the embedded authorization server.
+	IssuerAlias string
+	Revoked     func(ctx context.Context, jti string) (bool, error)
 	// Audience overrides the accepted audience (ATOMCP_AUTH_AUDIENCE);
 	// empty means this server's resource URL.
 	Audience       string
@@ -132,6 +136,7 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 		}
 		jv, err := NewJWTVerifier(JWTConfig{
 			Issuer: s.Issuer, Keys: s.Keys, Audience: audience, Algorithms: s.Algorithms, Logger: s.Logger,
+			IssuerAlias: s.IssuerAlias, Revoked: s.Revoked,
 		})
 		if err != nil {
 			return nil, err

@@ -9,6 +9,8 @@ import (
 	"sort"
 
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/atomcp/atomcp/internal/domain"
 )
 
 // StaticIssuer is the issuer of the users behind static tokens: the Atoms
@@ -70,10 +72,8 @@ func (v *StaticVerifier) Verify(_ context.Context, token string, _ *http.Request
 		Scopes: slices.Clone(v.scopes),
 		UserID: UserKey(StaticIssuer, name),
 		Extra: map[string]any{
-			ExtraIssuer:  StaticIssuer,
-			ExtraSubject: name,
-			ExtraName:    name,
-			ExtraKind:    KindStatic,
+			ExtraIdentity: domain.Identity{Issuer: StaticIssuer, Subject: name, Name: name},
+			ExtraKind:     KindStatic,
 		},
 	}, nil
 }

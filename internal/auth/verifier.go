@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/atomcp/atomcp/internal/domain"
 )
 
 // Verifier checks a bearer token completely and returns what it proves.
@@ -56,15 +58,11 @@ func TokenVerifier(v Verifier) sdkauth.TokenVerifier {
 }
 
 // Keys of TokenInfo.Extra that every verifier of this package sets (the
-// identity ones) or may set.
+// identity) or may set.
 const (
-	ExtraIssuer        = "iss"            // string: who vouches for the subject
-	ExtraSubject       = "sub"            // string: the user at that issuer
-	ExtraEmail         = "email"          // string, may be absent
-	ExtraEmailVerified = "email_verified" // bool, may be absent
-	ExtraName          = "name"           // string, may be absent
-	ExtraClientID      = "client_id"      // string: the OAuth client, may be absent
-	ExtraKind          = "kind"           // string: KindJWT or KindStatic
+	ExtraIdentity = "identity"  // domain.Identity: who the token proves the caller is
+	ExtraClientID = "client_id" // string: the OAuth client, may be absent
+	ExtraKind     = "kind"      // string: KindJWT or KindStatic
 )
 
 // Token kinds recorded in ExtraKind.
@@ -73,29 +71,13 @@ const (
 	KindStatic = "static"
 )
 
-// Identity is the verified identity a TokenInfo carries.
-type Identity struct {
-	Issuer        string
-	Subject       string
-	Email         string
-	EmailVerified bool
-	Name          string
-}
-
 // IdentityOf reads the identity a verifier of this package put into
 // info.Extra; ok is false when there is none.
-func IdentityOf(info *sdkauth.TokenInfo) (id Identity, ok bool) {
+func IdentityOf(info *sdkauth.TokenInfo) (id domain.Identity, ok bool) {
 	if info == nil {
-		return Identity{}, false
+		return domain.Identity{}, false
 	}
-	str := func(k string) string { s, _ := info.Extra[k].(string); return s }
-	id = Identity{
-		Issuer:  str(ExtraIssuer),
-		Subject: str(ExtraSubject),
-		Email:   str(ExtraEmail),
-		Name:    str(ExtraName),
-	}
-	id.EmailVerified, _ = info.Extra[ExtraEmailVerified].(bool)
+	id, _ = info.Extra[ExtraIdentity].(domain.Identity)
 	return id, id.Issuer != "" && id.Subject != ""
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/sqlite"
@@ -313,4 +316,23 @@ func (h *harness) tokens(clientID, email string) map[string]any {
 		h.t.Fatalf("token: %d %s", r.status, r.body)
 	}
 	return r.json(h.t)
+}
+
+// errTokenRevoked is what checkAccess returns for a revoked token.
+var errTokenRevoked = errors.New("the access token was revoked")
+
+// checkAccess verifies tok the way the resource server's verifier does:
+// the key from AccessKeyfunc under jwt's checks (opts, on the harness
+// clock), then the TokenRevoked hook.
+func (h *harness) checkAccess(tok string, opts ...jwt.ParserOption) (*AccessClaims, error) {
+	var c AccessClaims
+	_, err := jwt.ParseWithClaims(tok, &c, h.srv.AccessKeyfunc(h.t.Context()), append(opts, jwt.WithTimeFunc(h.clock.Now))...)
+	if err != nil {
+		return &c, err
+	}
+	revoked, err := h.srv.TokenRevoked(h.t.Context(), c.ID)
+	if err == nil && revoked {
+		err = errTokenRevoked
+	}
+	return &c, err
 }

@@ -28,13 +28,11 @@ func (h *harness) createPAT(a *store.LocalAccount, scope string, ttl time.Durati
 	return tok, p
 }
 
-// accessKey verifies tok the way the resource server does: the
-// AccessKeyfunc (key by kid, then the deny-list) under jwt's checks.
+// accessKey verifies tok the way the resource server does: checkAccess
+// with the iss, aud and exp checks of the verifier.
 func (h *harness) accessKey(tok string) (*AccessClaims, error) {
-	var c AccessClaims
-	_, err := jwt.ParseWithClaims(tok, &c, h.srv.AccessKeyfunc(h.t.Context()), jwt.WithValidMethods([]string{"ES256"}),
-		jwt.WithIssuer(h.opts.Issuer), jwt.WithAudience(h.opts.Resource), jwt.WithExpirationRequired(), jwt.WithTimeFunc(h.clock.Now))
-	return &c, err
+	return h.checkAccess(tok, jwt.WithValidMethods([]string{"ES256"}),
+		jwt.WithIssuer(h.opts.Issuer), jwt.WithAudience(h.opts.Resource), jwt.WithExpirationRequired())
 }
 
 func TestPersonalToken(t *testing.T) {
@@ -70,8 +68,8 @@ func TestPersonalToken(t *testing.T) {
 	if _, err := RevokePersonalToken(t.Context(), h.st, p.ID, h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.accessKey(tok); !errors.Is(err, ErrTokenRevoked) {
-		t.Fatalf("revoked token: %v; want ErrTokenRevoked", err)
+	if _, err := h.accessKey(tok); !errors.Is(err, errTokenRevoked) {
+		t.Fatalf("revoked token: %v; want errTokenRevoked", err)
 	}
 	list, _ = ListPersonalTokens(t.Context(), h.st)
 	if list[0].Status(h.clock.Now()) != "revoked" {
@@ -165,7 +163,7 @@ func TestDisableRevokesPersonalTokens(t *testing.T) {
 	if err := SetAccountDisabled(t.Context(), h.st, a, true, h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.accessKey(ta); !errors.Is(err, ErrTokenRevoked) {
+	if _, err := h.accessKey(ta); !errors.Is(err, errTokenRevoked) {
 		t.Errorf("token of the disabled account: %v", err)
 	}
 	if _, err := h.accessKey(tb); err != nil {

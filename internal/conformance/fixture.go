@@ -38,7 +38,7 @@ func New(svc *atoms.Service, version string, logger *slog.Logger, front httpserv
 	server := mcpserver.New(svc, mcpserver.Options{
 		Version:     version,
 		Logger:      logger,
-		Caller:      mcpserver.LocalCaller,
+		Caller:      mcpserver.LocalIdentity,
 		Completions: completions,
 	})
 	Register(server, completions, mcpserver.NewRequestStates(nil))

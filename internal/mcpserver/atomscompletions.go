@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/tools"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -21,7 +22,7 @@ var projectArguments = []struct{ ref, name, arg string }{
 
 // registerAtomsCompletions completes project arguments with the names of
 // the projects the caller can see.
-func registerAtomsCompletions(c *Completions, svc *atoms.Service, caller func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error)) {
+func registerAtomsCompletions(c *Completions, svc *atoms.Service, caller tools.Identify) {
 	f := projectNames(svc, caller)
 	for _, t := range projectArguments {
 		if t.ref == "ref/prompt" {
@@ -36,7 +37,7 @@ func registerAtomsCompletions(c *Completions, svc *atoms.Service, caller func(co
 // what was typed (then those that contain it), ignoring case. Membership
 // applies as in every tool: a project of another organization is never
 // suggested.
-func projectNames(svc *atoms.Service, caller func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error)) CompleteFunc {
+func projectNames(svc *atoms.Service, caller tools.Identify) CompleteFunc {
 	return func(ctx context.Context, req *mcp.CompleteRequest) ([]string, error) {
 		// The caller is identified the way a tool call's is.
 		who, err := caller(ctx, &mcp.CallToolRequest{Session: req.Session, Extra: req.Extra})

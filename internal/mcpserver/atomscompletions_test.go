@@ -82,7 +82,7 @@ func TestProjectArgumentsCompleteToTheCallersProjects(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cs := connect(t, New(svc, Options{Caller: LocalCaller}))
+	cs := connect(t, New(svc, Options{Caller: LocalIdentity}))
 	for _, tc := range []struct {
 		ref   *mcp.CompleteReference
 		arg   string

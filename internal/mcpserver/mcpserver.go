@@ -18,18 +18,14 @@ import (
 type Options struct {
 	Version string
 	Logger  *slog.Logger
-	// Caller decides who is behind a tool call. LocalCaller serves the one
-	// local user (stdio, ATOMCP_AUTH=none).
-	Caller func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
+	// Caller decides who is behind a tool call: LocalIdentity (the one
+	// local user of stdio and ATOMCP_AUTH=none, the default) or
+	// TokenIdentity.
+	Caller tools.Identify
 	// Completions answers completion/complete for prompt and resource
 	// template arguments. New adds the Atoms completers (project names) to
 	// it; nil means a set of its own.
 	Completions *Completions
-}
-
-// LocalCaller treats every call as the local user.
-func LocalCaller(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) {
-	return atoms.LocalCaller, nil
 }
 
 const instructions = `Atoms is a requirements-management workspace: organizations contain projects; projects contain documents and tests; documents contain blocks and requirements.
@@ -59,7 +55,7 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Caller == nil {
-		opts.Caller = LocalCaller
+		opts.Caller = LocalIdentity
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"

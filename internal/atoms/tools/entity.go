@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
 )
@@ -31,7 +32,13 @@ type EntityArgs struct {
 	FormatType     string           `json:"format_type,omitempty" jsonschema:"detailed (default): every field; summary: id, name and key fields; raw: every stored column, nulls included"`
 }
 
-var entityOperations = []string{"create", "read", "update", "delete", "restore", "list", "search", "batch_create"}
+// entityOps are entity_tool's operations and what each does to data.
+var entityOps = ops{
+	{"create", auth.Write}, {"read", auth.Read}, {"update", auth.Write}, {"delete", auth.Write},
+	{"restore", auth.Write}, {"list", auth.Read}, {"search", auth.Read}, {"batch_create", auth.Write},
+}
+
+var entityOperations = entityOps.names()
 
 func registerEntityTool(s *mcp.Server, d Deps) {
 	schema := inputSchema[EntityArgs](map[string][]string{

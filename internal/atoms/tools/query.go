@@ -7,6 +7,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -28,7 +29,13 @@ type QueryArgs struct {
 	FormatType     string   `json:"format_type,omitempty" jsonschema:"search: detailed (default) or summary (names and snippets with the matched words marked **like this**)"`
 }
 
-var queryTypes = []string{"search", "aggregate", "analyze", "relationships", "rag_search", "similarity"}
+// queryOps are query_tool's query types; every one only reads.
+var queryOps = ops{
+	{"search", auth.Read}, {"aggregate", auth.Read}, {"analyze", auth.Read},
+	{"relationships", auth.Read}, {"rag_search", auth.Read}, {"similarity", auth.Read},
+}
+
+var queryTypes = queryOps.names()
 
 func registerQueryTool(s *mcp.Server, d Deps) {
 	schema := inputSchema[QueryArgs](map[string][]string{

@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -30,7 +31,13 @@ type RelationshipArgs struct {
 	Limit            int     `json:"limit,omitempty" jsonschema:"list: at most this many (default 200)"`
 }
 
-var relationshipOperations = []string{"link", "unlink", "list", "check", "update"}
+// relationshipOps are relationship_tool's operations and what each does
+// to data.
+var relationshipOps = ops{
+	{"link", auth.Write}, {"unlink", auth.Write}, {"list", auth.Read}, {"check", auth.Read}, {"update", auth.Write},
+}
+
+var relationshipOperations = relationshipOps.names()
 
 func registerRelationshipTool(s *mcp.Server, d Deps) {
 	schema := inputSchema[RelationshipArgs](map[string][]string{

@@ -19,11 +19,15 @@ import (
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
+// Identify returns the verified identity behind a tool call (or a
+// resource read or completion, made into a CallToolRequest).
+type Identify func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
+
 // Deps is what the tools need from the server that hosts them.
 type Deps struct {
 	Service *atoms.Service
-	// Caller returns the verified identity behind a tool call.
-	Caller func(ctx context.Context, req *mcp.CallToolRequest) (atoms.Caller, error)
+	// Caller identifies whoever is behind a tool call.
+	Caller Identify
 	Logger *slog.Logger
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -23,6 +24,9 @@ type WorkflowArgs struct {
 // a step per row); failed and skipped steps are listed first, and
 // step_counts always counts them all.
 const maxListedSteps = 100
+
+// workflowOps are workflow_tool's workflows; every one writes.
+var workflowOps = every(atoms.Workflows, auth.Write)
 
 const workflowDescription = "Run a multi-step Atoms workflow. With transaction_mode true (the default) it is all or nothing: " +
 	"the first failing step rolls every step back, and the error names that step and why. " +
@@ -52,7 +56,7 @@ func registerWorkflowTool(s *mcp.Server, d Deps) {
 		Name:        "workflow_tool",
 		Title:       "Atoms workflows",
 		Description: workflowDescription,
-		InputSchema: inputSchema[WorkflowArgs](map[string][]string{"workflow": atoms.Workflows}),
+		InputSchema: inputSchema[WorkflowArgs](map[string][]string{"workflow": workflowOps.names()}),
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true), OpenWorldHint: ptr(false)}, // bulk_status_update overwrites
 	}, func(ctx context.Context, req *mcp.CallToolRequest, args WorkflowArgs) (*mcp.CallToolResult, any, error) {
 		return d.workflow(ctx, req, args)

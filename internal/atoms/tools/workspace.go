@@ -5,6 +5,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -15,7 +16,14 @@ type WorkspaceArgs struct {
 	EntityID    string `json:"entity_id,omitempty" jsonschema:"for set_context: the id or name of the organization, project or document"`
 }
 
-var workspaceOperations = []string{"get_context", "set_context", "list_workspaces", "get_defaults"}
+// workspaceOps are workspace_tool's operations. They all read: set_context
+// writes only the caller's own workspace context, which is no change to
+// shared data, so a read-only token may set it.
+var workspaceOps = ops{
+	{"get_context", auth.Read}, {"set_context", auth.Read}, {"list_workspaces", auth.Read}, {"get_defaults", auth.Read},
+}
+
+var workspaceOperations = workspaceOps.names()
 
 func registerWorkspaceTool(s *mcp.Server, d Deps) {
 	mcp.AddTool(s, &mcp.Tool{

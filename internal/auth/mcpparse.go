@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+)
+
+// toolCall is one tools/call of a request body: the tool and its
+// "operation" argument ("" when it has none, or it is not a string).
+type toolCall struct{ tool, operation string }
+
+func (c toolCall) String() string {
+	if c.operation == "" {
+		return c.tool
+	}
+	return c.tool + " " + c.operation
+}
+
+// mcpMessage is what the peek decodes of a JSON-RPC message.
+type mcpMessage struct {
+	Method string `json:"method"`
+	Params struct {
+		Name      string `json:"name"`
+		Arguments struct {
+			Operation any `json:"operation"`
+		} `json:"arguments"`
+	} `json:"params"`
+}
+
+// peekMCP is the stage after authentication that reads a POST body once
+// (putting it back for the MCP handler) and records the tools/call
+// requests in it, single or batched, in the request's verified state for
+// requireToolScopes. A body that is not JSON-RPC is left to the MCP
+// handler to refuse.
+func (m *Middleware) peekMCP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := verifiedOf(r.Context())
+		if v != nil && r.Method == http.MethodPost && r.Body != nil {
+			if e := m.readToolCalls(w, r, v); e != nil {
+				m.refuse(w, r, e, v.metaURL, v.info)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readToolCalls reads r's body into v.calls.
+func (m *Middleware) readToolCalls(w http.ResponseWriter, r *http.Request, v *verified) *Error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, m.o.MaxBodyBytes))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is larger than ATOMCP_MAX_BODY_BYTES"}
+	}
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: "the request body could not be read"}
+	}
+	body = bytes.TrimSpace(body)
+	if !bytes.HasPrefix(body, []byte("[")) {
+		var one mcpMessage
+		if json.Unmarshal(body, &one) == nil {
+			v.calls = appendToolCall(v.one[:0], &one)
+		}
+		return nil
+	}
+	var batch []mcpMessage
+	if json.Unmarshal(body, &batch) != nil {
+		return nil
+	}
+	for i := range batch {
+		v.calls = appendToolCall(v.calls, &batch[i])
+	}
+	return nil
+}
+
+func appendToolCall(calls []toolCall, msg *mcpMessage) []toolCall {
+	if msg.Method != "tools/call" {
+		return calls
+	}
+	op, _ := msg.Params.Arguments.Operation.(string)
+	return append(calls, toolCall{tool: msg.Params.Name, operation: op})
+}
