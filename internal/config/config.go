@@ -40,7 +40,9 @@ const (
 	DefaultAuth = AuthEmbedded
 )
 
-// Config is every setting of atomcp serve, validated.
+// Config is every setting of atomcp serve, validated. Each field but
+// Sources and Warnings is filled by its entry in the settings table
+// (settings.go), which also logs and documents it.
 type Config struct {
 	Addr        string // listen host:port
 	BaseURL     string // public base URL, no trailing slash
