@@ -73,12 +73,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !ok || !tcp.IP.IsLoopback() {
 		return fmt.Errorf("the conformance fixture has no authentication and listens on loopback only, not %s", ln.Addr())
 	}
-	if cfg.Sources[config.KeyBaseURL] == "default" {
+	if cfg.IsDefault(config.KeyBaseURL) {
 		cfg.BaseURL = "http://" + tcp.String() // the real port, when the address asked for port 0
 	}
 
 	dbURL := cfg.DatabaseURL
-	if cfg.Sources[config.KeyDatabaseURL] == "default" {
+	if cfg.IsDefault(config.KeyDatabaseURL) {
 		dir, err := os.MkdirTemp("", "atomcp-conformance-")
 		if err != nil {
 			return err

@@ -38,7 +38,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	defer ln.Close()
 	loopback := listensOnLoopback(ln.Addr())
-	if cfg.Sources[config.KeyBaseURL] == "default" {
+	if cfg.IsDefault(config.KeyBaseURL) {
 		// The default base URL names the configured address; with port 0 the
 		// real port is only known now.
 		cfg.BaseURL = "http://" + loopbackDisplay(ln.Addr())

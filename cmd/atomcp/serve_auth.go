@@ -26,7 +26,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		tokens[auth.InternalTokenName] = cfg.InternalToken.Reveal()
 	}
 	baseURL := cfg.BaseURL
-	if cfg.Sources[config.KeyBaseURL] == "default" {
+	if cfg.IsDefault(config.KeyBaseURL) {
 		// No configured public URL: documents are built from the
 		// loopback URL each client actually used.
 		baseURL = ""

@@ -50,7 +50,7 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 // server; the resource server's audience check accepts both as well).
 func resourceMatcher(cfg *config.Config) func(string) bool {
 	want := strings.TrimSuffix(cfg.MCPURL(), "/")
-	loopbackAliases := cfg.Sources[config.KeyBaseURL] == "default"
+	loopbackAliases := cfg.IsDefault(config.KeyBaseURL)
 	wu, _ := url.Parse(want)
 	return func(r string) bool {
 		r = strings.TrimSuffix(r, "/")

@@ -33,9 +33,7 @@ const (
 	DefaultAddr            = "127.0.0.1:8000"
 	DefaultMCPPath         = "/api/mcp"
 	DefaultDatabaseURL     = "sqlite://atomcp.db"
-	DefaultMaxBodyBytes    = 4 << 20
 	DefaultShutdownTimeout = 30 * time.Second
-	DefaultSessionTimeout  = 30 * time.Minute
 	// Token lifetimes of the embedded authorization server.
 	DefaultAccessTokenTTL  = time.Hour
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
@@ -44,7 +42,9 @@ const (
 	DefaultAuth = AuthEmbedded
 )
 
-// Config is every setting of atomcp serve, validated.
+// Config is every setting of atomcp serve, validated. Each field but
+// Sources and Warnings is filled by its entry in the settings table
+// (settings.go), which also logs and documents it.
 type Config struct {
 	Addr        string // listen host:port
 	BaseURL     string // public base URL, no trailing slash
@@ -106,13 +106,11 @@ type Config struct {
 // MCPURL returns the public URL of the MCP endpoint.
 func (c *Config) MCPURL() string { return c.BaseURL + c.MCPPath }
 
-// SQLitePath returns the file path of a sqlite:// database URL:
-// "sqlite://atomcp.db" is the relative path "atomcp.db" and
-// "sqlite:///var/lib/atomcp.db" the absolute path "/var/lib/atomcp.db".
-// ok is false for other databases.
-func (c *Config) SQLitePath() (path string, ok bool) {
-	return strings.CutPrefix(c.DatabaseURL, "sqlite://")
-}
+// IsDefault reports whether the setting key (a Key* constant) kept its
+// default because no flag or variable gave it. A flag set to "" also
+// means the default value but is not a default source: the operator
+// asked for it. A Config built by hand, without Load, has only defaults.
+func (c *Config) IsDefault(key string) bool { return c.source(key) == sourceDefault }
 
 // AddrIsLoopback reports whether the listen address accepts connections
 // from this machine only (a loopback IP or "localhost"). The caller uses
@@ -144,58 +142,14 @@ func Load(fs *pflag.FlagSet, environ []string, dotenvPath string) (*Config, erro
 		env:        mergeEnv(environ, dotenv),
 		dotenvPath: dotenvPath,
 	}
-	c := &Config{
-		Addr:            DefaultAddr,
-		MCPPath:         DefaultMCPPath,
-		DatabaseURL:     DefaultDatabaseURL,
-		Auth:            DefaultAuth,
-		Algorithms:      []string{"RS256"},
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       LogFormatAuto,
-		MaxBodyBytes:    DefaultMaxBodyBytes,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		SessionTimeout:  DefaultSessionTimeout,
-		AccessTokenTTL:  DefaultAccessTokenTTL,
-		RefreshTokenTTL: DefaultRefreshTokenTTL,
-		Sources:         make(map[string]string, len(settings)),
-	}
+	c := &Config{Sources: make(map[string]string, len(settings))}
 	r.sources = c.Sources
-
-	r.addr(c)
-	resolve(r, KeyBaseURL, parseBaseURL, &c.BaseURL)
+	for _, s := range settings {
+		s.bind.load(r, s, c)
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = defaultBaseURL(c.Addr)
 	}
-	resolve(r, KeyMCPPath, parseMCPPath, &c.MCPPath)
-	resolve(r, KeyDatabaseURL, parseDatabaseURL, &c.DatabaseURL)
-	r.auth(c)
-	resolve(r, KeyAuthKitDomain, parseAuthKitDomain, &c.AuthKitDomain)
-	resolve(r, KeyOIDCIssuer, parseIssuer, &c.OIDCIssuer)
-	resolve(r, KeyAudience, parseString, &c.Audience)
-	resolve(r, KeyAlgorithms, parseAlgorithms, &c.Algorithms)
-	resolve(r, KeyRequiredScopes, parseScopes, &c.RequiredScopes)
-	resolve(r, KeyScopeRead, parseScope, &c.ScopeRead)
-	resolve(r, KeyScopeWrite, parseScope, &c.ScopeWrite)
-	resolve(r, KeyWorkOSClientID, parseString, &c.WorkOSClientID)
-	resolve(r, KeyWorkOSAPIKey, parseToken, &c.WorkOSAPIKey)
-	resolve(r, KeyInternalToken, parseToken, &c.InternalToken)
-	resolve(r, KeyStaticTokens, parseStaticTokens, &c.StaticTokens)
-	resolve(r, KeyLogLevel, parseLogLevel, &c.LogLevel)
-	resolve(r, KeyLogFormat, parseLogFormat, &c.LogFormat)
-	resolve(r, KeyStateless, parseBool, &c.Stateless)
-	resolve(r, KeyMaxBodyBytes, parseSize, &c.MaxBodyBytes)
-	resolve(r, KeyAllowedHosts, parseHosts, &c.AllowedHosts)
-	resolve(r, KeyAllowedOrigins, parseOrigins, &c.AllowedOrigins)
-	resolve(r, KeyTrustedProxies, parseProxies, &c.TrustedProxies)
-	resolve(r, KeyAllowUnauthenticatedRemote, parseBool, &c.AllowUnauthenticatedRemote)
-	resolve(r, KeyShutdownTimeout, durationParser(" (0 means do not wait)"), &c.ShutdownTimeout)
-	resolve(r, KeySessionTimeout, durationParser(" (0 disables)"), &c.SessionTimeout)
-	resolve(r, KeyAccessTokenTTL, positiveDuration, &c.AccessTokenTTL)
-	resolve(r, KeyRefreshTokenTTL, positiveDuration, &c.RefreshTokenTTL)
-	resolve(r, KeyCIMDAllowPrivate, parseBool, &c.CIMDAllowPrivate)
-	resolve(r, KeyEmbeddingsURL, parseEmbeddingsURL, &c.EmbeddingsURL)
-	resolve(r, KeyEmbeddingsModel, parseString, &c.EmbeddingsModel)
-	resolve(r, KeyEmbeddingsAPIKey, parseToken, &c.EmbeddingsAPIKey)
 
 	// Cross-field rules only make sense once every field is valid;
 	// otherwise they would repeat the field errors in other words.
@@ -223,17 +177,18 @@ func defaultBaseURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// addr resolves the listen address: --addr, then ATOMCP_ADDR, then the
-// Python server's separate host and port, each completed by the other half
-// of the default.
-func (r *resolver) addr(c *Config) {
-	if o, ok := r.lookup(settingFor(KeyAddr).flag, "ATOMCP_ADDR"); ok {
-		r.sources[KeyAddr] = o.source()
+// addr is the binder of the listen address: --addr, then ATOMCP_ADDR,
+// then the Python server's separate host and port, each completed by the
+// other half of the default.
+func (r *resolver) addr(s setting, c *Config) {
+	c.Addr = s.def
+	if o, ok := r.lookup(s.flag, "ATOMCP_ADDR"); ok {
+		r.sources[s.key] = o.source()
 		if o.value == "" {
 			return // an explicitly empty flag means the default
 		}
 		if v, err := parseAddr(o.value); err != nil {
-			r.fail(o, false, err)
+			r.fail(o, s, err)
 		} else {
 			c.Addr = v
 		}
@@ -242,12 +197,12 @@ func (r *resolver) addr(c *Config) {
 		}
 		return
 	}
-	host, port, _ := net.SplitHostPort(DefaultAddr)
+	host, port, _ := net.SplitHostPort(s.def)
 	var parts []string
 	if o, ok := r.lookup("", "ATOMS_FASTMCP_HOST"); ok {
 		parts = append(parts, o.source())
 		if h, err := parseHost(o.value); err != nil {
-			r.fail(o, false, err)
+			r.fail(o, s, err)
 		} else {
 			host = h
 		}
@@ -255,16 +210,16 @@ func (r *resolver) addr(c *Config) {
 	if o, ok := r.lookup("", "ATOMS_FASTMCP_PORT"); ok {
 		parts = append(parts, o.source())
 		if p, err := parsePort(o.value); err != nil {
-			r.fail(o, false, err)
+			r.fail(o, s, err)
 		} else {
 			port = p
 		}
 	}
 	if len(parts) == 0 {
-		r.sources[KeyAddr] = sourceDefault
+		r.sources[s.key] = sourceDefault
 		return
 	}
-	r.sources[KeyAddr] = strings.Join(parts, "+")
+	r.sources[s.key] = strings.Join(parts, "+")
 	c.Addr = net.JoinHostPort(host, port)
 }
 
@@ -290,16 +245,16 @@ func (r *resolver) warnShadowedAddr(winner origin, addr string) {
 	}
 }
 
-// auth resolves the auth provider; FASTMCP_SERVER_AUTH has its own
-// vocabulary (a Python class path), so it has its own parser.
-func (r *resolver) auth(c *Config) {
-	s := settingFor(KeyAuth)
+// auth is the binder of the auth provider; FASTMCP_SERVER_AUTH has its
+// own vocabulary (a Python class path), so it has its own parser.
+func (r *resolver) auth(s setting, c *Config) {
+	c.Auth = s.def
 	o, ok := r.lookup(s.flag, s.env...)
 	if !ok {
-		r.sources[KeyAuth] = sourceDefault
+		r.sources[s.key] = sourceDefault
 		return
 	}
-	r.sources[KeyAuth] = o.source()
+	r.sources[s.key] = o.source()
 	if o.value == "" {
 		return
 	}
@@ -308,7 +263,7 @@ func (r *resolver) auth(c *Config) {
 		parse = parseFastMCPAuth
 	}
 	if v, err := parse(o.value); err != nil {
-		r.fail(o, false, err)
+		r.fail(o, s, err)
 	} else {
 		c.Auth = v
 	}
@@ -459,42 +414,38 @@ func (r *resolver) lookup(flag string, names ...string) (origin, bool) {
 	return origin{}, false
 }
 
-// fail records a malformed value. Secret values are not shown.
-func (r *resolver) fail(o origin, secret bool, problem error) {
-	if secret {
+// fail records a malformed value of setting s. Secret values are not
+// shown, and values that may hold a password only as s.shown shows them.
+func (r *resolver) fail(o origin, s setting, problem error) {
+	switch {
+	case s.bind.secret:
 		r.errs = append(r.errs, fmt.Errorf("%s: %v", o.subject(), problem))
-		return
+	case s.shown != nil:
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), s.shown(o.value), problem))
+	default:
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), o.value, problem))
 	}
-	r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), o.value, problem))
 }
 
-// resolve reads the setting key with parse into *dst and records its
-// source. If the setting is not given, or given as an explicitly empty
-// flag, *dst keeps its default.
-func resolve[T any](r *resolver, key string, parse func(string) (T, error), dst *T) {
-	s := settingFor(key)
-	o, ok := r.lookup(s.flag, s.env...)
-	if !ok {
-		r.sources[key] = sourceDefault
-		return
+// read looks setting s up, records its source and parses its value. ok is
+// false when the field keeps its default: the setting is not given, is
+// given as an explicitly empty flag, or is malformed (then recorded).
+func read[T any](r *resolver, s setting, parse func(string) (T, error)) (v T, ok bool) {
+	o, found := r.lookup(s.flag, s.env...)
+	if !found {
+		r.sources[s.key] = sourceDefault
+		return v, false
 	}
-	r.sources[key] = o.source()
+	r.sources[s.key] = o.source()
 	if o.value == "" {
-		return
+		return v, false
 	}
 	v, err := parse(o.value)
 	if err != nil {
-		if key == KeyDatabaseURL {
-			// A database URL may carry a password: show only its scheme.
-			r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), shownDatabaseURL(o.value), err))
-		} else if key == KeyEmbeddingsURL {
-			r.errs = append(r.errs, fmt.Errorf("%s=%q: %v", o.subject(), shownEmbeddingsURL(o.value), err))
-		} else {
-			r.fail(o, s.secret, err)
-		}
-		return
+		r.fail(o, s, err)
+		return v, false
 	}
-	*dst = v
+	return v, true
 }
 
 // unknownVarWarnings warns about ATOMCP_* variables that no setting reads:

@@ -96,8 +96,10 @@ func TestDefaults(t *testing.T) {
 			if got, want := c.MCPURL(), "http://127.0.0.1:8000/api/mcp"; got != want {
 				t.Errorf("MCPURL = %q, want %q", got, want)
 			}
-			if p, ok := c.SQLitePath(); !ok || p != "atomcp.db" {
-				t.Errorf("SQLitePath = %q, %v", p, ok)
+			for _, s := range settings {
+				if !c.IsDefault(s.key) {
+					t.Errorf("IsDefault(%q) is false", s.key)
+				}
 			}
 			if !c.AddrIsLoopback() {
 				t.Error("default address is not loopback")
@@ -908,7 +910,7 @@ func TestBindFlags(t *testing.T) {
 				t.Errorf("--%s help does not name %s: %q", s.flag, env, f.Usage)
 			}
 		}
-		if s.secret {
+		if s.bind.secret {
 			t.Errorf("secret %s has flag --%s", s.key, s.flag)
 		}
 	}

@@ -1,28 +1,129 @@
 package config
 
 import (
+	"log/slog"
+	"net/netip"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
 
-// setting describes one configuration setting: where it is read from and
-// how it is presented in help text and logs. The table below is the single
-// list that BindFlags, Load, LogAttrs and the unknown-variable check share,
-// so that a setting cannot have a flag but no log line, or an env name that
-// the typo check does not know.
+// setting describes one configuration setting: where it is read from, how
+// it is presented in help text, logs and docs, and (bind) which Config
+// field it fills. The table below is the single list that BindFlags, Load,
+// LogAttrs, String, MarshalJSON, the unknown-variable check and
+// docs_test.go share, so adding a setting is one entry here plus its
+// Config field: nothing else names it unless it wants to (a Key* constant
+// is only needed by code outside the table).
 type setting struct {
 	key    string   // name in Config.Sources and LogAttrs
 	flag   string   // flag name without dashes; "" for secrets, which never come from flags
 	env    []string // environment names, highest precedence first
 	envDoc string   // help text for env when a plain list would mislead
-	def    string   // default as shown in flag help
+	def    string   // default as text: parsed into the field by Load, shown in flag help and the docs
 	typ    string   // value placeholder shown in flag help
 	usage  string   // flag help, without the env part
-	secret bool     // the value is never printed
+	// shown is how a refused value appears in an error, for values that
+	// may hold a password (URLs); nil quotes the value as given. Secrets
+	// are never shown at all.
+	shown func(raw string) string
+	bind  binder
 }
 
-// Keys of Config.Sources and of LogAttrs, one per setting.
+// binder connects a setting to its Config field.
+type binder struct {
+	// load sets the field to the setting's default, then to the value
+	// given by a flag or variable, and records the source in r.
+	load func(r *resolver, s setting, c *Config)
+	// show is the field's value as logged and printed; never a secret.
+	show func(c *Config) slog.Value
+	// secret is set when the field holds a Secret: the setting has no
+	// flag and its value never appears in errors or logs.
+	secret bool
+}
+
+// bindVar binds a setting to the field of type T that field returns:
+// parse turns the trimmed, non-empty text of a flag, variable or the
+// default into a T, show presents it in logs. A field of type Secret or
+// map[string]Secret makes the setting secret.
+func bindVar[T any](parse func(string) (T, error), field func(*Config) *T, show func(T) slog.Value) binder {
+	var zero T
+	secret := false
+	switch any(zero).(type) {
+	case Secret, map[string]Secret:
+		secret = true
+	}
+	return binder{
+		load: func(r *resolver, s setting, c *Config) {
+			dst := field(c)
+			if s.def != "" {
+				v, err := parse(s.def)
+				if err != nil {
+					panic("config: the default of " + s.key + " does not parse: " + err.Error())
+				}
+				*dst = v
+			}
+			if v, ok := read(r, s, parse); ok {
+				*dst = v
+			}
+		},
+		show:   func(c *Config) slog.Value { return show(*field(c)) },
+		secret: secret,
+	}
+}
+
+// bindSecret binds a bearer token or API key.
+func bindSecret(field func(*Config) *Secret) binder {
+	return bindVar(parseToken, field, showSecret)
+}
+
+// Log presentations of field types; slog.StringValue, slog.BoolValue and
+// slog.Int64Value serve the plain ones.
+
+func showList(l []string) slog.Value { return slog.StringValue(strings.Join(l, ",")) }
+
+// showDuration logs a duration as text: the JSON handler would print
+// nanoseconds.
+func showDuration(d time.Duration) slog.Value { return slog.StringValue(d.String()) }
+
+func showLevel(l slog.Level) slog.Value { return slog.StringValue(levelName(l)) }
+
+func showDatabaseURL(s string) slog.Value { return slog.StringValue(redactDatabaseURL(s)) }
+
+func showPrefixes(ps []netip.Prefix) slog.Value {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return slog.StringValue(strings.Join(out, ","))
+}
+
+func showSecret(s Secret) slog.Value { return setOrUnset(s != "") }
+
+// showTokenNames lists the names of static tokens, never the tokens.
+func showTokenNames(m map[string]Secret) slog.Value {
+	if len(m) == 0 {
+		return setOrUnset(false)
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return slog.StringValue("set (" + strings.Join(names, ",") + ")")
+}
+
+func setOrUnset(set bool) slog.Value {
+	if set {
+		return slog.StringValue("set")
+	}
+	return slog.StringValue("unset")
+}
+
+// Keys of Config.Sources and of LogAttrs, for the code that names a
+// setting; the table below is the list of settings.
 const (
 	KeyAddr                       = "addr"
 	KeyBaseURL                    = "base_url"
@@ -58,75 +159,101 @@ const (
 	KeyEmbeddingsAPIKey           = "embeddings_api_key"
 )
 
-// settings lists every setting in the order used by LogAttrs and the docs.
-// It is never modified.
+// settings lists every setting in the order in which Load reads them
+// (so errors come in this order), LogAttrs logs them and the docs list
+// them. It is never modified.
 var settings = []setting{
 	{key: KeyAddr, flag: "addr", env: []string{"ATOMCP_ADDR", "ATOMS_FASTMCP_HOST", "ATOMS_FASTMCP_PORT"},
 		envDoc: "ATOMCP_ADDR, or ATOMS_FASTMCP_HOST and/or ATOMS_FASTMCP_PORT",
-		def:    DefaultAddr, typ: "host:port", usage: "listen address"},
+		def:    DefaultAddr, typ: "host:port", usage: "listen address",
+		bind: binder{load: (*resolver).addr, show: func(c *Config) slog.Value { return slog.StringValue(c.Addr) }}},
+	// An unset base URL is derived from the address once every setting
+	// is read (Load).
 	{key: KeyBaseURL, flag: "base-url", env: []string{"ATOMCP_BASE_URL", "ATOMS_FASTMCP_PUBLIC_BASE_URL", "ATOMS_FASTMCP_BASE_URL", "FASTMCP_SERVER_AUTH_AUTHKITPROVIDER_BASE_URL"},
-		typ: "url", usage: "public base URL of this server; if unset, http:// + the listen address (with 127.0.0.1 for an empty, 0.0.0.0 or :: host)"},
+		typ: "url", usage: "public base URL of this server; if unset, http:// + the listen address (with 127.0.0.1 for an empty, 0.0.0.0 or :: host)",
+		bind: bindVar(parseBaseURL, func(c *Config) *string { return &c.BaseURL }, slog.StringValue)},
 	{key: KeyMCPPath, flag: "mcp-path", env: []string{"ATOMCP_MCP_PATH", "ATOMS_FASTMCP_HTTP_PATH"},
-		def: DefaultMCPPath, typ: "path", usage: "URL path of the MCP endpoint"},
+		def: DefaultMCPPath, typ: "path", usage: "URL path of the MCP endpoint",
+		bind: bindVar(parseMCPPath, func(c *Config) *string { return &c.MCPPath }, slog.StringValue)},
 	{key: KeyDatabaseURL, flag: "database-url", env: []string{"ATOMCP_DATABASE_URL"},
-		def: DefaultDatabaseURL, typ: "url", usage: "database: sqlite://relative/path, sqlite:///absolute/path, postgres://… or postgresql://…"},
+		def: DefaultDatabaseURL, typ: "url", usage: "database: sqlite://relative/path, sqlite:///absolute/path, postgres://… or postgresql://…",
+		shown: shownDatabaseURL,
+		bind:  bindVar(parseDatabaseURL, func(c *Config) *string { return &c.DatabaseURL }, showDatabaseURL)},
 	{key: KeyAuth, flag: "auth", env: []string{"ATOMCP_AUTH", "FASTMCP_SERVER_AUTH"},
-		def: DefaultAuth, typ: "provider", usage: "auth provider: none, embedded, authkit, oidc or static"},
+		def: DefaultAuth, typ: "provider", usage: "auth provider: none, embedded, authkit, oidc or static",
+		bind: binder{load: (*resolver).auth, show: func(c *Config) slog.Value { return slog.StringValue(c.Auth) }}},
 	{key: KeyAuthKitDomain, flag: "authkit-domain", env: []string{"ATOMCP_AUTHKIT_DOMAIN", "FASTMCP_SERVER_AUTH_AUTHKITPROVIDER_AUTHKIT_DOMAIN"},
-		typ: "url", usage: "AuthKit domain, e.g. https://your-app.authkit.app (for --auth=authkit)"},
+		typ: "url", usage: "AuthKit domain, e.g. https://your-app.authkit.app (for --auth=authkit)",
+		bind: bindVar(parseAuthKitDomain, func(c *Config) *string { return &c.AuthKitDomain }, slog.StringValue)},
 	{key: KeyOIDCIssuer, flag: "oidc-issuer", env: []string{"ATOMCP_OIDC_ISSUER"},
-		typ: "url", usage: "OpenID Connect issuer URL (for --auth=oidc)"},
+		typ: "url", usage: "OpenID Connect issuer URL (for --auth=oidc)",
+		bind: bindVar(parseIssuer, func(c *Config) *string { return &c.OIDCIssuer }, slog.StringValue)},
 	{key: KeyAudience, flag: "audience", env: []string{"ATOMCP_AUTH_AUDIENCE"},
-		typ: "string", usage: "audience that access tokens must carry (default: this server's MCP URL)"},
+		typ: "string", usage: "audience that access tokens must carry (default: this server's MCP URL)",
+		bind: bindVar(parseString, func(c *Config) *string { return &c.Audience }, slog.StringValue)},
 	{key: KeyAlgorithms, flag: "auth-algorithms", env: []string{"ATOMCP_AUTH_ALGORITHMS"},
-		def: "RS256", typ: "algs", usage: "comma-separated JWT signing algorithms accepted in access tokens (asymmetric only)"},
+		def: "RS256", typ: "algs", usage: "comma-separated JWT signing algorithms accepted in access tokens (asymmetric only)",
+		bind: bindVar(parseAlgorithms, func(c *Config) *[]string { return &c.Algorithms }, showList)},
 	{key: KeyRequiredScopes, flag: "required-scopes", env: []string{"ATOMCP_REQUIRED_SCOPES", "FASTMCP_SERVER_AUTH_AUTHKITPROVIDER_REQUIRED_SCOPES"},
-		typ: "scopes", usage: "scopes every access token must carry: a JSON list, or comma- or space-separated"},
-	{key: KeyScopeRead, env: []string{"ATOMCP_SCOPE_READ"}},
-	{key: KeyScopeWrite, env: []string{"ATOMCP_SCOPE_WRITE"}},
-	{key: KeyWorkOSClientID, env: []string{"WORKOS_CLIENT_ID"}},
-	{key: KeyWorkOSAPIKey, env: []string{"WORKOS_API_KEY"}, secret: true},
-	{key: KeyInternalToken, env: []string{"ATOMCP_INTERNAL_TOKEN", "ATOMS_INTERNAL_TOKEN"}, secret: true},
-	{key: KeyStaticTokens, env: []string{"ATOMCP_STATIC_TOKENS"}, secret: true},
+		typ: "scopes", usage: "scopes every access token must carry: a JSON list, or comma- or space-separated",
+		bind: bindVar(parseScopes, func(c *Config) *[]string { return &c.RequiredScopes }, showList)},
+	{key: KeyScopeRead, env: []string{"ATOMCP_SCOPE_READ"},
+		bind: bindVar(parseScope, func(c *Config) *string { return &c.ScopeRead }, slog.StringValue)},
+	{key: KeyScopeWrite, env: []string{"ATOMCP_SCOPE_WRITE"},
+		bind: bindVar(parseScope, func(c *Config) *string { return &c.ScopeWrite }, slog.StringValue)},
+	{key: KeyWorkOSClientID, env: []string{"WORKOS_CLIENT_ID"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.WorkOSClientID }, slog.StringValue)},
+	{key: KeyWorkOSAPIKey, env: []string{"WORKOS_API_KEY"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.WorkOSAPIKey })},
+	{key: KeyInternalToken, env: []string{"ATOMCP_INTERNAL_TOKEN", "ATOMS_INTERNAL_TOKEN"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.InternalToken })},
+	{key: KeyStaticTokens, env: []string{"ATOMCP_STATIC_TOKENS"},
+		bind: bindVar(parseStaticTokens, func(c *Config) *map[string]Secret { return &c.StaticTokens }, showTokenNames)},
 	{key: KeyLogLevel, flag: "log-level", env: []string{"ATOMCP_LOG_LEVEL", "LOG_LEVEL"},
-		def: "info", typ: "level", usage: "log level: debug, info, warn or error"},
+		def: "info", typ: "level", usage: "log level: debug, info, warn or error",
+		bind: bindVar(parseLogLevel, func(c *Config) *slog.Level { return &c.LogLevel }, showLevel)},
 	{key: KeyLogFormat, flag: "log-format", env: []string{"ATOMCP_LOG_FORMAT"},
-		def: LogFormatAuto, typ: "format", usage: "log format: auto (json unless stderr is a terminal), json or text"},
+		def: LogFormatAuto, typ: "format", usage: "log format: auto (json unless stderr is a terminal), json or text",
+		bind: bindVar(parseLogFormat, func(c *Config) *string { return &c.LogFormat }, slog.StringValue)},
 	{key: KeyStateless, flag: "stateless", env: []string{"ATOMCP_STATELESS"},
-		def: "false", typ: "bool", usage: "serve MCP without sessions (for replicas and serverless)"},
+		def: "false", typ: "bool", usage: "serve MCP without sessions (for replicas and serverless)",
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.Stateless }, slog.BoolValue)},
 	{key: KeyMaxBodyBytes, flag: "max-body-bytes", env: []string{"ATOMCP_MAX_BODY_BYTES"},
-		def: "4MiB", typ: "size", usage: "largest accepted request body: bytes, or a number with KB, MB, KiB or MiB"},
+		def: "4MiB", typ: "size", usage: "largest accepted request body: bytes, or a number with KB, MB, KiB or MiB",
+		bind: bindVar(parseSize, func(c *Config) *int64 { return &c.MaxBodyBytes }, slog.Int64Value)},
 	{key: KeyAllowedHosts, flag: "allowed-hosts", env: []string{"ATOMCP_ALLOWED_HOSTS"},
-		typ: "hosts", usage: "comma-separated public host names (host or host:port) that may reach a loopback-bound server through a reverse proxy"},
+		typ: "hosts", usage: "comma-separated public host names (host or host:port) that may reach a loopback-bound server through a reverse proxy",
+		bind: bindVar(parseHosts, func(c *Config) *[]string { return &c.AllowedHosts }, showList)},
 	{key: KeyAllowedOrigins, flag: "allowed-origins", env: []string{"ATOMCP_CORS_ORIGINS", "ATOMCP_ALLOWED_ORIGINS"},
-		typ: "origins", usage: "comma-separated browser origins (scheme://host[:port]) allowed to call the MCP endpoint, or *"},
+		typ: "origins", usage: "comma-separated browser origins (scheme://host[:port]) allowed to call the MCP endpoint, or *",
+		bind: bindVar(parseOrigins, func(c *Config) *[]string { return &c.AllowedOrigins }, showList)},
 	{key: KeyTrustedProxies, flag: "trusted-proxies", env: []string{"ATOMCP_TRUSTED_PROXIES"},
-		typ: "cidrs", usage: "comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed"},
+		typ: "cidrs", usage: "comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed",
+		bind: bindVar(parseProxies, func(c *Config) *[]netip.Prefix { return &c.TrustedProxies }, showPrefixes)},
 	{key: KeyAllowUnauthenticatedRemote, flag: "allow-unauthenticated-remote", env: []string{"ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE"},
-		def: "false", typ: "bool", usage: "allow --auth=none on a non-loopback address"},
+		def: "false", typ: "bool", usage: "allow --auth=none on a non-loopback address",
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.AllowUnauthenticatedRemote }, slog.BoolValue)},
 	{key: KeyShutdownTimeout, flag: "shutdown-timeout", env: []string{"ATOMCP_SHUTDOWN_TIMEOUT"},
-		def: DefaultShutdownTimeout.String(), typ: "duration", usage: "how long shutdown waits for requests in flight"},
+		def: DefaultShutdownTimeout.String(), typ: "duration", usage: "how long shutdown waits for requests in flight",
+		bind: bindVar(durationParser(" (0 means do not wait)"), func(c *Config) *time.Duration { return &c.ShutdownTimeout }, showDuration)},
 	{key: KeySessionTimeout, flag: "session-timeout", env: []string{"ATOMCP_SESSION_TIMEOUT"},
-		def: "30m", typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables"},
+		def: "30m", typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.SessionTimeout }, showDuration)},
 	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
-		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server"},
+		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server",
+		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.AccessTokenTTL }, showDuration)},
 	{key: KeyRefreshTokenTTL, flag: "refresh-token-ttl", env: []string{"ATOMCP_REFRESH_TOKEN_TTL"},
-		def: DefaultRefreshTokenTTL.String(), typ: "duration", usage: "lifetime of refresh tokens issued by the embedded authorization server"},
-	{key: KeyCIMDAllowPrivate, env: []string{"ATOMCP_CIMD_ALLOW_PRIVATE"}},
-	{key: KeyEmbeddingsURL, env: []string{"ATOMCP_EMBEDDINGS_URL"}},
-	{key: KeyEmbeddingsModel, env: []string{"ATOMCP_EMBEDDINGS_MODEL"}},
-	{key: KeyEmbeddingsAPIKey, env: []string{"ATOMCP_EMBEDDINGS_API_KEY"}, secret: true},
-}
-
-// settingFor returns the setting with the given key. The keys are
-// constants of this package, so a miss is a programming error.
-func settingFor(key string) setting {
-	for _, s := range settings {
-		if s.key == key {
-			return s
-		}
-	}
-	panic("config: unknown setting " + key)
+		def: DefaultRefreshTokenTTL.String(), typ: "duration", usage: "lifetime of refresh tokens issued by the embedded authorization server",
+		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.RefreshTokenTTL }, showDuration)},
+	{key: KeyCIMDAllowPrivate, env: []string{"ATOMCP_CIMD_ALLOW_PRIVATE"},
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.CIMDAllowPrivate }, slog.BoolValue)},
+	{key: KeyEmbeddingsURL, env: []string{"ATOMCP_EMBEDDINGS_URL"},
+		shown: shownEmbeddingsURL,
+		bind:  bindVar(parseEmbeddingsURL, func(c *Config) *string { return &c.EmbeddingsURL }, slog.StringValue)},
+	{key: KeyEmbeddingsModel, env: []string{"ATOMCP_EMBEDDINGS_MODEL"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.EmbeddingsModel }, slog.StringValue)},
+	{key: KeyEmbeddingsAPIKey, env: []string{"ATOMCP_EMBEDDINGS_API_KEY"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.EmbeddingsAPIKey })},
 }
 
 // BindFlags defines one flag per non-secret setting on fs. Secrets have no

@@ -112,10 +112,10 @@ func checkBaseURL(c *config.Config) Finding {
 	src := c.Sources[config.KeyBaseURL]
 	u, _ := url.Parse(c.BaseURL)
 	switch {
-	case src == "default" && !c.AddrIsLoopback() && c.Auth != config.AuthNone:
+	case c.IsDefault(config.KeyBaseURL) && !c.AddrIsLoopback() && c.Auth != config.AuthNone:
 		f.Status, f.Title = Warn, "no public base URL, while listening on "+c.Addr
 		f.Fix = "Behind a proxy or on a public address the server cannot know the URL clients use: set ATOMCP_BASE_URL=https://your.public.host (the old ATOMS_FASTMCP_BASE_URL works too); without it atomcp answers requests for other hosts with 400."
-	case src == "default":
+	case c.IsDefault(config.KeyBaseURL):
 		f.Status, f.Title = Pass, "no public base URL: documents are built from the loopback URL each client uses"
 	case u.Scheme == "http" && !netaddr.IsLoopbackHost(u.Hostname()):
 		f.Status, f.Title = Fail, "the base URL is http:// for the public host "+u.Hostname()
@@ -134,7 +134,7 @@ func (r *run) checkURLMatch(c *config.Config) Finding {
 	if r.mcp != nil {
 		checked = strings.TrimSuffix(r.mcp.String(), "/")
 	}
-	if c.Sources[config.KeyBaseURL] == "default" {
+	if c.IsDefault(config.KeyBaseURL) {
 		u, err := url.Parse(checked)
 		if err == nil && netaddr.IsLoopbackHost(u.Hostname()) && strings.TrimSuffix(u.Path, "/") == c.MCPPath {
 			f.Status, f.Title = Pass, "the checked URL is this configuration's MCP endpoint (path "+c.MCPPath+")"
