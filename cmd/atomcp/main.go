@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/atomcp/atomcp/internal/clientcli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -31,7 +33,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newStdioCmd(), newMigrateCmd(), newSeedCmd(), newVersionCmd(), newUsersCmd(), newClientsCmd(), newKeysCmd())
-	root.AddCommand(newLoginCmd(), newLogoutCmd(), newToolsCmd(), newResourcesCmd(), newPromptsCmd())
+	root.AddCommand(clientcli.Commands(version)...)
 	root.AddCommand(newDoctorCmd())
 	root.AddCommand(newTokensCmd())
 	root.AddCommand(newDBCmd())

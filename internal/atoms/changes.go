@@ -47,7 +47,9 @@ func (s *Service) inTx(ctx context.Context, fn func(tx store.Ops) error) error {
 	if err := s.store.InTx(ctx, func(tx store.Ops) error { return fn(changeTx{Ops: tx, cs: cs}) }); err != nil {
 		return err
 	}
-	s.embeddingsChanged(cs.changes)
+	if len(cs.changes) > 0 {
+		s.semantic.Wake()
+	}
 	box := s.listener.Load()
 	if box == nil || box.fn == nil || len(cs.changes) == 0 {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/semantic"
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
@@ -31,11 +32,11 @@ func loadSemantic(b *testing.B) *benchData {
 	semOnce.Do(func() {
 		ctx := context.Background()
 		start := time.Now()
-		if semErr = d.svc.PrepareEmbeddings(ctx); semErr != nil {
+		if semErr = d.svc.Semantic().Prepare(ctx); semErr != nil {
 			return
 		}
 		for {
-			n, err := d.svc.EmbedStep(ctx)
+			n, err := d.svc.Semantic().Step(ctx)
 			if err != nil {
 				semErr = err
 				return
@@ -88,7 +89,7 @@ func BenchmarkSimilarity100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Mode != atoms.RAGSemantic || len(res.Hits) != 10 {
+		if res.Mode != semantic.ModeSemantic || len(res.Hits) != 10 {
 			b.Fatalf("similar = %s with %d hits (%s)", res.Mode, len(res.Hits), res.Fallback)
 		}
 	}
@@ -98,13 +99,13 @@ func BenchmarkSimilarity100k(b *testing.B) {
 // BenchmarkRAGSemantic100k: query_tool rag_search in semantic mode, a
 // three-word query embedded locally, first 10 hits.
 func BenchmarkRAGSemantic100k(b *testing.B) {
-	benchRAG(b, atoms.RAGSemantic)
+	benchRAG(b, semantic.ModeSemantic)
 }
 
 // BenchmarkRAGHybrid100k: the same in hybrid mode (vector scan and
 // full-text search fused).
 func BenchmarkRAGHybrid100k(b *testing.B) {
-	benchRAG(b, atoms.RAGHybrid)
+	benchRAG(b, semantic.ModeHybrid)
 }
 
 func benchRAG(b *testing.B, mode string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atomcp/atomcp/internal/atoms/semantic"
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
@@ -24,40 +25,44 @@ type Service struct {
 	now      func() time.Time
 	newID    func() string
 
-	// Semantic search (semantic.go, embedworker.go, vectorindex.go).
-	embedder  embed.Embedder   // nil: the local embedder
-	vectors   vectorIndexes    // per organization and model, loaded lazily
-	embedWake wakeSignal       // poked after writes; wakes RunEmbeddings
-	embedHook func(embedEvent) // tests: told of each worker step
-	embedPoll time.Duration    // 0: the default poll interval
-	embedDown atomic.Int64     // unix ns until which queries skip a failing embedder
+	semantic *semantic.Engine // rag_search, similarity and the embedding worker
 }
 
 // Option configures a Service.
-type Option func(*Service)
+type Option func(*options)
+
+type options struct {
+	now      func() time.Time
+	logger   *slog.Logger
+	embedder embed.Embedder
+}
 
 // WithClock replaces the clock (for tests).
-func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithLogger sets the logger for events worth an operator's attention.
-func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithEmbedder sets the embedder of semantic search (default: the local
 // embedder, embed.NewLocal(0)).
-func WithEmbedder(e embed.Embedder) Option { return func(s *Service) { s.embedder = e } }
+func WithEmbedder(e embed.Embedder) Option { return func(o *options) { o.embedder = e } }
 
 // New returns a Service on the given store.
 func New(st store.Store, opts ...Option) *Service {
-	s := &Service{
-		store:  st,
+	o := options{
 		logger: slog.New(slog.DiscardHandler),
 		now:    func() time.Time { return time.Now().UTC() },
-		newID:  func() string { return uuid.NewString() },
 	}
-	for _, o := range opts {
-		o(s)
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return s
+	return &Service{
+		store:    st,
+		logger:   o.logger,
+		now:      o.now,
+		newID:    func() string { return uuid.NewString() },
+		semantic: semantic.New(st, semantic.Config{Embedder: o.embedder, Logger: o.logger, Now: o.now}),
+	}
 }
 
 // Store returns the underlying store (for health checks).

@@ -7,6 +7,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/semantic"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
 )
@@ -42,7 +43,7 @@ func registerQueryTool(s *mcp.Server, d Deps) {
 		"query_type":  queryTypes,
 		"entity_type": domain.EntityTypeNames(),
 		"format_type": {atoms.FormatDetailed, atoms.FormatSummary},
-		"rag_mode":    atoms.RAGModes,
+		"rag_mode":    semantic.Modes,
 	})
 	schema.Properties["entities"].Items.Enum = toAny(domain.EntityTypeNames())
 	mcp.AddTool(s, &mcp.Tool{

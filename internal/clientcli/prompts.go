@@ -1,15 +1,17 @@
-package main
+package clientcli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 )
 
-func newPromptsCmd() *cobra.Command {
-	f := &clientFlags{}
+func newPromptsCmd(version string) *cobra.Command {
+	f := &clientFlags{version: version}
 	cmd := &cobra.Command{
 		Use:   "prompts",
 		Short: "List and get the prompts of a remote MCP server (logs in with OAuth when it asks)",
@@ -54,36 +56,17 @@ func newPromptsCmd() *cobra.Command {
 		},
 	}
 	get.Flags().StringArrayVar(&argPairs, "arg", nil, "prompt argument key=value (repeatable)")
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list URL",
-		Short: "List the prompts of the MCP server at URL",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.connect(cmd.Context(), cmd, args[0], false)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var prompts []*mcp.Prompt
-			caps := s.InitializeResult()
-			if caps == nil || caps.Capabilities == nil || caps.Capabilities.Prompts != nil {
-				for p, err := range s.Prompts(cmd.Context(), nil) {
-					if err != nil {
-						return s.Describe(err)
-					}
-					prompts = append(prompts, p)
-				}
-			}
-			out := cmd.OutOrStdout()
-			if f.jsonOut {
-				if prompts == nil {
-					prompts = []*mcp.Prompt{}
-				}
-				return printJSON(out, map[string]any{"prompts": prompts})
-			}
+	cmd.AddCommand(listCommand(f, listing[[]*mcp.Prompt]{
+		short:   "List the prompts of the MCP server at URL",
+		offered: func(c *mcp.ServerCapabilities) bool { return c.Prompts != nil },
+		fetch: func(ctx context.Context, s *clientSession) ([]*mcp.Prompt, error) {
+			return collect(s, s.Prompts(ctx, nil))
+		},
+		json: func(prompts []*mcp.Prompt) any { return map[string]any{"prompts": orEmpty(prompts)} },
+		text: func(out io.Writer, prompts []*mcp.Prompt) {
 			if len(prompts) == 0 {
 				fmt.Fprintln(out, "The server offers no prompts.")
-				return nil
+				return
 			}
 			for _, p := range prompts {
 				fmt.Fprintf(out, "%s", p.Name)
@@ -103,8 +86,7 @@ func newPromptsCmd() *cobra.Command {
 					fmt.Fprintf(out, "    arguments: %s\n", strings.Join(as, ", "))
 				}
 			}
-			return nil
 		},
-	}, get)
+	}), get)
 	return cmd
 }

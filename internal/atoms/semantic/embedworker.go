@@ -1,4 +1,4 @@
-package atoms
+package semantic
 
 import (
 	"context"
@@ -35,17 +35,6 @@ const (
 	maxEmbedRunes = 8000
 )
 
-// defaultEmbedder is used when no WithEmbedder option was given.
-var defaultEmbedder embed.Embedder = embed.NewLocal(0)
-
-// emb returns the embedder in use.
-func (s *Service) emb() embed.Embedder {
-	if s.embedder != nil {
-		return s.embedder
-	}
-	return defaultEmbedder
-}
-
 // wakeSignal wakes the embedding worker. Pokes coalesce: however many
 // writes happen while the worker is busy, it runs one more step.
 type wakeSignal struct {
@@ -65,14 +54,11 @@ func (w *wakeSignal) poke() {
 	}
 }
 
-// embeddingsChanged is called after every committed service write with
-// what it changed; entity writes queue embeddings (in the store, in the
-// same transaction), so the worker is woken to compute them now.
-func (s *Service) embeddingsChanged(changes []Change) {
-	if len(changes) > 0 {
-		s.embedWake.poke()
-	}
-}
+// Wake tells the worker that entities were written: it is called after
+// every committed service write that changed something. Entity writes
+// queue embeddings (in the store, in the same transaction), so the worker
+// is woken to compute them now.
+func (eng *Engine) Wake() { eng.wake.poke() }
 
 // embedEvent tells tests what the worker did.
 type embedEvent struct {
@@ -82,26 +68,26 @@ type embedEvent struct {
 	Backoff  time.Duration // for "wait": how long the worker waits (0: until woken or polled)
 }
 
-func (s *Service) tell(ev embedEvent) {
-	if s.embedHook != nil {
-		s.embedHook(ev)
+func (eng *Engine) tell(ev embedEvent) {
+	if eng.hook != nil {
+		eng.hook(ev)
 	}
 }
 
-// RunEmbeddings computes the embeddings of written entities in the
-// background until ctx ends, then returns nil. It first makes sure every
+// Run computes the embeddings of written entities in the background
+// until ctx ends, then returns nil. It first makes sure every
 // live entity without a vector of the current model is queued (which, after
 // a change of embedder or model, is every entity) and drops vectors of
 // other models and of deleted entities; then it drains the queue in
-// batches, waking as soon as the service writes. When the embedder fails,
+// batches, waking as soon as Wake is called. When the embedder fails,
 // the entities stay queued and the worker retries with a growing back-off;
 // writes and keyword search are not affected.
 //
 // Run one per process; several replicas may each run one (an entity
 // embedded twice is merely embedded twice).
-func (s *Service) RunEmbeddings(ctx context.Context) error {
-	if s.store == nil {
-		return errors.New("embeddings: the service has no store")
+func (eng *Engine) Run(ctx context.Context) error {
+	if eng.store == nil {
+		return errors.New("embeddings: the engine has no store")
 	}
 	var backoff time.Duration
 	prepared := false
@@ -113,17 +99,17 @@ func (s *Service) RunEmbeddings(ctx context.Context) error {
 		// The step about to run sees every write committed so far: a poke
 		// already waiting would only cause an empty step after it.
 		select {
-		case <-s.embedWake.c():
+		case <-eng.wake.c():
 		default:
 		}
 		if !prepared {
-			err = s.prepareEmbeddings(ctx)
+			err = eng.Prepare(ctx)
 			prepared = err == nil
-			s.tell(embedEvent{Step: "prepare", Err: err})
+			eng.tell(embedEvent{Step: "prepare", Err: err})
 		}
 		if prepared {
-			n, err = s.embedStep(ctx)
-			s.tell(embedEvent{Step: "step", Embedded: n, Err: err})
+			n, err = eng.Step(ctx)
+			eng.tell(embedEvent{Step: "step", Embedded: n, Err: err})
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -131,16 +117,16 @@ func (s *Service) RunEmbeddings(ctx context.Context) error {
 		switch {
 		case err != nil:
 			backoff = min(max(2*backoff, embedMinBackoff), embedMaxBackoff)
-			s.logger.Warn("embeddings: the embedder or the store failed; entities stay queued and keyword search still works",
-				"error", err, "model", s.emb().Model(), "retry_in", backoff)
+			eng.logger.Warn("embeddings: the embedder or the store failed; entities stay queued and keyword search still works",
+				"error", err, "model", eng.embedder.Model(), "retry_in", backoff)
 		case n == embedBatch:
 			backoff = 0
 			continue // a full batch: more may be waiting
 		default:
 			backoff = 0
 		}
-		s.tell(embedEvent{Step: "wait", Backoff: backoff})
-		if !s.waitForWork(ctx, backoff) {
+		eng.tell(embedEvent{Step: "wait", Backoff: backoff})
+		if !eng.waitForWork(ctx, backoff) {
 			return nil
 		}
 	}
@@ -149,11 +135,11 @@ func (s *Service) RunEmbeddings(ctx context.Context) error {
 // waitForWork waits for a write of this process or for the poll interval;
 // during a back-off it waits the full back-off, since writes do not make a
 // failing embedder work. It returns false when ctx ended.
-func (s *Service) waitForWork(ctx context.Context, backoff time.Duration) bool {
-	wake := s.embedWake.c()
+func (eng *Engine) waitForWork(ctx context.Context, backoff time.Duration) bool {
+	wake := eng.wake.c()
 	wait := embedPoll
-	if s.embedPoll > 0 {
-		wait = s.embedPoll
+	if eng.poll > 0 {
+		wait = eng.poll
 	}
 	if backoff > 0 {
 		wait, wake = backoff, nil // a nil channel never receives
@@ -169,28 +155,28 @@ func (s *Service) waitForWork(ctx context.Context, backoff time.Duration) bool {
 	return true
 }
 
-// prepareEmbeddings learns the embedder's dimensions if needed (so that
-// Model is complete), drops vectors nobody can use and queues what has no
-// vector of this model.
-func (s *Service) prepareEmbeddings(ctx context.Context) error {
-	e := s.emb()
+// Prepare is the start of Run: it learns the embedder's dimensions if
+// needed (so that Model is complete), drops vectors nobody can use and
+// queues what has no vector of this model.
+func (eng *Engine) Prepare(ctx context.Context) error {
+	e := eng.embedder
 	if e.Dimensions() == 0 {
 		if _, err := e.Embed(ctx, []string{"dimension probe"}); err != nil {
 			return fmt.Errorf("embeddings: ask the embedder for its dimensions: %w", err)
 		}
-		s.embedDown.Store(0)
+		eng.down.Store(0)
 	}
 	model := e.Model()
-	pruned, err := s.store.PruneEmbeddings(ctx, model)
+	pruned, err := eng.store.PruneEmbeddings(ctx, model)
 	if err != nil {
 		return err
 	}
-	queued, err := s.store.RequeueEmbeddings(ctx, model, s.now())
+	queued, err := eng.store.RequeueEmbeddings(ctx, model, eng.now())
 	if err != nil {
 		return err
 	}
 	if pruned > 0 || queued > 0 {
-		s.logger.Info("embeddings: queued entities that lack a vector of the current model",
+		eng.logger.Info("embeddings: queued entities that lack a vector of the current model",
 			"model", model, "queued", queued, "dropped_vectors", pruned)
 	}
 	return nil
@@ -206,12 +192,12 @@ type embedJob struct {
 	skip   bool      // rejected by the embedder: dequeue without a vector
 }
 
-// embedStep embeds one batch of the queue and returns how many entities
+// Step embeds one batch of the queue and returns how many entities
 // got a vector. Nothing is dequeued unless its vector was stored (or the
 // entity is gone, or the embedder refused its text for good).
-func (s *Service) embedStep(ctx context.Context) (int, error) {
-	e := s.emb()
-	queue, err := s.store.EmbeddingQueue(ctx, embedBatch)
+func (eng *Engine) Step(ctx context.Context) (int, error) {
+	e := eng.embedder
+	queue, err := eng.store.EmbeddingQueue(ctx, embedBatch)
 	if err != nil || len(queue) == 0 {
 		return 0, err
 	}
@@ -221,7 +207,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 	for _, q := range queue {
 		j := &embedJob{q: q}
 		jobs = append(jobs, j)
-		ent, err := s.store.GetEntity(ctx, q.Type, q.ID)
+		ent, err := eng.store.GetEntity(ctx, q.Type, q.ID)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
 			continue
@@ -236,7 +222,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 		j.entity = ent
 		j.text = embedText(ent)
 		j.hash = contentHash(j.text)
-		old, err := s.store.GetEmbedding(ctx, ent.ID)
+		old, err := eng.store.GetEmbedding(ctx, ent.ID)
 		if err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return 0, err
 		}
@@ -249,11 +235,11 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 		}
 		todo = append(todo, j)
 	}
-	if err := s.embedJobs(ctx, e, todo); err != nil {
+	if err := eng.embedJobs(ctx, e, todo); err != nil {
 		return 0, err
 	}
 	if len(todo) > 0 {
-		s.embedDown.Store(0) // it answers again: queries may use it
+		eng.down.Store(0) // it answers again: queries may use it
 	}
 	if e.Model() != model {
 		// The embedder learned its dimensions during this step (an HTTP
@@ -262,7 +248,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("embeddings: the model changed from %s to %s during a step", model, e.Model())
 	}
 	embedded := 0
-	err = s.store.InTx(ctx, func(tx store.Ops) error {
+	err = eng.store.InTx(ctx, func(tx store.Ops) error {
 		for _, j := range jobs {
 			switch {
 			case j.entity == nil && !j.skip:
@@ -272,7 +258,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 			case j.entity != nil && j.vector != nil:
 				emb := &store.Embedding{
 					EntityType: j.entity.Type, EntityID: j.entity.ID, OrganizationID: j.entity.OrganizationID,
-					ProjectID: j.entity.ProjectID(), Model: model, ContentHash: j.hash, Vector: j.vector, UpdatedAt: s.now(),
+					ProjectID: j.entity.ProjectID(), Model: model, ContentHash: j.hash, Vector: j.vector, UpdatedAt: eng.now(),
 				}
 				if err := tx.PutEmbedding(ctx, emb); err != nil {
 					return err
@@ -295,7 +281,7 @@ func (s *Service) embedStep(ctx context.Context) (int, error) {
 // refuses the batch for good (embed.ErrRejected, e.g. one text too long
 // for the model), each text is tried alone and the ones refused alone are
 // marked skip, so that one bad entity cannot block the queue.
-func (s *Service) embedJobs(ctx context.Context, e embed.Embedder, jobs []*embedJob) error {
+func (eng *Engine) embedJobs(ctx context.Context, e embed.Embedder, jobs []*embedJob) error {
 	if len(jobs) == 0 {
 		return nil
 	}
@@ -305,7 +291,7 @@ func (s *Service) embedJobs(ctx context.Context, e embed.Embedder, jobs []*embed
 	}
 	vecs, err := e.Embed(ctx, texts)
 	if err == nil {
-		return s.assign(e, jobs, vecs)
+		return eng.assign(e, jobs, vecs)
 	}
 	if !errors.Is(err, embed.ErrRejected) {
 		return err
@@ -315,12 +301,12 @@ func (s *Service) embedJobs(ctx context.Context, e embed.Embedder, jobs []*embed
 		switch {
 		case errors.Is(err, embed.ErrRejected):
 			j.skip = true
-			s.logger.Warn("embeddings: the embedder refused an entity's text; it stays findable by keyword only",
+			eng.logger.Warn("embeddings: the embedder refused an entity's text; it stays findable by keyword only",
 				"entity_type", j.entity.Type, "id", j.entity.ID, "error", err)
 		case err != nil:
 			return err
 		default:
-			if err := s.assign(e, []*embedJob{j}, vecs); err != nil {
+			if err := eng.assign(e, []*embedJob{j}, vecs); err != nil {
 				return err
 			}
 		}
@@ -331,7 +317,7 @@ func (s *Service) embedJobs(ctx context.Context, e embed.Embedder, jobs []*embed
 // assign checks the embedder's answer (an Embedder is trusted to keep its
 // contract, but a stored vector of the wrong length would poison every
 // later query) and gives each job its vector.
-func (s *Service) assign(e embed.Embedder, jobs []*embedJob, vecs [][]float32) error {
+func (eng *Engine) assign(e embed.Embedder, jobs []*embedJob, vecs [][]float32) error {
 	if len(vecs) != len(jobs) {
 		return fmt.Errorf("embeddings: %d vectors for %d texts", len(vecs), len(jobs))
 	}

@@ -1,4 +1,4 @@
-package atoms_test
+package semantic_test
 
 import (
 	"encoding/json"
@@ -87,7 +87,7 @@ func TestHTTPEmbedderDownSlowOrGarbage(t *testing.T) {
 		if err != nil || sim.Mode != "keyword" || sim.Fallback == "" || slices.Contains(hitIDs(sim), battery.ID) || !slices.Contains(hitIDs(sim), cooling.ID) {
 			t.Fatalf("%s endpoint, similar: %+v, %v", mode, sim, err)
 		}
-		if err := e.svc.PrepareEmbeddings(e.ctx); err == nil {
+		if err := e.svc.Semantic().Prepare(e.ctx); err == nil {
 			t.Fatalf("%s endpoint: PrepareEmbeddings succeeded", mode)
 		}
 	}
@@ -127,7 +127,7 @@ func TestHTTPEmbedderDownSlowOrGarbage(t *testing.T) {
 			t.Fatalf("%s endpoint, similar from a stored vector: %+v, %v", mode, sim, err)
 		}
 		r := e.req("Wheel "+mode, "")
-		if _, err := e.svc.EmbedStep(e.ctx); err == nil {
+		if _, err := e.svc.Semantic().Step(e.ctx); err == nil {
 			t.Fatalf("%s endpoint: a step succeeded", mode)
 		}
 		if !slices.Contains(queued(t, e.st), r.ID) {

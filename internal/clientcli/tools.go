@@ -1,6 +1,7 @@
-package main
+package clientcli
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newToolsCmd() *cobra.Command {
-	f := &clientFlags{}
+func newToolsCmd(version string) *cobra.Command {
+	f := &clientFlags{version: version}
 	cmd := &cobra.Command{
 		Use:   "tools",
 		Short: "List and call the tools of a remote MCP server (logs in with OAuth when it asks)",
@@ -25,28 +26,18 @@ func newToolsCmd() *cobra.Command {
 	return cmd
 }
 
+// newToolsListCmd lists whatever the server answers: unlike prompts and
+// resources, tools are asked for even when the server does not declare
+// them, so that its answer (an error) is shown.
 func newToolsListCmd(f *clientFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list URL",
-		Short: "List the tools of the MCP server at URL",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.connect(cmd.Context(), cmd, args[0], false)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tools, err := listTools(cmd, s)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if f.jsonOut {
-				return printJSON(out, map[string]any{"tools": tools})
-			}
+	return listCommand(f, listing[[]*mcp.Tool]{
+		short: "List the tools of the MCP server at URL",
+		fetch: listTools,
+		json:  func(tools []*mcp.Tool) any { return map[string]any{"tools": tools} },
+		text: func(out io.Writer, tools []*mcp.Tool) {
 			if len(tools) == 0 {
 				fmt.Fprintln(out, "The server offers no tools.")
-				return nil
+				return
 			}
 			for _, t := range tools {
 				fmt.Fprintf(out, "%s", t.Name)
@@ -58,20 +49,12 @@ func newToolsListCmd(f *clientFlags) *cobra.Command {
 					fmt.Fprintf(out, "    arguments: %s\n", a)
 				}
 			}
-			return nil
 		},
-	}
+	})
 }
 
-func listTools(cmd *cobra.Command, s *clientSession) ([]*mcp.Tool, error) {
-	var tools []*mcp.Tool
-	for t, err := range s.Tools(cmd.Context(), nil) {
-		if err != nil {
-			return nil, s.Describe(err)
-		}
-		tools = append(tools, t)
-	}
-	return tools, nil
+func listTools(ctx context.Context, s *clientSession) ([]*mcp.Tool, error) {
+	return collect(s, s.Tools(ctx, nil))
 }
 
 // schemaProps returns the properties (name → type) and required names of
@@ -174,7 +157,7 @@ status is 1 when the tool reports an error (isError).`,
 			name := args[1]
 			var schema any
 			if len(argPairs) > 0 {
-				tools, err := listTools(cmd, s)
+				tools, err := listTools(cmd.Context(), s)
 				if err != nil {
 					return err
 				}

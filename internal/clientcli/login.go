@@ -1,4 +1,4 @@
-package main
+package clientcli
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newLoginCmd() *cobra.Command {
-	f := &clientFlags{}
+func newLoginCmd(version string) *cobra.Command {
+	f := &clientFlags{version: version}
 	var showToken bool
 	cmd := &cobra.Command{
 		Use:   "login URL",
@@ -39,7 +39,7 @@ prints the URL. The access token is never printed unless --show-token is given.`
 			}
 			// Servers that let initialize through unauthenticated ask for the
 			// token on the first real request.
-			if _, err := listTools(cmd, s); err != nil {
+			if _, err := listTools(cmd.Context(), s); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()

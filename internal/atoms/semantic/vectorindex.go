@@ -1,4 +1,4 @@
-package atoms
+package semantic
 
 import (
 	"container/heap"
@@ -34,7 +34,7 @@ const parallelScanMin = 20_000
 
 type indexKey struct{ org, model string }
 
-// vectorIndexes holds the indexes of one Service. The zero value is ready.
+// vectorIndexes holds the indexes of one Engine. The zero value is ready.
 type vectorIndexes struct {
 	mu    sync.Mutex
 	byKey map[indexKey]*vectorIndex

@@ -1,4 +1,4 @@
-package atoms_test
+package semantic_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/semantic"
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
@@ -75,12 +76,12 @@ func (e *semEnv) req(name, description string) *domain.Entity {
 // how many entities got a vector.
 func (e *semEnv) drain(svc *atoms.Service) int {
 	e.t.Helper()
-	if err := svc.PrepareEmbeddings(e.ctx); err != nil {
+	if err := svc.Semantic().Prepare(e.ctx); err != nil {
 		e.t.Fatal(err)
 	}
 	total := 0
 	for range 1000 {
-		n, err := svc.EmbedStep(e.ctx)
+		n, err := svc.Semantic().Step(e.ctx)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -93,7 +94,7 @@ func (e *semEnv) drain(svc *atoms.Service) int {
 	return 0
 }
 
-func (e *semEnv) rag(p atoms.RAGParams) *atoms.RAGResult {
+func (e *semEnv) rag(p atoms.RAGParams) *semantic.Result {
 	e.t.Helper()
 	res, err := e.svc.RAGSearch(e.ctx, e.a, p)
 	if err != nil {
@@ -102,7 +103,7 @@ func (e *semEnv) rag(p atoms.RAGParams) *atoms.RAGResult {
 	return res
 }
 
-func hitIDs(res *atoms.RAGResult) []string {
+func hitIDs(res *semantic.Result) []string {
 	out := []string{}
 	for _, h := range res.Hits {
 		out = append(out, h.ID)
@@ -232,7 +233,7 @@ func TestEmbedWorkerFailureKeepsEntitiesQueued(t *testing.T) {
 	e.drain(e.svc)
 	fake.set(errors.New("connection refused"))
 	r := e.req("Battery thermal limit", "") // the write succeeds
-	if n, err := e.svc.EmbedStep(e.ctx); err == nil || n != 0 {
+	if n, err := e.svc.Semantic().Step(e.ctx); err == nil || n != 0 {
 		t.Fatalf("EmbedStep with a failing embedder = %d, %v; want an error", n, err)
 	}
 	if q := queued(t, e.st); !slices.Equal(q, []string{r.ID}) {
@@ -276,7 +277,7 @@ func TestEmbedWorkerDropsVectorsOfDeletedEntities(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.svc.EmbedStep(e.ctx); err != nil {
+	if _, err := e.svc.Semantic().Step(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if q := queued(t, e.st); len(q) != 0 {
@@ -292,7 +293,7 @@ func TestEmbedWorkerDropsVectorsOfDeletedEntities(t *testing.T) {
 		t.Fatalf("semantic search finds deleted requirements: %+v", res.Hits)
 	}
 	// The start-up prune removed the row itself.
-	if err := e.svc.PrepareEmbeddings(e.ctx); err != nil {
+	if err := e.svc.Semantic().Prepare(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	n, err := e.st.PruneEmbeddings(e.ctx, embed.NewLocal(0).Model())
@@ -380,7 +381,7 @@ func TestRAGSearchScope(t *testing.T) {
 	}
 	e.drain(e.svc)
 
-	for _, mode := range atoms.RAGModes {
+	for _, mode := range semantic.Modes {
 		res := e.rag(atoms.RAGParams{Text: "battery thermal limit", Mode: mode})
 		ids := hitIDs(res)
 		if slices.Contains(ids, secret.ID) {
@@ -420,7 +421,7 @@ func TestRAGSearchNeverShowsDeleted(t *testing.T) {
 	if _, err := e.svc.DeleteEntity(e.ctx, e.a, domain.Requirement, c["cooling"].ID, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range atoms.RAGModes {
+	for _, mode := range semantic.Modes {
 		ids := hitIDs(e.rag(atoms.RAGParams{Text: "battery cooling thermal", Mode: mode, Limit: 100}))
 		if slices.Contains(ids, c["battery"].ID) || slices.Contains(ids, c["cooling"].ID) {
 			t.Fatalf("%s: deleted requirements among %v", mode, ids)
@@ -467,7 +468,7 @@ func TestRAGSearchBadInput(t *testing.T) {
 		want string
 	}{
 		{atoms.RAGParams{Text: "  "}, "needs text"},
-		{atoms.RAGParams{Text: strings.Repeat("x", atoms.MaxRAGTextRunes+1)}, "at most 4000"},
+		{atoms.RAGParams{Text: strings.Repeat("x", semantic.MaxTextRunes+1)}, "at most 4000"},
 		{atoms.RAGParams{Text: "x", Mode: "fuzzy"}, `unknown mode "fuzzy"; accepted: semantic, keyword, hybrid, auto`},
 		{atoms.RAGParams{Text: "x", Limit: -1}, "limit -1 is out of range; accepted: 1 to 100"},
 		{atoms.RAGParams{Text: "x", Limit: 101}, "limit 101 is out of range"},
@@ -556,7 +557,7 @@ func TestModelChangeReembeds(t *testing.T) {
 	c := e.corpus()
 	e.drain(e.svc)
 	next := atoms.New(e.st, atoms.WithEmbedder(embed.NewLocal(128)))
-	if err := next.PrepareEmbeddings(e.ctx); err != nil {
+	if err := next.Semantic().Prepare(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if q := queued(t, e.st); len(q) != 9 { // 2 organizations, project, document, 5 requirements
@@ -575,7 +576,7 @@ func TestModelChangeReembeds(t *testing.T) {
 		t.Fatalf("search with the new model = %v, %v", res, err)
 	}
 	// Starting again with the same model changes nothing.
-	if err := next.PrepareEmbeddings(e.ctx); err != nil || len(queued(t, e.st)) != 0 {
+	if err := next.Semantic().Prepare(e.ctx); err != nil || len(queued(t, e.st)) != 0 {
 		t.Fatalf("a restart with the same model queued %v (%v)", queued(t, e.st), err)
 	}
 }
@@ -585,12 +586,12 @@ func TestModelChangeReembeds(t *testing.T) {
 // only the wake can explain the step).
 func TestRunEmbeddingsWakesOnWrite(t *testing.T) {
 	e := newSemEnv(t)
-	events := make(chan atoms.EmbedEvent, 100)
-	e.svc.WatchEmbeddings(func(ev atoms.EmbedEvent) { events <- ev }, 1<<62)
+	events := make(chan semantic.EmbedEvent, 100)
+	e.svc.Semantic().WatchEmbeddings(func(ev semantic.EmbedEvent) { events <- ev }, 1<<62)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- e.svc.RunEmbeddings(ctx) }()
-	next := func() atoms.EmbedEvent {
+	next := func() semantic.EmbedEvent {
 		t.Helper()
 		select {
 		case ev := <-events:
@@ -598,7 +599,7 @@ func TestRunEmbeddingsWakesOnWrite(t *testing.T) {
 		case <-t.Context().Done():
 			t.Fatal("no event")
 		}
-		return atoms.EmbedEvent{}
+		return semantic.EmbedEvent{}
 	}
 	waitIdle := func() int {
 		n := 0
@@ -634,8 +635,8 @@ func TestRunEmbeddingsWakesOnWrite(t *testing.T) {
 func TestRunEmbeddingsBacksOff(t *testing.T) {
 	fake := &fakeEmbedder{inner: embed.NewLocal(32), err: errors.New("down")}
 	e := newSemEnv(t, atoms.WithEmbedder(fake))
-	events := make(chan atoms.EmbedEvent, 100)
-	e.svc.WatchEmbeddings(func(ev atoms.EmbedEvent) { events <- ev }, 1<<62)
+	events := make(chan semantic.EmbedEvent, 100)
+	e.svc.Semantic().WatchEmbeddings(func(ev semantic.EmbedEvent) { events <- ev }, 1<<62)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- e.svc.RunEmbeddings(ctx) }()
@@ -648,8 +649,8 @@ func TestRunEmbeddingsBacksOff(t *testing.T) {
 			continue
 		}
 		if ev.Step == "wait" {
-			if ev.Backoff != atoms.EmbedMinBackoff {
-				t.Fatalf("wait %v after a failure; want the back-off %v", ev.Backoff, atoms.EmbedMinBackoff)
+			if ev.Backoff != semantic.EmbedMinBackoff {
+				t.Fatalf("wait %v after a failure; want the back-off %v", ev.Backoff, semantic.EmbedMinBackoff)
 			}
 			break
 		}

@@ -1,8 +1,7 @@
-package main
+package clientcli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +19,10 @@ import (
 // resources, prompts): how to reach and authorize against a remote MCP
 // server, and how to print.
 type clientFlags struct {
+	// version is not a flag: it is atomcp's version, which the client
+	// sends to the server and to the authorization server.
+	version string
+
 	headers      []string
 	token        string
 	jsonOut      bool
@@ -158,7 +161,7 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 		return nil, err
 	}
 	stderr := cmd.ErrOrStderr()
-	opts := mcpclient.Options{URL: u, Headers: headers, Token: f.bearer(), Name: "atomcp", Version: version}
+	opts := mcpclient.Options{URL: u, Headers: headers, Token: f.bearer(), Name: "atomcp", Version: f.version}
 	s := &clientSession{}
 	if f.grant != "" && opts.Token == "" && headers.Get("Authorization") == "" {
 		if forceLogin {
@@ -188,7 +191,7 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 			Prompt:          stderr,
 			LoginTimeout:    f.loginTimeout,
 			ClientName:      "atomcp",
-			SoftwareVersion: version,
+			SoftwareVersion: f.version,
 			ForceLogin:      forceLogin,
 			DPoP:            f.dpop,
 		})
@@ -204,25 +207,4 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 	}
 	s.Client = c
 	return s, nil
-}
-
-// printJSON writes v as indented JSON.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// firstLine is the first line of s, cut at n runes.
-func firstLine(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = strings.TrimSpace(s[:i])
-	}
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
