@@ -173,7 +173,7 @@ func acceptRefused(p *response) bool {
 func (c *replay) acceptFailure(id string, p *response) Finding {
 	f := Finding{ID: id, Status: Fail, Observed: p.observed("Content-Type")}
 	f.Observed.Detail = "sent Accept: " + c.p.Accept + "; answer: " + snippet(p.Body)
-	f.Title = fmt.Sprintf("HTTP %d to %s's Accept: %s", p.Status, c.p.Title, c.p.Accept)
+	f.Title = fmt.Sprintf("HTTP %d to the client's Accept: %s", p.Status, c.p.Accept)
 	f.Fix = fmt.Sprintf("%s sends Accept: %s, not both application/json and text/event-stream as the Streamable HTTP transport asks. Accept it and answer in a type it lists (a JSON body for application/json, an event stream for text/event-stream): go-sdk, the Python and the TypeScript SDK refuse it with 400 or 406, so front their handler with a middleware that completes the Accept header and forces the answer's type (atomcp does this for the clients it knows, issue 23).", c.p.Title, c.p.Accept)
 	return f
 }
