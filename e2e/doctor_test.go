@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -196,5 +197,76 @@ func TestDoctorAgainstAuthKitServer(t *testing.T) {
 	}
 	if in := rep.Find(doctor.IDTokenInitialize); len(in) != 1 || !strings.Contains(in[0].Title, "audience") {
 		t.Errorf("initialize: %+v", in)
+	}
+}
+
+// TestDoctorClientsAgainstEmbeddedServer: `doctor --client all
+// --register` against `atomcp serve` with its embedded authorization
+// server replays every profiled client; with the token, each client's
+// Accept header is replayed too. The SARIF file lists the same failures.
+func TestDoctorClientsAgainstEmbeddedServer(t *testing.T) {
+	dir := t.TempDir()
+	const token = "internal-doctor-e2e-token-0123456789"
+	s := startServer(t, dir, "ATOMCP_AUTH=embedded", "ATOMS_INTERNAL_TOKEN="+token)
+	sarifPath := filepath.Join(dir, "doctor.sarif")
+	rep, code := runDoctor(t, dir, token, s.URL, "--client", "all", "--register", "--sarif", sarifPath)
+
+	// TODO(lead): all ready after server tolerance lands. Until the
+	// tolerance of issue 23 is on main, atomcp refuses an Accept with one
+	// of the two types (go-sdk: "Accept must contain both …") and a
+	// repeated resource parameter; these are the known failures, by
+	// client. (offline_access is not advertised on main, so the clients
+	// that ask for it only when advertised do not send it yet.) Then:
+	// known = nil, and code must be 0.
+	known := map[string][]string{
+		"claude-ai": {doctor.IDClientAccept},                          // Accept: text/event-stream
+		"chatgpt":   {doctor.IDClientAccept},                          // Accept: application/json
+		"codex":     {doctor.IDClientAuthorize, doctor.IDClientToken}, // resource twice
+	}
+	if len(rep.Clients) != len(doctor.ClientProfiles()) {
+		t.Fatalf("%d verdicts", len(rep.Clients))
+	}
+	for _, v := range rep.Clients {
+		want := known[v.Name]
+		if v.Ready != (len(want) == 0) || !slices.Equal(v.Failed, want) {
+			t.Errorf("%s: ready %t, failed %v; want failed %v", v.Name, v.Ready, v.Failed, want)
+		}
+		if v.Registration == "" {
+			t.Errorf("%s: no way to register", v.Name)
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Status == doctor.Warn || (f.Status == doctor.Fail && !slices.Contains(known[f.Client], f.ID)) {
+			t.Errorf("%s %s %s: %s\n  observed: %s\n  fix: %s", f.Client, f.Status, f.ID, f.Title, f.Observed.String(), f.Fix)
+		}
+	}
+	for _, p := range doctor.ClientProfiles() {
+		for _, id := range []string{doctor.IDClientRegister, doctor.IDClientAccept, doctor.IDClientAuthorize, doctor.IDClientToken} {
+			if !slices.ContainsFunc(rep.Findings, func(f doctor.Finding) bool { return f.Client == p.Name && f.ID == id && f.Status != doctor.Skip }) {
+				t.Errorf("%s: %s did not run", p.Name, id)
+			}
+		}
+	}
+	if wantCode := map[bool]int{true: 1, false: 0}[len(known) > 0]; code != wantCode {
+		t.Errorf("exit code %d, want %d", code, wantCode)
+	}
+
+	data, err := os.ReadFile(sarifPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &log); err != nil || log.Version != "2.1.0" || len(log.Runs) != 1 {
+		t.Fatalf("SARIF: %v\n%s", err, data)
+	}
+	if n := len(log.Runs[0].Results); n != rep.Summary.Fail {
+		t.Errorf("SARIF: %d results for %d failures", n, rep.Summary.Fail)
 	}
 }

@@ -34,6 +34,9 @@ func newDoctorCmd() *cobra.Command {
 		jsonOut    bool
 		verbose    bool
 		configPath string
+		format     string
+		sarifPath  string
+		clients    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "doctor [URL]",
@@ -45,13 +48,24 @@ preflights, the signing keys and, with --token, an access token. Every
 problem comes with its fix; docs/troubleshooting.md explains each finding.
 It works against any MCP server, not only atomcp.
 
+With --client NAME (claude-code, claude-ai, cursor, vscode, chatgpt, codex,
+mcp-remote, inspector, or all; several comma-separated) doctor instead
+replays what that client is known to send, without a browser: its
+initialize and Accept header, its discovery order, its registration (with
+--register), its authorization and token requests up to the sign-in, and
+for browser clients the CORS preflights. It says per client whether it
+would connect, and what to fix when not: how to answer "it works in Claude
+Code but not in claude.ai". docs/clients.md describes each client.
+
 Exit status: 0 when nothing failed, 1 when a check failed, 2 when doctor
 itself could not run.`,
 		Example: `  atomcp doctor https://mcp.example.com/api/mcp
   atomcp doctor https://mcp.example.com/api/mcp --register --origin https://claude.ai
   atomcp doctor https://mcp.example.com/api/mcp --token - < token.txt
   atomcp doctor --config            # lint ./.env
-  atomcp doctor http://127.0.0.1:8000/api/mcp --config .env --json`,
+  atomcp doctor http://127.0.0.1:8000/api/mcp --config .env --json
+  atomcp doctor https://mcp.example.com/api/mcp --client all --register
+  atomcp doctor https://mcp.example.com/api/mcp --client claude-ai,codex --format sarif > doctor.sarif`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
@@ -80,25 +94,45 @@ itself could not run.`,
 				}
 				o.Token = tok
 			}
+			if jsonOut {
+				if cmd.Flags().Changed("format") && format != "json" {
+					return broken(fmt.Errorf("--json and --format %s contradict each other", format))
+				}
+				format = "json"
+			}
+			switch format {
+			case "text", "json", "sarif":
+			default:
+				return broken(fmt.Errorf("--format %q: use text, json or sarif", format))
+			}
+			o.Clients = clients
 			o.Version = version
 			o.LoginPrompt = errOut
-			o.Verbose = verbose && jsonOut
-			if verbose && !jsonOut {
+			o.Verbose = verbose && format == "json"
+			if verbose && format != "json" {
 				o.Trace = func(x doctor.Exchange) { doctor.WriteExchange(errOut, x) }
 			}
 			rep, err := doctor.Run(cmd.Context(), o)
 			if err != nil {
 				return broken(err)
 			}
-			if jsonOut {
+			switch format {
+			case "json":
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				err = enc.Encode(rep)
-			} else {
+			case "sarif":
+				err = doctor.WriteSARIF(out, rep, version)
+			default:
 				err = doctor.WriteText(out, rep)
 			}
 			if err != nil {
 				return broken(fmt.Errorf("writing the report: %w", err))
+			}
+			if sarifPath != "" {
+				if err := writeSARIFFile(sarifPath, rep); err != nil {
+					return broken(err)
+				}
 			}
 			if rep.Failed() {
 				doctorExit(doctorFailed)
@@ -113,7 +147,10 @@ itself could not run.`,
 	f.DurationVar(&o.LoginTimeout, "login-timeout", doctor.DefaultLoginTimeout, "with --login, how long to wait for the login in the browser")
 	f.StringVar(&configPath, "config", "", "lint a local configuration: the .env file (default .env) and the environment, as atomcp serve reads them")
 	f.Lookup("config").NoOptDefVal = ".env"
-	f.BoolVar(&jsonOut, "json", false, "print the report as JSON (for CI)")
+	f.BoolVar(&jsonOut, "json", false, "print the report as JSON (for CI); the same as --format json")
+	f.StringVar(&format, "format", "text", "output format: text, json or sarif (SARIF 2.1.0, for code scanning in CI)")
+	f.StringVar(&sarifPath, "sarif", "", "also write the report as SARIF 2.1.0 to this file")
+	f.StringSliceVar(&clients, "client", nil, "replay a client's known behaviour: "+strings.Join(doctor.ClientNames(), ", ")+" (comma-separated for several); see docs/clients.md")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show every HTTP exchange (on stderr; in the report with --json), the Authorization header redacted")
 	f.StringVar(&o.Origin, "origin", doctor.DefaultOrigin, "the browser origin of the CORS checks, e.g. https://claude.ai")
 	f.DurationVar(&o.Timeout, "timeout", doctor.DefaultTimeout, "bound on the whole run")
@@ -142,6 +179,22 @@ func takeConfigArg(args []string, path *string) []string {
 		}
 	}
 	return args
+}
+
+// writeSARIFFile writes the report as SARIF to path.
+func writeSARIFFile(path string, rep *doctor.Report) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--sarif: %w", err)
+	}
+	if err := doctor.WriteSARIF(fh, rep, version); err != nil {
+		fh.Close()
+		return fmt.Errorf("--sarif %s: %w", path, err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("--sarif %s: %w", path, err)
+	}
+	return nil
 }
 
 // errDoctorExited is returned after doctorExit when a test's doctorExit

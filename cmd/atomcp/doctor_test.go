@@ -98,6 +98,10 @@ func TestDoctorCommandExitCodes(t *testing.T) {
 		{srv.URL, srv.URL},          // two URLs
 		{"--no-such-flag", srv.URL}, // a bad flag
 		{"--origin", "claude.ai", srv.URL},
+		{"--client", "claude", srv.URL}, // an unknown client
+		{"--client", "cursor"},          // a client but no URL
+		{"--format", "xml", srv.URL},    // an unknown format
+		{"--json", "--format", "sarif", srv.URL},
 	} {
 		_, errOut, code := runDoctorCmd(t, "", args...)
 		if code != 2 || !strings.Contains(errOut, "atomcp doctor:") {
@@ -167,5 +171,38 @@ func TestDoctorCommandConfigOnly(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "--config prod.env") || !strings.Contains(out, "prod.env loads") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
 		}
+	}
+}
+
+// TestDoctorCommandClientsAndSARIF: --client prints a verdict per client,
+// --format sarif is SARIF 2.1.0 on stdout and --sarif FILE writes it
+// besides the text.
+func TestDoctorCommandClientsAndSARIF(t *testing.T) {
+	srv := openMCP(t)
+	out, errOut, code := runDoctorCmd(t, "", srv.URL+"/api/mcp", "--client", "claude-ai,cursor")
+	if code != 0 || !strings.Contains(out, "claude.ai / Claude Desktop connectors [--client claude-ai]: ready") ||
+		!strings.Contains(out, "[--client cursor]: ready") || !strings.Contains(out, "ready: claude-ai, cursor; would fail: none") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	out, _, code = runDoctorCmd(t, "", srv.URL+"/mcp", "--format", "sarif")
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil || code != 1 || log.Version != "2.1.0" || len(log.Runs) != 1 ||
+		len(log.Runs[0].Results) == 0 || log.Runs[0].Results[0].RuleID != doctor.IDReachEndpoint {
+		t.Errorf("SARIF: exit %d, %v\n%s", code, err, out)
+	}
+
+	path := t.TempDir() + "/doctor.sarif"
+	out, _, _ = runDoctorCmd(t, "", srv.URL+"/mcp", "--sarif", path)
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(data), `"ruleId": "reach.endpoint"`) || !strings.Contains(out, "[reach.endpoint]") {
+		t.Errorf("--sarif: %v\n%s\n%s", err, data, out)
 	}
 }

@@ -104,8 +104,11 @@ func (r *run) tokenProbe(ctx context.Context, tok string) (*response, error) {
 }
 
 // checkCORS checks every target as a browser would.
-func (r *run) checkCORS(ctx context.Context) {
-	for _, t := range r.corsTargets() {
+func (r *run) checkCORS(ctx context.Context) { r.checkCORSTargets(ctx, r.corsTargets()) }
+
+// checkCORSTargets checks the given targets as a browser would.
+func (r *run) checkCORSTargets(ctx context.Context, ts []corsTarget) {
+	for _, t := range ts {
 		f, pre := r.checkPreflight(ctx, t)
 		r.add(f)
 		var act *response

@@ -61,6 +61,8 @@ const (
 	AreaToken    Area = "token"
 	AreaLogin    Area = "login"
 	AreaConfig   Area = "config"
+	// AreaClient holds the steps of a client's replay (--client).
+	AreaClient Area = "client"
 )
 
 // Areas lists every area in output order.
@@ -89,6 +91,8 @@ func (a Area) Title() string {
 		return "Login"
 	case AreaConfig:
 		return "Local configuration"
+	case AreaClient:
+		return "Client replay"
 	}
 	return string(a)
 }
@@ -106,6 +110,9 @@ type Finding struct {
 	Observed *Observed `json:"observed,omitempty"`
 	// Fix says what to change; set for warn and fail.
 	Fix string `json:"fix,omitempty"`
+	// Client names the client whose replay (--client) found this; "" for
+	// the checks every client shares.
+	Client string `json:"client,omitempty"`
 }
 
 // Observed is the evidence of a finding: the request, its answer and the
@@ -134,6 +141,9 @@ type Report struct {
 	Config   string    `json:"config,omitempty"`
 	Findings []Finding `json:"findings"`
 	Summary  Summary   `json:"summary"`
+	// Clients are the verdicts of the replayed clients (--client), in
+	// order.
+	Clients []ClientVerdict `json:"clients,omitempty"`
 	// Exchanges are the HTTP exchanges of the run, when Options.Verbose.
 	Exchanges []Exchange `json:"exchanges,omitempty"`
 }
@@ -202,6 +212,10 @@ type Options struct {
 	LoginTimeout time.Duration
 	// Version is sent as the client version in MCP requests.
 	Version string
+	// Clients are the --client values (names, comma-separated lists or
+	// "all"): the run replays each client's behaviour instead of doctor's
+	// own checks of the OAuth set-up.
+	Clients []string
 
 	// DialContext and RootCAs replace the network dialer and the trusted
 	// certificate authorities (tests point public names at local servers
@@ -248,6 +262,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	clients, err := lookupClients(o.Clients)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --client: %v", ErrUsage, err)
+	}
+	if len(clients) > 0 && o.URL == "" {
+		return nil, fmt.Errorf("%w: --client replays a client against an MCP URL: give the URL", ErrUsage)
+	}
 	timeout := o.Timeout
 	if o.Login {
 		if o.LoginTimeout <= 0 {
@@ -259,6 +280,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer cancel()
 
 	r := newRun(o)
+	r.clients = clients
 	defer r.close()
 	if o.ConfigPath != "" {
 		r.loadConfig()
@@ -271,6 +293,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	r.mu.Lock()
 	rep := &Report{URL: o.URL, Config: o.ConfigPath, Findings: r.findings, Exchanges: r.exchanges}
+	if len(clients) > 0 {
+		rep.Clients = r.verdicts()
+	}
 	r.mu.Unlock()
 	for _, f := range rep.Findings {
 		switch f.Status {
@@ -316,6 +341,8 @@ type run struct {
 	corsMCP    *response // the MCP endpoint's answer to a POST with an Origin
 	corsMCPErr error
 
+	clients []ClientProfile // the clients to replay (--client)
+
 	cfg              *config.Config // the --config configuration, once loaded
 	cfgErr           error
 	tokenScopes      []string // scopes of the --token JWT
@@ -341,6 +368,10 @@ func skip(id string, area Area, why string) Finding {
 // checkServer runs the checks of an MCP URL, in the order clients meet
 // the problems.
 func (r *run) checkServer(ctx context.Context) {
+	if len(r.clients) > 0 {
+		r.checkServerAsClients(ctx)
+		return
+	}
 	if !r.checkReach(ctx) {
 		r.skipRest("the MCP endpoint could not be reached")
 		return
@@ -362,6 +393,20 @@ func (r *run) checkServer(ctx context.Context) {
 	}
 	r.checkToken(ctx)
 	r.checkLogin(ctx)
+}
+
+// checkServerAsClients checks reachability, which every client shares,
+// and then replays each client of --client.
+func (r *run) checkServerAsClients(ctx context.Context) {
+	if !r.checkReach(ctx) {
+		for _, p := range r.clients {
+			f := skip(IDClientInitialize, AreaClient, "the MCP endpoint could not be reached")
+			f.Client = p.Name
+			r.add(f)
+		}
+		return
+	}
+	r.checkClients(ctx)
 }
 
 // skipRest records skips for the areas after reachability.

@@ -61,6 +61,7 @@ type fake struct {
 	dcrStatus    int    // status of registrations (0: 201)
 	authMethod   string // token_endpoint_auth_method of registrations
 	cimd         bool
+	asScopes     []string // scopes_supported of the authorization server
 	wrapMCP      func(http.Handler) http.Handler
 	wrapAS       func(http.Handler) http.Handler
 }
@@ -74,6 +75,7 @@ func newFake(t *testing.T, configure ...func(*fake)) *fake {
 		scope:        "atoms:read",
 		authMethod:   "none",
 		cimd:         true,
+		asScopes:     []string{"openid", "profile", "email", "atoms:read"},
 	}
 	f.cert, f.pool = testCert(t)
 	f.mcpSrv = httptest.NewUnstartedServer(http.HandlerFunc(f.serveMCP))
@@ -276,10 +278,18 @@ func (f *fake) serveRPC(w http.ResponseWriter, r *http.Request) {
 	switch req.Method {
 	case "initialize":
 		w.Header().Set("Mcp-Session-Id", "session-1")
-		writeJSON(w, 200, map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": map[string]any{
+		res := map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": map[string]any{
 			"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}},
 			"serverInfo": map[string]any{"name": "fake", "version": "1"},
-		}})
+		}}
+		if accept := r.Header.Get("Accept"); strings.Contains(accept, "text/event-stream") && !strings.Contains(accept, "application/json") {
+			// A client that reads only event streams gets one.
+			w.Header().Set("Content-Type", "text/event-stream")
+			b, _ := json.Marshal(res)
+			_, _ = io.WriteString(w, "event: message\ndata: "+string(b)+"\n\n")
+			return
+		}
+		writeJSON(w, 200, res)
 	case "tools/list":
 		if r.Header.Get("Mcp-Session-Id") != "session-1" {
 			writeJSON(w, 400, map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32600, "message": "Bad Request: No valid session ID"}})
@@ -320,7 +330,9 @@ func (f *fake) serveAS(w http.ResponseWriter, r *http.Request) {
 			"jwks_uri":                              iss + "/oauth2/jwks",
 			"response_types_supported":              []string{"code"},
 			"code_challenge_methods_supported":      []string{"S256"},
-			"scopes_supported":                      []string{"openid", "profile", "email", "atoms:read"},
+			"scopes_supported":                      f.asScopes,
+			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+			"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic"},
 			"client_id_metadata_document_supported": f.cimd,
 		})
 	case "/oauth2/jwks":

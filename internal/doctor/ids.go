@@ -58,6 +58,21 @@ const (
 	IDTokenInitialize = "token.initialize"
 	IDTokenToolsList  = "token.tools_list"
 
+	// The replay of one client's behaviour (--client); cors.* findings of a
+	// browser client's replay carry its name too.
+	IDClientInitialize   = "client.initialize"
+	IDClientAccept       = "client.accept"
+	IDClientPRM          = "client.prm"
+	IDClientASMetadata   = "client.as_metadata"
+	IDClientPKCE         = "client.pkce"
+	IDClientRegistration = "client.registration"
+	IDClientScopes       = "client.scopes"
+	IDClientRefresh      = "client.refresh"
+	IDClientRegister     = "client.register"
+	IDClientAuthorize    = "client.authorize"
+	IDClientRedirectPort = "client.redirect_port"
+	IDClientToken        = "client.token"
+
 	// The end-to-end login of --login.
 	IDLogin = "login.flow"
 

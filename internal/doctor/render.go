@@ -35,7 +35,7 @@ func WriteText(w io.Writer, rep *Report) error {
 	for _, area := range Areas {
 		var fs []Finding
 		for _, f := range rep.Findings {
-			if f.Area == area {
+			if f.Area == area && f.Client == "" {
 				fs = append(fs, f)
 			}
 		}
@@ -43,23 +43,61 @@ func WriteText(w io.Writer, rep *Report) error {
 			continue
 		}
 		ew.printf("\n%s\n", area.Title())
-		for _, f := range fs {
-			ew.printf("  %s %s\n", f.Status.Symbol(), f.Title)
-			if f.Status != Warn && f.Status != Fail {
-				continue
+		writeFindings(ew, fs)
+	}
+	for _, v := range rep.Clients {
+		var fs []Finding
+		for _, f := range rep.Findings {
+			if f.Client == v.Name {
+				fs = append(fs, f)
 			}
-			if o := f.Observed.String(); o != "" {
-				ew.write(wrap("observed: "+o, "      ", "        "))
-			}
-			if f.Fix != "" {
-				ew.write(wrap("fix: "+f.Fix, "      ", "        "))
-			}
-			ew.printf("      [%s]\n", f.ID)
 		}
+		verdict := "ready"
+		if !v.Ready {
+			verdict = "would fail (" + strings.Join(v.Failed, ", ") + ")"
+		}
+		ew.printf("\n%s [--client %s]: %s\n", v.Title, v.Name, verdict)
+		writeFindings(ew, fs)
+	}
+	if len(rep.Clients) > 0 {
+		var ready, failing []string
+		for _, v := range rep.Clients {
+			if v.Ready {
+				ready = append(ready, v.Name)
+			} else {
+				failing = append(failing, v.Name)
+			}
+		}
+		ew.printf("\nready: %s; would fail: %s\n", namesOrNone(ready), namesOrNone(failing))
 	}
 	s := rep.Summary
 	ew.printf("\n%d passed, %d %s, %d failed, %d skipped\n", s.Pass, s.Warn, plural(s.Warn, "warning", "warnings"), s.Fail, s.Skip)
 	return ew.err
+}
+
+// writeFindings writes one line per finding and, under each warning or
+// failure, the evidence, the fix and the finding's ID.
+func writeFindings(ew *errWriter, fs []Finding) {
+	for _, f := range fs {
+		ew.printf("  %s %s\n", f.Status.Symbol(), f.Title)
+		if f.Status != Warn && f.Status != Fail {
+			continue
+		}
+		if o := f.Observed.String(); o != "" {
+			ew.write(wrap("observed: "+o, "      ", "        "))
+		}
+		if f.Fix != "" {
+			ew.write(wrap("fix: "+f.Fix, "      ", "        "))
+		}
+		ew.printf("      [%s]\n", f.ID)
+	}
+}
+
+func namesOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func plural(n int, one, many string) string {
