@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
 
@@ -480,7 +481,7 @@ func redirectPolicyFix(title string, redirects []string) string {
 		u, err := url.Parse(raw)
 		switch {
 		case err != nil:
-		case u.Scheme == "http" && hostIsLoopback(u.Hostname()):
+		case u.Scheme == "http" && netaddr.IsLoopbackHost(u.Hostname()):
 			kinds = append(kinds, raw+" (loopback: allow any port, RFC 8252 §7.3)")
 		case u.Scheme == "https":
 			kinds = append(kinds, raw+" (an https callback on the client's own host)")
@@ -632,7 +633,7 @@ func (c *replay) authorizeFix(code, desc string) string {
 // run.
 func (c *replay) authorizeOtherPort(ctx context.Context) {
 	u, err := url.Parse(c.expand(c.p.AuthorizeRedirect))
-	if err != nil || u.Scheme != "http" || !hostIsLoopback(u.Hostname()) {
+	if err != nil || u.Scheme != "http" || !netaddr.IsLoopbackHost(u.Hostname()) {
 		return
 	}
 	other := freePort()
