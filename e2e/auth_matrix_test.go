@@ -17,9 +17,10 @@ import (
 	"github.com/atomcp/atomcp/internal/auth/authtest"
 )
 
-// TestTokenMatrixAgainstTheBinary sends the bad tokens of issue 8 to the
-// real server configured by the old .env and checks each refusal: status,
-// RFC 6750 error code, and a challenge that points at the metadata.
+// TestTokenMatrixAgainstTheBinary sends malformed, forged, expired,
+// misdirected and under-scoped tokens (the table below) to the real server
+// configured by the old .env and checks each refusal: status, RFC 6750
+// error code, and a challenge that points at the metadata.
 func TestTokenMatrixAgainstTheBinary(t *testing.T) {
 	is, srv := authkitServer(t)
 	valid := func() jwt.MapClaims { return is.Claims("user_m", srv.URL) }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// -short (make check) skips the package: building atomcp with -race
+	// and starting it dozens of times is most of a plain `go test ./...`.
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped with -short; make test runs it")
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "atomcp-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

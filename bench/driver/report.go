@@ -81,13 +81,14 @@ func printReport(w io.Writer, rep *report, smoke bool) {
 	}
 }
 
-// printTargets checks the targets of issue 10 (docs/performance.md).
+// printTargets checks the ratios docs/performance.md ("Targets") sets for
+// atomcp against the TypeScript SDK, the bare go-sdk and the raw ceiling.
 func printTargets(w io.Writer, rep *report) {
 	byKey := map[string]*row{}
 	for _, r := range rep.Rows {
 		byKey[r.Key] = r
 	}
-	fmt.Fprintln(w, "\ntargets (issue 10):")
+	fmt.Fprintln(w, "\ntargets (docs/performance.md):")
 	check := func(what string, got float64, ok bool, goal string) {
 		verdict := "met"
 		if !ok {

@@ -62,7 +62,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		s.Keys = auth.LocalKeys(embedded.AccessKeyfunc(ctx))
 		s.Revoked = embedded.TokenRevoked
 		s.Algorithms = []string{"ES256"}
-		// Its scopes are the product's (DESIGN.md): a read tool needs
+		// Its scopes are the product's (the design notes, shared/DESIGN.md): a read tool needs
 		// atoms:read, a writing one atoms:write, and a token without the
 		// scope gets 403 insufficient_scope so that clients step up.
 		if s.Tools.Read == "" {

@@ -8,7 +8,7 @@
 // access tokens with.
 //
 // It is written here on go-sdk's oauthex types because no maintained Go
-// library combines DCR, CIMD and resource binding (see DESIGN.md), and it
+// library combines DCR, CIMD and resource binding (the design notes, shared/DESIGN.md), and it
 // keeps all its state in the store (store.Auth), so that a restart keeps
 // clients, accounts, keys and refresh tokens.
 //

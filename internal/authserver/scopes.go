@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The scopes of the embedded authorization server (DESIGN.md): read and
+// The scopes of the embedded authorization server (the design notes, shared/DESIGN.md): read and
 // query operations, and everything that changes data.
 const (
 	ScopeRead  = "atoms:read"
