@@ -52,7 +52,7 @@ func authkitServer(t *testing.T) (*authtest.Issuer, *server) {
 	return is, startServerEnv(t, dir, base)
 }
 
-// TestOldDotenvWithFakeAuthKit is the acceptance test of issue 8: the
+// TestOldDotenvWithFakeAuthKit is the acceptance test of the old .env: the
 // Python server's .env, unchanged, configures AuthKit; a client without a
 // token is pointed at the right documents; a go-sdk client with an
 // AuthKit token, and one with the internal token, initialize and list

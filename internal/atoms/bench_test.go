@@ -19,7 +19,7 @@ import (
 	"github.com/atomcp/atomcp/internal/store/sqlite"
 )
 
-// The benchmark data set of issue 3: 100,000 requirements across 50
+// The benchmark data set of docs/performance.md: 100,000 requirements across 50
 // projects in SQLite, one project holding 5,000 of them, plus a test per
 // ten requirements linked with requirement_test.
 const (

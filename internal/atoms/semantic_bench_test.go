@@ -13,7 +13,7 @@ import (
 	"github.com/atomcp/atomcp/internal/domain"
 )
 
-// The vector benchmarks of issue 3 run on the data set of bench_test.go
+// The vector benchmarks of docs/performance.md run on the data set of bench_test.go
 // (100,000 requirements, plus their projects, documents and tests), every
 // entity embedded by the local embedder (384 dimensions).
 

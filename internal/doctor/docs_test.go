@@ -11,7 +11,7 @@ import (
 // TestTroubleshootingDoc keeps docs/troubleshooting.md in step with the
 // code: every finding ID declared in ids.go has its section (cause and
 // fix), every section is a declared ID, every link to a section works,
-// and the client error messages of issue 4 are mapped to findings.
+// and the client error messages of the troubleshooting guide are mapped to findings.
 func TestTroubleshootingDoc(t *testing.T) {
 	data, err := os.ReadFile("../../docs/troubleshooting.md")
 	if err != nil {

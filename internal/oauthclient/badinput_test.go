@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Every bad input of issue 6 ends with one *Error of the right kind whose
+// Every bad input of the OAuth client ends with one *Error of the right kind whose
 // one sentence names where it went wrong, shows no secret, and leaves the
 // cache as it was.
 func TestBadInput(t *testing.T) {

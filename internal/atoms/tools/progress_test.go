@@ -3,8 +3,10 @@ package tools_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -22,6 +24,11 @@ func TestBatchCreateReportsProgress(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []float64
+		// all is closed when the last notification was handled: go-sdk
+		// hands notifications to their handler concurrently with the
+		// response, so the result may be read before the handler of the
+		// last notification has run.
+		all = make(chan struct{})
 	)
 	server := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	tools.Register(server, tools.Deps{Service: e.svc, Caller: func(context.Context, *mcp.CallToolRequest) (atoms.Caller, error) { return alice, nil }})
@@ -40,6 +47,9 @@ func TestBatchCreateReportsProgress(t *testing.T) {
 				t.Errorf("progress total = %v; want 40", req.Params.Total)
 			}
 			seen = append(seen, req.Params.Progress)
+			if req.Params.Progress == 40 {
+				close(all)
+			}
 		},
 	}).Connect(ctx, ct, nil)
 	if err != nil {
@@ -57,10 +67,14 @@ func TestBatchCreateReportsProgress(t *testing.T) {
 	if err != nil || res.IsError {
 		t.Fatalf("batch_create: %v %v", err, res)
 	}
-	// Notifications sent before the result arrive before it.
+	select {
+	case <-all:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no progress notification reached 40 within 10 s of the result")
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 20 || seen[len(seen)-1] != 40 {
+	if len(seen) != 20 || slices.Max(seen) != 40 {
 		t.Fatalf("progress = %v; want 20 notifications ending at 40", seen)
 	}
 }
