@@ -70,23 +70,6 @@ func (o ops) writeEntity(ctx context.Context, e *domain.Entity, update bool) err
 	})
 }
 
-// atomically runs fn in a transaction of its own, unless o already is one.
-func (o ops) atomically(ctx context.Context, fn func(w querier) error) error {
-	db, ok := o.write.(*sql.DB)
-	if !ok {
-		return fn(o.write)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // explainMissingRef names the reference that made a write fail. SQLite
 // reports only that some foreign key failed, which leaves the caller
 // guessing; one lookup per reference finds which. (Inside a transaction

@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{path: abs, writer: writer, reader: reader}
-	s.ops = ops{read: reader, write: writer, snapshot: s.readSnapshot, tables: newTables()}
+	s.ops = newOps(conn{read: reader, write: writer, snapshot: s.readSnapshot}, newDialect(), newTables())
 	return s, nil
 }
 
