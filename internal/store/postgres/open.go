@@ -62,7 +62,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		return nil, &connError{"open PostgreSQL database " + where, err}
 	}
 	s := &Store{pool: pool, where: where}
-	s.ops = ops{q: pool, pool: pool, tables: newTables()}
+	s.ops = newOps(conn{q: pool, pool: pool}, newDialect(), newTables())
 	return s, nil
 }
 

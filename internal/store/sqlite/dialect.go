@@ -1,8 +1,8 @@
 package sqlite
 
 import (
-	"encoding/json"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -15,23 +15,23 @@ import (
 // and lists as TEXT, case folded by foldFunc.
 func newDialect() *sqlcore.Dialect {
 	return &sqlcore.Dialect{
-	Time:         func(t time.Time) any { return encodeTime(t) },
-	ScanTime:     func(p *time.Time) any { return (*textTime)(p) },
-	ScanNullTime: func(p **time.Time) any { return nullTextTime{p} },
-	List:         func(l []string) any { return encodeList(l) },
-	ScanList:     func(p *[]string) any { return (*textList)(p) },
-	JSON:         func(data []byte) any { return string(data) },
-	Fold:         foldFunc,
-	In: func(col string, ids []string, p *sqlcore.Params) string {
-		marks := make([]string, len(ids))
-		for i, id := range ids {
-			marks[i] = p.Add(id)
-		}
-		return col + " IN (" + strings.Join(marks, ", ") + ")"
-	},
-	MapErr:       mapErr,
-	MapDeleteErr: mapDeleteErr,
-	IsForeignKey: func(err error) bool { return classify(err) == foreignKeyViolation },
+		Time:         func(t time.Time) any { return encodeTime(t) },
+		ScanTime:     func(p *time.Time) any { return (*textTime)(p) },
+		ScanNullTime: func(p **time.Time) any { return nullTextTime{p} },
+		List:         func(l []string) any { return encodeList(l) },
+		ScanList:     func(p *[]string) any { return (*textList)(p) },
+		JSON:         func(data []byte) any { return string(data) },
+		Fold:         foldFunc,
+		In: func(col string, ids []string, p *sqlcore.Params) string {
+			marks := make([]string, len(ids))
+			for i, id := range ids {
+				marks[i] = p.Add(id)
+			}
+			return col + " IN (" + strings.Join(marks, ", ") + ")"
+		},
+		MapErr:       mapErr,
+		MapDeleteErr: mapDeleteErr,
+		IsForeignKey: func(err error) bool { return classify(err) == foreignKeyViolation },
 	}
 }
 
