@@ -28,6 +28,8 @@ func newDialect() *sqlcore.Dialect {
 		JSON:     func(data []byte) any { return json.RawMessage(data) },
 		ForShare: " FOR SHARE",
 		Fold:     "lower",
+		StrPos:   "strpos",
+		Binary:   ` COLLATE "C"`,
 		In: func(col string, ids []string, p *sqlcore.Params) string {
 			return col + " = ANY(" + p.Add(ids) + "::text[])"
 		},

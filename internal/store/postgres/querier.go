@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,7 +26,6 @@ type querier interface {
 type ops struct {
 	sqlcore.Ops
 	conn
-	tables map[domain.EntityType]*table
 }
 
 var _ store.Ops = ops{}
@@ -35,7 +33,8 @@ var _ store.Ops = ops{}
 // newOps returns the operations on q: the pool (pool set) or a
 // transaction (pool nil).
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d}, conn: c, tables: tables}
+	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d,
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}, conn: c}
 }
 
 // conn is sqlcore.Conn on the pool or in a transaction.
@@ -105,13 +104,4 @@ func (c coreQuerier) Query(ctx context.Context, sql string, args ...any) (sqlcor
 
 func (c coreQuerier) QueryRow(ctx context.Context, sql string, args ...any) sqlcore.Row {
 	return c.q.QueryRow(ctx, sql, args...)
-}
-
-// params collects the arguments of a statement built piece by piece; add
-// returns the placeholder of the value it appended.
-type params []any
-
-func (p *params) add(v any) string {
-	*p = append(*p, v)
-	return "$" + strconv.Itoa(len(*p))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // maxIndexedBytes bounds the words of one entity that go into its
@@ -39,11 +40,11 @@ ON CONFLICT (entity_id) DO UPDATE SET enqueued_at = excluded.enqueued_at`
 
 // indexEntity replaces the search index entry of e and queues e for
 // embedding; a deleted entity leaves the index instead.
-func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) error {
+func indexEntity(ctx context.Context, q sqlcore.Querier, t *table, e *domain.Entity) error {
 	if e.IsDeleted {
 		return unindexEntity(ctx, q, e.ID)
 	}
-	name, body := t.kind.SearchText(e)
+	name, body := t.Kind.SearchText(e)
 	_, err := q.Exec(ctx, indexSQL, e.ID, string(e.Type), e.OrganizationID, e.ProjectID(), name, body,
 		indexWords(name, maxIndexedBytes), indexWords(body, maxIndexedBytes-len(name)), e.UpdatedAt)
 	if err != nil {
@@ -53,7 +54,7 @@ func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) err
 }
 
 // unindexEntity removes an entity's index row.
-func unindexEntity(ctx context.Context, q querier, id string) error {
+func unindexEntity(ctx context.Context, q sqlcore.Querier, id string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM search_index WHERE entity_id = $1`, id); err != nil {
 		return fmt.Errorf("unindex %q: %w", id, err)
 	}
@@ -107,21 +108,21 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 	if match == "" {
 		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
 	}
-	var p params
-	from := ` FROM search_index i, to_tsquery('simple', ` + p.add(match) + `) AS query
-		WHERE i.document @@ query AND i.organization_id = ANY(` + p.add(q.OrganizationIDs) + `::text[])`
+	var p sqlcore.Params
+	from := ` FROM search_index i, to_tsquery('simple', ` + p.Add(match) + `) AS query
+		WHERE i.document @@ query AND i.organization_id = ANY(` + p.Add(q.OrganizationIDs) + `::text[])`
 	if len(q.Types) > 0 {
 		types := make([]string, len(q.Types))
 		for i, t := range q.Types {
 			types[i] = string(t)
 		}
-		from += ` AND i.entity_type = ANY(` + p.add(types) + `::text[])`
+		from += ` AND i.entity_type = ANY(` + p.Add(types) + `::text[])`
 	}
 	if q.ProjectID != "" {
-		from += ` AND i.project_id = ` + p.add(q.ProjectID)
+		from += ` AND i.project_id = ` + p.Add(q.ProjectID)
 	}
-	countArgs := append(params(nil), p...)
-	limit, err := limitClause(q.Limit, q.Offset, &p)
+	countArgs := append(sqlcore.Params(nil), p...)
+	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -162,46 +163,6 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
 	}
 	return hits, total, nil
-}
-
-// CountBy groups the matching entities by one field. Values are the text
-// the SQLite backend gives them, so that both answer alike: booleans are
-// "1" and "0", NULL is "".
-func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]store.Count, error) {
-	t, err := o.table(q.Type)
-	if err != nil {
-		return nil, err
-	}
-	f, ok := t.kind.FilterField(field)
-	if !ok || f.Kind == domain.JSON {
-		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.kind.FilterNames(), ", "))
-	}
-	q.Text = ""
-	var p params
-	where, err := t.where(q, &p)
-	if err != nil {
-		return nil, fmt.Errorf("count %s: %w", q.Type, err)
-	}
-	col := quoteIdent(field)
-	value := `coalesce(` + col + `::text, '')`
-	if f.Kind == domain.Bool {
-		value = `CASE WHEN ` + col + ` THEN '1' WHEN NOT ` + col + ` THEN '0' ELSE '' END`
-	}
-	rows, err := o.q.Query(ctx, `SELECT `+value+`, count(*) AS n FROM `+t.name+where+
-		` GROUP BY 1 ORDER BY n DESC, (`+value+`) COLLATE "C"`, p...)
-	if err != nil {
-		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, mapErr(err))
-	}
-	defer rows.Close()
-	out := []store.Count{}
-	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Value, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // EmbeddingQueue returns the oldest queued entities.

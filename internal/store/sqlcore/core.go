@@ -72,8 +72,14 @@ type Dialect struct {
 	// ForShare locks the rows a subquery reads (" FOR SHARE"), where the
 	// engine has row locks.
 	ForShare string
-	// Fold is the SQL function that folds case for comparisons.
-	Fold string
+	// Fold is the SQL function that folds case for comparisons; StrPos
+	// the one that finds a text in another (1-based, 0 for none).
+	Fold, StrPos string
+	// Binary makes a text sort byte by byte (` COLLATE "C"`), where that is
+	// not the default.
+	Binary string
+	// NoLimit is the LIMIT an OFFSET without a limit needs.
+	NoLimit string
 	// In returns the condition "col is one of ids", adding its arguments
 	// to p.
 	In func(col string, ids []string, p *Params) string
@@ -101,6 +107,7 @@ type Ops struct {
 	Read Querier
 	Conn Conn
 	D    *Dialect
+	Entities
 }
 
 // Params collects the arguments of a statement built piece by piece.

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -22,12 +21,13 @@ func newDialect() *sqlcore.Dialect {
 		ScanList:     func(p *[]string) any { return (*textList)(p) },
 		JSON:         func(data []byte) any { return string(data) },
 		Fold:         foldFunc,
+		StrPos:       "instr",
+		NoLimit:      " LIMIT -1", // SQLite needs a LIMIT before OFFSET
+		// One parameter for the whole list (json_each) keeps the statement
+		// text fixed and the parameter count far from SQLite's limit.
 		In: func(col string, ids []string, p *sqlcore.Params) string {
-			marks := make([]string, len(ids))
-			for i, id := range ids {
-				marks[i] = p.Add(id)
-			}
-			return col + " IN (" + strings.Join(marks, ", ") + ")"
+			b, _ := json.Marshal(ids) // a []string always marshals
+			return col + " IN (SELECT value FROM json_each(" + p.Add(string(b)) + "))"
 		},
 		MapErr:       mapErr,
 		MapDeleteErr: mapDeleteErr,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // isLive is the SQL condition "the entity with this id is live". The
@@ -185,7 +186,7 @@ func (o ops) PruneEmbeddings(ctx context.Context, keepModel string) (int, error)
 	return int(n), err
 }
 
-func scanEmbedding(r rowScanner) (*store.Embedding, error) {
+func scanEmbedding(r sqlcore.Row) (*store.Embedding, error) {
 	var (
 		e       store.Embedding
 		typ, at string

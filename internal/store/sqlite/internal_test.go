@@ -89,17 +89,3 @@ func TestLoadMigrations(t *testing.T) {
 		})
 	}
 }
-
-func TestEscapeLike(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":  "plain",
-		"100%":   `100\%`,
-		"a_b":    `a\_b`,
-		`back\`:  `back\\`,
-		`%_\mix`: `\%\_\\mix`,
-	} {
-		if got := escapeLike(in); got != want {
-			t.Errorf("escapeLike(%q) = %q; want %q", in, got, want)
-		}
-	}
-}

@@ -23,7 +23,6 @@ type querier interface {
 type ops struct {
 	sqlcore.Ops
 	conn
-	tables map[domain.EntityType]*table
 }
 
 var _ store.Ops = ops{}
@@ -31,7 +30,8 @@ var _ store.Ops = ops{}
 // newOps returns the operations on a reader and a writer (the same *sql.Tx
 // inside a transaction).
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.read}, Conn: c, D: d}, conn: c, tables: tables}
+	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.read}, Conn: c, D: d,
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}, conn: c}
 }
 
 // txOps returns the operations of one transaction.
