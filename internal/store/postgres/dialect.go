@@ -24,12 +24,14 @@ func newDialect() *sqlcore.Dialect {
 			}
 			return l
 		},
-		ScanList: func(p *[]string) any { return p },
-		JSON:     func(data []byte) any { return json.RawMessage(data) },
-		ForShare: " FOR SHARE",
-		Fold:     "lower",
-		StrPos:   "strpos",
-		Binary:   ` COLLATE "C"`,
+		ScanList:   func(p *[]string) any { return p },
+		JSON:       func(data []byte) any { return json.RawMessage(data) },
+		ForShare:   " FOR SHARE",
+		ScanVector: func(p *[]float32) any { return p },
+		LiveIndex:  "search_index",
+		Fold:       "lower",
+		StrPos:     "strpos",
+		Binary:     ` COLLATE "C"`,
 		In: func(col string, ids []string, p *sqlcore.Params) string {
 			return col + " = ANY(" + p.Add(ids) + "::text[])"
 		},

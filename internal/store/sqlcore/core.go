@@ -69,6 +69,10 @@ type Dialect struct {
 	ScanList func(p *[]string) any
 	// JSON encodes the JSON text of an entity field.
 	JSON func(data []byte) any
+	// ScanVector scans an embedding's vector.
+	ScanVector func(p *[]float32) any
+	// LiveIndex is the table with one row (entity_id) per live entity.
+	LiveIndex string
 	// ForShare locks the rows a subquery reads (" FOR SHARE"), where the
 	// engine has row locks.
 	ForShare string

@@ -20,6 +20,8 @@ func newDialect() *sqlcore.Dialect {
 		List:         func(l []string) any { return encodeList(l) },
 		ScanList:     func(p *[]string) any { return (*textList)(p) },
 		JSON:         func(data []byte) any { return string(data) },
+		ScanVector:   func(p *[]float32) any { return (*blobVector)(p) },
+		LiveIndex:    "search_docs",
 		Fold:         foldFunc,
 		StrPos:       "instr",
 		NoLimit:      " LIMIT -1", // SQLite needs a LIMIT before OFFSET
