@@ -164,38 +164,3 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 	}
 	return hits, total, nil
 }
-
-// EmbeddingQueue returns the oldest queued entities.
-func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := o.q.Query(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var out []store.QueuedEmbedding
-	for rows.Next() {
-		var q store.QueuedEmbedding
-		var typ string
-		if err := rows.Scan(&typ, &q.ID, &q.EnqueuedAt); err != nil {
-			return nil, err
-		}
-		q.Type, q.EnqueuedAt = domain.EntityType(typ), q.EnqueuedAt.UTC()
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
-// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
-func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
-	err := o.write(ctx, func(w querier) error {
-		_, err := w.Exec(ctx, `DELETE FROM embedding_queue WHERE entity_id = $1 AND enqueued_at = $2`, q.ID, q.EnqueuedAt)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
-	}
-	return nil
-}

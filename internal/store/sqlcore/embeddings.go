@@ -133,3 +133,32 @@ func (o Ops) scanEmbedding(r Row) (*store.Embedding, error) {
 	}
 	return &e, nil
 }
+
+// EmbeddingQueue returns the oldest queued entities.
+func (o Ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := o.Read.Query(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the embedding queue: %w", o.D.MapErr(err))
+	}
+	defer rows.Close()
+	var out []store.QueuedEmbedding
+	for rows.Next() {
+		var q store.QueuedEmbedding
+		if err := rows.Scan((*string)(&q.Type), &q.ID, o.D.ScanTime(&q.EnqueuedAt)); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
+func (o Ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
+	if _, err := o.exec(ctx, `DELETE FROM embedding_queue WHERE entity_id = $1 AND enqueued_at = $2`, q.ID, o.D.Time(q.EnqueuedAt)); err != nil {
+		return fmt.Errorf("dequeue %q: %w", q.ID, err)
+	}
+	return nil
+}

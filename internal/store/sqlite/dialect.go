@@ -1,12 +1,10 @@
 package sqlite
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
@@ -111,36 +109,4 @@ func text(src any) (string, bool) {
 		return string(v), true
 	}
 	return "", false
-}
-
-// encodeTimePtr stores nil as NULL.
-func encodeTimePtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return encodeTime(*t)
-}
-
-func decodeTimePtr(s sql.NullString) (*time.Time, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	t, err := decodeTime(s.String)
-	return &t, err
-}
-
-// nullIfEmpty stores "" as NULL, for optional references and JSON texts.
-func nullIfEmpty(s string) any { return sqlcore.NullIfEmpty(s) }
-
-// notFound turns sql.ErrNoRows into domain.ErrNotFound.
-func notFound(err error) error { return sqlcore.NotFound(err) }
-
-// expectOneRow turns an update or delete that touched nothing into
-// domain.ErrNotFound.
-func expectOneRow(res interface{ RowsAffected() (int64, error) }) error {
-	n, err := res.RowsAffected()
-	if err == nil && n == 0 {
-		return domain.ErrNotFound
-	}
-	return err
 }

@@ -128,37 +128,3 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 	}
 	return hits, total, nil
 }
-
-// EmbeddingQueue returns the oldest queued entities.
-func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := o.read.QueryContext(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var out []store.QueuedEmbedding
-	for rows.Next() {
-		var q store.QueuedEmbedding
-		var typ, at string
-		if err := rows.Scan(&typ, &q.ID, &at); err != nil {
-			return nil, err
-		}
-		q.Type = domain.EntityType(typ)
-		if q.EnqueuedAt, err = decodeTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
-// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
-func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
-	if _, err := o.write.ExecContext(ctx, `DELETE FROM embedding_queue WHERE entity_id = ? AND enqueued_at = ?`, q.ID, encodeTime(q.EnqueuedAt)); err != nil {
-		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
-	}
-	return nil
-}
