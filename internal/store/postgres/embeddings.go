@@ -31,7 +31,7 @@ func (o ops) PutEmbedding(ctx context.Context, e *store.Embedding) error {
 	}
 	// A transaction of its own even for one statement: the seq lock is
 	// held until the commit.
-	err := o.atomically(ctx, func(q querier) error {
+	err := o.Conn.Atomically(ctx, func(q sqlcore.Querier) error {
 		return q.QueryRow(ctx, putEmbeddingSQL, e.EntityID, string(e.EntityType), e.OrganizationID, e.ProjectID,
 			e.Model, e.ContentHash, e.Vector, e.UpdatedAt).Scan(&e.Seq)
 	})

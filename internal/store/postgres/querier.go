@@ -23,18 +23,13 @@ type querier interface {
 
 // ops implements store.Ops once, for the Store and for its transactions:
 // the shared SQL of sqlcore, plus search and embeddings.
-type ops struct {
-	sqlcore.Ops
-	conn
-}
+type ops struct{ sqlcore.Ops }
 
 var _ store.Ops = ops{}
 
-// newOps returns the operations on q: the pool (pool set) or a
-// transaction (pool nil).
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d,
-		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}, conn: c}
+	return ops{sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d,
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}}
 }
 
 // conn is sqlcore.Conn on the pool or in a transaction.
@@ -45,44 +40,32 @@ type conn struct {
 	pool *pgxpool.Pool
 }
 
-// atomically runs fn in a transaction of its own, or in a savepoint of the
+// Atomically runs fn in a transaction of its own, or in a savepoint of the
 // current transaction: either all of fn's writes happen or none, and a
 // failure leaves the current transaction usable.
-func (c conn) atomically(ctx context.Context, fn func(q querier) error) error {
-	return pgx.BeginFunc(ctx, c.q, func(tx pgx.Tx) error { return fn(tx) })
+func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
+	return pgx.BeginFunc(ctx, c.q, func(tx pgx.Tx) error { return fn(coreQuerier{tx}) })
 }
 
-// write runs one writing statement (fn) so that its failure does not
+// Write runs one writing statement (fn) so that its failure does not
 // abort the caller's transaction: in a savepoint inside a transaction,
 // directly outside one (a single statement is atomic by itself).
-func (c conn) write(ctx context.Context, fn func(q querier) error) error {
+func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool != nil {
-		return fn(c.q)
+		return fn(coreQuerier{c.q})
 	}
-	return c.atomically(ctx, fn)
+	return c.Atomically(ctx, fn)
 }
 
-// snapshot runs fn on a querier whose reads all see one state of the
+// Snapshot runs fn on a querier whose reads all see one state of the
 // database: a read-only REPEATABLE READ transaction outside a
 // transaction, the transaction itself inside one.
-func (c conn) snapshot(ctx context.Context, fn func(q querier) error) error {
+func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool == nil {
-		return fn(c.q)
+		return fn(coreQuerier{c.q})
 	}
 	return pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
-		func(tx pgx.Tx) error { return fn(tx) })
-}
-
-func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return c.write(ctx, func(q querier) error { return fn(coreQuerier{q}) })
-}
-
-func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return c.atomically(ctx, func(q querier) error { return fn(coreQuerier{q}) })
-}
-
-func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return c.snapshot(ctx, func(q querier) error { return fn(coreQuerier{q}) })
+		func(tx pgx.Tx) error { return fn(coreQuerier{tx}) })
 }
 
 // coreQuerier is sqlcore.Querier on pgx; pgx.Rows and pgx.Row are

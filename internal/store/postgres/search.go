@@ -130,7 +130,7 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		hits  = []store.SearchHit{}
 		total int
 	)
-	err = o.snapshot(ctx, func(db querier) error {
+	err = o.Conn.Snapshot(ctx, func(db sqlcore.Querier) error {
 		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
 			return err
 		}

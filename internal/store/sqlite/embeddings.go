@@ -17,11 +17,13 @@ func (o ops) PutEmbedding(ctx context.Context, e *store.Embedding) error {
 	if err := sqlcore.CheckEmbedding(e); err != nil {
 		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, err)
 	}
-	err := o.write.QueryRowContext(ctx,
-		`INSERT OR REPLACE INTO embeddings (entity_id, entity_type, organization_id, project_id, model, dimensions, content_hash, vector, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		e.EntityID, string(e.EntityType), e.OrganizationID, e.ProjectID, e.Model, len(e.Vector), e.ContentHash,
-		encodeVector(e.Vector), encodeTime(e.UpdatedAt)).Scan(&e.Seq)
+	err := o.Conn.Write(ctx, func(q sqlcore.Querier) error {
+		return q.QueryRow(ctx,
+			`INSERT OR REPLACE INTO embeddings (entity_id, entity_type, organization_id, project_id, model, dimensions, content_hash, vector, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+			e.EntityID, string(e.EntityType), e.OrganizationID, e.ProjectID, e.Model, len(e.Vector), e.ContentHash,
+			encodeVector(e.Vector), encodeTime(e.UpdatedAt)).Scan(&e.Seq)
+	})
 	if err != nil {
 		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, mapErr(err))
 	}

@@ -20,30 +20,22 @@ type querier interface {
 // the shared SQL of sqlcore, plus search and embeddings. Outside a
 // transaction reads and writes go to different pools (see the package
 // documentation); inside one both are the *sql.Tx.
-type ops struct {
-	sqlcore.Ops
-	conn
-}
+type ops struct{ sqlcore.Ops }
 
 var _ store.Ops = ops{}
 
-// newOps returns the operations on a reader and a writer (the same *sql.Tx
-// inside a transaction).
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{Ops: sqlcore.Ops{Read: coreQuerier{c.read}, Conn: c, D: d,
-		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}, conn: c}
+	return ops{sqlcore.Ops{Read: coreQuerier{c.read}, Conn: c, D: d,
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}}}
 }
 
 // txOps returns the operations of one transaction.
 func txOps(tx *sql.Tx, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return newOps(conn{
-		read:     tx,
-		write:    tx,
-		snapshot: func(_ context.Context, fn func(q querier) error) error { return fn(tx) },
-	}, d, tables)
+	return newOps(conn{read: tx, write: tx, snapshot: func(_ context.Context, fn func(q querier) error) error { return fn(tx) }}, d, tables)
 }
 
-// conn is sqlcore.Conn on the writer (or a transaction).
+// conn is sqlcore.Conn on the writer and a reader pool, or in a
+// transaction.
 type conn struct {
 	read  querier
 	write querier
@@ -52,31 +44,27 @@ type conn struct {
 	snapshot func(ctx context.Context, fn func(q querier) error) error
 }
 
-// atomically runs fn in a transaction of its own, unless c already is one.
-func (c conn) atomically(ctx context.Context, fn func(w querier) error) error {
-	db, ok := c.write.(*sql.DB)
-	if !ok {
-		return fn(c.write)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // Write runs fn on the writer: a failed statement does not abort an SQLite
 // transaction, so no savepoint is needed.
 func (c conn) Write(_ context.Context, fn func(q sqlcore.Querier) error) error {
 	return fn(coreQuerier{c.write})
 }
 
+// Atomically runs fn in a transaction of its own, unless c already is one.
 func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return c.atomically(ctx, func(w querier) error { return fn(coreQuerier{w}) })
+	db, ok := c.write.(*sql.DB)
+	if !ok {
+		return fn(coreQuerier{c.write})
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(coreQuerier{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {

@@ -100,7 +100,7 @@ func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		hits  = []store.SearchHit{}
 		total int
 	)
-	err = o.Snapshot(ctx, func(db sqlcore.Querier) error {
+	err = o.Conn.Snapshot(ctx, func(db sqlcore.Querier) error {
 		if err := db.QueryRow(ctx, `SELECT count(*) FROM search_index WHERE `+where, countArgs...).Scan(&total); err != nil {
 			return err
 		}
