@@ -7,7 +7,6 @@ import (
 	"unicode"
 
 	"github.com/atomcp/atomcp/internal/domain"
-	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
@@ -99,68 +98,21 @@ func tsQuery(text string) string {
 	return strings.Join(quoted, " & ")
 }
 
-// SearchText runs a ranked full-text query.
-func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
-	if len(q.OrganizationIDs) == 0 {
-		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+// search is a tsvector match ranked by ts_rank; the headlines are
+// computed for the page only.
+func fullText() sqlcore.Search {
+	return sqlcore.Search{
+		Query: tsQuery,
+		From: func(match string) string {
+			return ` FROM search_index i, to_tsquery('simple', ` + match + `) AS query WHERE i.document @@ query`
+		},
+		Page: func(from, limit string) string {
+			return `SELECT entity_type, entity_id, organization_id, project_id, score,
+					ts_headline('simple', name, query, '` + nameHeadline + `'), ts_headline('simple', body, query, '` + bodyHeadline + `')
+				FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,
+						ts_rank(i.document, query)::float8 AS score` + from + `
+					ORDER BY score DESC, i.entity_id` + limit + `) AS hit
+				ORDER BY score DESC, entity_id`
+		},
 	}
-	match := tsQuery(q.Text)
-	if match == "" {
-		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
-	}
-	var p sqlcore.Params
-	from := ` FROM search_index i, to_tsquery('simple', ` + p.Add(match) + `) AS query
-		WHERE i.document @@ query AND i.organization_id = ANY(` + p.Add(q.OrganizationIDs) + `::text[])`
-	if len(q.Types) > 0 {
-		types := make([]string, len(q.Types))
-		for i, t := range q.Types {
-			types[i] = string(t)
-		}
-		from += ` AND i.entity_type = ANY(` + p.Add(types) + `::text[])`
-	}
-	if q.ProjectID != "" {
-		from += ` AND i.project_id = ` + p.Add(q.ProjectID)
-	}
-	countArgs := append(sqlcore.Params(nil), p...)
-	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
-	if err != nil {
-		return nil, 0, err
-	}
-	var (
-		hits  = []store.SearchHit{}
-		total int
-	)
-	err = o.Conn.Snapshot(ctx, func(db sqlcore.Querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
-			return err
-		}
-		// The headlines are computed for the page only.
-		rows, err := db.Query(ctx, `SELECT entity_type, entity_id, organization_id, project_id, score,
-				ts_headline('simple', name, query, '`+nameHeadline+`'), ts_headline('simple', body, query, '`+bodyHeadline+`')
-			FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,
-					ts_rank(i.document, query) AS score`+from+`
-				ORDER BY score DESC, i.entity_id`+limit+`) AS hit
-			ORDER BY score DESC, entity_id`, p...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				h     store.SearchHit
-				typ   string
-				score float32
-			)
-			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &score, &h.Name, &h.Snippet); err != nil {
-				return err
-			}
-			h.Type, h.Score = domain.EntityType(typ), float64(score)
-			hits = append(hits, h)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
-	}
-	return hits, total, nil
 }

@@ -112,6 +112,7 @@ type Ops struct {
 	Conn Conn
 	D    *Dialect
 	Entities
+	Search Search
 }
 
 // Params collects the arguments of a statement built piece by piece.

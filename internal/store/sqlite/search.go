@@ -5,12 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/atomcp/atomcp/internal/domain"
-	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
@@ -70,61 +68,16 @@ func ftsQuery(text string) string {
 	return strings.Join(quoted, " ")
 }
 
-// SearchText runs a ranked full-text query.
-func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
-	if len(q.OrganizationIDs) == 0 {
-		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+// search is FTS5 with bm25 ranking; the name column weighs ten times the
+// body (bm25 is lower-is-better).
+func fullText() sqlcore.Search {
+	return sqlcore.Search{
+		Query: ftsQuery,
+		From:  func(match string) string { return ` FROM search_index i WHERE i.search_index MATCH ` + match },
+		Page: func(from, limit string) string {
+			return `SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, -bm25(i.search_index, 10.0, 1.0),
+				highlight(i.search_index, 0, '**', '**'), snippet(i.search_index, 1, '**', '**', '…', 16)` + from + `
+				ORDER BY bm25(i.search_index, 10.0, 1.0), i.entity_id` + limit
+		},
 	}
-	match := ftsQuery(q.Text)
-	if match == "" {
-		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
-	}
-	var p sqlcore.Params
-	where := `search_index MATCH ` + p.Add(match) + ` AND ` + o.D.In("organization_id", q.OrganizationIDs, &p)
-	if len(q.Types) > 0 {
-		types := make([]string, len(q.Types))
-		for i, t := range q.Types {
-			types[i] = string(t)
-		}
-		where += ` AND ` + o.D.In("entity_type", types, &p)
-	}
-	if q.ProjectID != "" {
-		where += ` AND project_id = ` + p.Add(q.ProjectID)
-	}
-	countArgs := slices.Clone(p)
-	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
-	if err != nil {
-		return nil, 0, err
-	}
-	var (
-		hits  = []store.SearchHit{}
-		total int
-	)
-	err = o.Conn.Snapshot(ctx, func(db sqlcore.Querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM search_index WHERE `+where, countArgs...).Scan(&total); err != nil {
-			return err
-		}
-		// bm25 is lower-is-better; the name column weighs ten times the body.
-		rows, err := db.Query(ctx, `SELECT entity_type, entity_id, organization_id, project_id, -bm25(search_index, 10.0, 1.0),
-				highlight(search_index, 0, '**', '**'), snippet(search_index, 1, '**', '**', '…', 16)
-			FROM search_index WHERE `+where+` ORDER BY bm25(search_index, 10.0, 1.0), entity_id`+limit, p...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var h store.SearchHit
-			var typ string
-			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet); err != nil {
-				return err
-			}
-			h.Type = domain.EntityType(typ)
-			hits = append(hits, h)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
-	}
-	return hits, total, nil
 }
