@@ -29,6 +29,7 @@ func newDialect() *sqlcore.Dialect {
 		ForShare:   " FOR SHARE",
 		ScanVector: func(p *[]float32) any { return p },
 		LiveIndex:  "search_index",
+		QueuedJoin: `JOIN search_index s ON s.entity_id = q.entity_id`, // a key lookup
 		Fold:       "lower",
 		StrPos:     "strpos",
 		Binary:     ` COLLATE "C"`,

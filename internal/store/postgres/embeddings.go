@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
@@ -24,40 +22,11 @@ ON CONFLICT (entity_id) DO UPDATE SET seq = nextval('embeddings_seq'), entity_ty
 	content_hash = excluded.content_hash, vector = excluded.vector, updated_at = excluded.updated_at
 RETURNING seq`
 
-// PutEmbedding stores the entity's vector in place of any previous one.
-func (o ops) PutEmbedding(ctx context.Context, e *store.Embedding) error {
-	if err := sqlcore.CheckEmbedding(e); err != nil {
-		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, err)
-	}
-	// A transaction of its own even for one statement: the seq lock is
-	// held until the commit.
-	err := o.Conn.Atomically(ctx, func(q sqlcore.Querier) error {
+// putVector stores an embedding in a transaction of its own even for one
+// statement: the seq lock is held until the commit.
+func putVector(ctx context.Context, c sqlcore.Conn, e *store.Embedding) error {
+	return c.Atomically(ctx, func(q sqlcore.Querier) error {
 		return q.QueryRow(ctx, putEmbeddingSQL, e.EntityID, string(e.EntityType), e.OrganizationID, e.ProjectID,
 			e.Model, e.ContentHash, e.Vector, e.UpdatedAt).Scan(&e.Seq)
 	})
-	if err != nil {
-		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, mapErr(err))
-	}
-	return nil
-}
-
-// CountQueuedEmbeddings counts queued live entities of the organizations,
-// up to max. The queue has no organization column: each entry is joined
-// to its search index row (a key lookup).
-func (o ops) CountQueuedEmbeddings(ctx context.Context, organizationIDs []string, max int) (int, error) {
-	if len(organizationIDs) == 0 {
-		return 0, fmt.Errorf("count queued embeddings: %w: no organization scope", domain.ErrInvalid)
-	}
-	if max <= 0 {
-		return 0, nil
-	}
-	var n int
-	err := o.Read.QueryRow(ctx, `SELECT count(*) FROM (
-			SELECT 1 FROM embedding_queue q JOIN search_index s ON s.entity_id = q.entity_id
-			WHERE s.organization_id = ANY($1::text[])
-			LIMIT $2) AS queued`, organizationIDs, max).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count queued embeddings: %w", err)
-	}
-	return n, nil
 }

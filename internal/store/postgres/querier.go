@@ -29,7 +29,7 @@ var _ store.Ops = ops{}
 
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
 	return ops{sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d,
-		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}, Search: fullText()}}
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}, Search: fullText(), PutVector: putVector}}
 }
 
 // conn is sqlcore.Conn on the pool or in a transaction.

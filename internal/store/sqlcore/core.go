@@ -71,8 +71,9 @@ type Dialect struct {
 	JSON func(data []byte) any
 	// ScanVector scans an embedding's vector.
 	ScanVector func(p *[]float32) any
-	// LiveIndex is the table with one row (entity_id) per live entity.
-	LiveIndex string
+	// LiveIndex is the table with one row (entity_id) per live entity;
+	// QueuedJoin joins an embedding queue entry q to its search index row s.
+	LiveIndex, QueuedJoin string
 	// ForShare locks the rows a subquery reads (" FOR SHARE"), where the
 	// engine has row locks.
 	ForShare string
@@ -113,6 +114,8 @@ type Ops struct {
 	D    *Dialect
 	Entities
 	Search Search
+	// PutVector inserts or replaces an embedding and sets its Seq.
+	PutVector func(ctx context.Context, c Conn, e *store.Embedding) error
 }
 
 // Params collects the arguments of a statement built piece by piece.

@@ -162,3 +162,39 @@ func (o Ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) erro
 	}
 	return nil
 }
+
+// PutEmbedding stores the entity's vector in place of any previous one,
+// through the backend's PutVector.
+func (o Ops) PutEmbedding(ctx context.Context, e *store.Embedding) error {
+	err := CheckEmbedding(e)
+	if err == nil {
+		err = o.D.MapErr(o.PutVector(ctx, o.Conn, e))
+	}
+	if err != nil {
+		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, err)
+	}
+	return nil
+}
+
+// CountQueuedEmbeddings counts queued live entities of the organizations,
+// up to max. The queue has no organization column: each entry q is joined
+// to its search index row s (Dialect.QueuedJoin).
+func (o Ops) CountQueuedEmbeddings(ctx context.Context, organizationIDs []string, max int) (int, error) {
+	if len(organizationIDs) == 0 {
+		return 0, fmt.Errorf("count queued embeddings: %w: no organization scope", domain.ErrInvalid)
+	}
+	if max <= 0 {
+		return 0, nil
+	}
+	var (
+		p Params
+		n int
+	)
+	in := o.D.In("s.organization_id", organizationIDs, &p)
+	err := o.Read.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM embedding_queue q `+o.D.QueuedJoin+`
+		WHERE `+in+` LIMIT `+p.Add(max)+`) AS queued`, p...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count queued embeddings: %w", err)
+	}
+	return n, nil
+}

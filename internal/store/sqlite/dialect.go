@@ -20,9 +20,14 @@ func newDialect() *sqlcore.Dialect {
 		JSON:         func(data []byte) any { return string(data) },
 		ScanVector:   func(p *[]float32) any { return (*blobVector)(p) },
 		LiveIndex:    "search_docs",
-		Fold:         foldFunc,
-		StrPos:       "instr",
-		NoLimit:      " LIMIT -1", // SQLite needs a LIMIT before OFFSET
+		// Through search_docs (both lookups by key); CROSS JOIN fixes that
+		// order: left to itself, SQLite scanned the whole search index for
+		// the organizations instead (50 ms at 100,000 entities, with an
+		// empty queue).
+		QueuedJoin: `CROSS JOIN search_docs d ON d.entity_id = q.entity_id CROSS JOIN search_index s ON s.rowid = d.rowid`,
+		Fold:       foldFunc,
+		StrPos:     "instr",
+		NoLimit:    " LIMIT -1", // SQLite needs a LIMIT before OFFSET
 		// One parameter for the whole list (json_each) keeps the statement
 		// text fixed and the parameter count far from SQLite's limit.
 		In: func(col string, ids []string, p *sqlcore.Params) string {
