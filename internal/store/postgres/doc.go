@@ -2,6 +2,12 @@
 // (github.com/jackc/pgx/v5), for several atomcp replicas sharing one
 // database.
 //
+// The SQL of the tables is sqlcore's, shared with the SQLite backend; this
+// package supplies what is PostgreSQL's own: the pool, transactions and
+// savepoints below, the schema (migrations/), the dialect (dialect.go),
+// the translation of errors, full-text search with tsvector, the writing
+// of embeddings under the seq lock, and ImportSQLite.
+//
 // # Connections
 //
 // A Store holds one pgxpool.Pool. Methods of the Store run on pooled

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // SQLSTATE codes the store branches on.
@@ -50,15 +51,15 @@ func mapErr(err error) error {
 	}
 	switch {
 	case pe.Code == codeUniqueViolation:
-		return &dbError{kind: domain.ErrConflict, cause: err, msg: "another record has the same " + qualified(pe)}
+		return &sqlcore.Error{Kind: domain.ErrConflict, Cause: err, Msg: "another record has the same " + qualified(pe)}
 	case pe.Code == codeForeignKeyViolation:
-		return &dbError{kind: domain.ErrInvalid, cause: err, msg: "a referenced record does not exist (" + qualified(pe) + ")"}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err, Msg: "a referenced record does not exist (" + qualified(pe) + ")"}
 	case pe.Code == codeNotNullViolation:
-		return &dbError{kind: domain.ErrInvalid, cause: err, msg: pe.TableName + "." + pe.ColumnName + " is required"}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err, Msg: pe.TableName + "." + pe.ColumnName + " is required"}
 	case pe.Code == codeCheckViolation:
-		return &dbError{kind: domain.ErrInvalid, cause: err, msg: "the value breaks the rule " + pe.ConstraintName}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err, Msg: "the value breaks the rule " + pe.ConstraintName}
 	case strings.HasPrefix(pe.Code, classDataException):
-		return &dbError{kind: domain.ErrInvalid, cause: err, msg: pe.Message}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err, Msg: pe.Message}
 	}
 	return err
 }
@@ -67,24 +68,11 @@ func mapErr(err error) error {
 // the row is still referenced: a conflict with other data, not bad input.
 func mapDeleteErr(err error) error {
 	if pe := pgError(err); pe != nil && pe.Code == codeForeignKeyViolation {
-		return &dbError{kind: domain.ErrConflict, cause: err,
-			msg: "other records still reference it (" + pe.ConstraintName + ")"}
+		return &sqlcore.Error{Kind: domain.ErrConflict, Cause: err,
+			Msg: "other records still reference it (" + pe.ConstraintName + ")"}
 	}
 	return mapErr(err)
 }
-
-// dbError is a violated constraint in the domain's terms. Both the
-// sentinel and the driver's error are in its chain; its message is the
-// sentinel's followed by a readable description, without the driver's
-// codes or the values involved.
-type dbError struct {
-	kind  error // domain.ErrConflict or domain.ErrInvalid
-	cause error // the *pgconn.PgError
-	msg   string
-}
-
-func (e *dbError) Error() string   { return e.kind.Error() + ": " + e.msg }
-func (e *dbError) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // keyColumns matches the columns in the detail of a unique or foreign key
 // violation: Key (project_id, external_id)=(…) already exists.
@@ -118,21 +106,4 @@ func qualified(pe *pgconn.PgError) string {
 		}
 	}
 	return strings.Join(cols, ", ")
-}
-
-// notFound turns pgx.ErrNoRows into domain.ErrNotFound.
-func notFound(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.ErrNotFound
-	}
-	return err
-}
-
-// expectOneRow turns an update or delete that touched nothing into
-// domain.ErrNotFound.
-func expectOneRow(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() == 0 {
-		return domain.ErrNotFound
-	}
-	return nil
 }

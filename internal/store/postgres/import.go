@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // importTables are the tables ImportSQLite copies, parents before the
@@ -95,7 +97,7 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 		if _, err := tx.Exec(ctx, `SELECT setval('embeddings_seq', coalesce(max(seq), 0) + 1, false) FROM embeddings`); err != nil {
 			return fmt.Errorf("advance the embedding seqs: %w", err)
 		}
-		indexed, err := rebuildSearchIndex(ctx, tx, s.tables)
+		indexed, err := rebuildSearchIndex(ctx, tx, s.D, s.Tables)
 		if err != nil {
 			return err
 		}
@@ -155,7 +157,7 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 
 func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
 	var any bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+quoteIdent(table)+`)`).Scan(&any); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+sqlcore.QuoteIdent(table)+`)`).Scan(&any); err != nil {
 		return fmt.Errorf("check that %s is empty: %w", table, err)
 	}
 	if any {
@@ -194,9 +196,9 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, 
 	names := make([]string, len(cols))
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
-		names[i], quoted[i] = c.name, quoteIdent(c.name)
+		names[i], quoted[i] = c.name, sqlcore.QuoteIdent(c.name)
 	}
-	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+quoteIdent(table))
+	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+sqlcore.QuoteIdent(table))
 	if err != nil {
 		return 0, fmt.Errorf("read: %w", err)
 	}
@@ -341,10 +343,10 @@ func verifyCounts(ctx context.Context, src *sql.Tx, tx pgx.Tx, copied []TableCou
 	var diffs []string
 	for _, c := range copied {
 		var want, got int
-		if err := src.QueryRowContext(ctx, `SELECT count(*) FROM `+quoteIdent(c.Table)).Scan(&want); err != nil {
+		if err := src.QueryRowContext(ctx, `SELECT count(*) FROM `+sqlcore.QuoteIdent(c.Table)).Scan(&want); err != nil {
 			return fmt.Errorf("count %s in the SQLite database: %w", c.Table, err)
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(c.Table)).Scan(&got); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+sqlcore.QuoteIdent(c.Table)).Scan(&got); err != nil {
 			return fmt.Errorf("count %s in the PostgreSQL database: %w", c.Table, err)
 		}
 		if got != want || c.Rows != want {

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // migrationFiles holds the schema, one file per version:
@@ -24,51 +22,7 @@ import (
 var migrationFiles embed.FS
 
 // migration is one schema version.
-type migration struct {
-	version int
-	name    string // file name, for messages
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads the *.sql files at the top of fsys, ordered by
-// version.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	seen := map[int]string{}
-	for _, ent := range entries {
-		if ent.IsDir() || path.Ext(ent.Name()) != ".sql" {
-			continue
-		}
-		m := migrationName.FindStringSubmatch(ent.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", ent.Name())
-		}
-		version, _ := strconv.Atoi(m[1]) // four digits: cannot fail
-		if version == 0 {
-			return nil, fmt.Errorf("migration file %q: versions start at 0001", ent.Name())
-		}
-		if other, ok := seen[version]; ok {
-			return nil, fmt.Errorf("migration files %q and %q have the same version", other, ent.Name())
-		}
-		seen[version] = ent.Name()
-		data, err := fs.ReadFile(fsys, ent.Name())
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: version, name: ent.Name(), sql: string(data)})
-	}
-	if len(migs) == 0 {
-		return nil, fmt.Errorf("no migration files")
-	}
-	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
-	return migs, nil
-}
+type migration = sqlcore.Migration
 
 // embeddedMigrations returns the migrations built into this binary.
 func embeddedMigrations() ([]migration, error) {
@@ -76,7 +30,7 @@ func embeddedMigrations() ([]migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadMigrations(sub)
+	return sqlcore.LoadMigrations(sub)
 }
 
 // LatestVersion is the newest schema version this binary knows.
@@ -85,7 +39,7 @@ func LatestVersion() int {
 	if err != nil {
 		return 0
 	}
-	return migs[len(migs)-1].version
+	return migs[len(migs)-1].Version
 }
 
 // ErrNewerSchema is returned, wrapped, when the database was migrated by a
@@ -159,7 +113,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, migs []migration) (applied
 			return applied, err
 		}
 		if done {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
@@ -167,7 +121,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, migs []migration) (applied
 
 // checkNotNewer fails if the database has a version newer than migs know.
 func checkNotNewer(ctx context.Context, conn *pgx.Conn, migs []migration) error {
-	latest := migs[len(migs)-1].version
+	latest := migs[len(migs)-1].Version
 	var newest *int
 	if err := conn.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
 		return err
@@ -185,7 +139,7 @@ func checkNotNewer(ctx context.Context, conn *pgx.Conn, migs []migration) error 
 func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (applied bool, err error) {
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -193,12 +147,12 @@ func applyMigration(ctx context.Context, conn *pgx.Conn, m migration) (applied b
 		}
 		// No arguments: pgx sends it with the simple protocol, which runs
 		// every statement of the file.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, time.Now()); err != nil {
-			return fmt.Errorf("record migration %s: %w", m.name, err)
+			m.Version, m.Name, time.Now()); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 		applied = true
 		return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // connectTimeout bounds each connection attempt when the URL sets none
@@ -62,7 +63,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		return nil, &connError{"open PostgreSQL database " + where, err}
 	}
 	s := &Store{pool: pool, where: where}
-	s.ops = ops{q: pool, pool: pool, tables: newTables()}
+	s.ops = newOps(conn{q: pool, pool: pool}, newDialect(), sqlcore.NewTables())
 	return s, nil
 }
 

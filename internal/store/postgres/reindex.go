@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // reindexBatch is how many entities rebuildSearchIndex reads and writes
@@ -23,13 +24,13 @@ ON CONFLICT (entity_id) DO UPDATE SET entity_type = excluded.entity_type, organi
 // rebuildSearchIndex writes the search index row of every live entity
 // (without queueing it for embedding) and returns how many it wrote. It
 // runs on q, in the caller's transaction.
-func rebuildSearchIndex(ctx context.Context, q querier, tables map[domain.EntityType]*table) (int, error) {
+func rebuildSearchIndex(ctx context.Context, q querier, d *sqlcore.Dialect, tables map[domain.EntityType]*table) (int, error) {
 	total := 0
 	for _, k := range domain.Kinds() {
 		t := tables[k.Type]
 		after := ""
 		for {
-			batch, err := liveEntitiesAfter(ctx, q, t, after)
+			batch, err := liveEntitiesAfter(ctx, q, d, t, after)
 			if err != nil {
 				return total, fmt.Errorf("reindex %s: %w", k.Type, err)
 			}
@@ -60,15 +61,15 @@ func rebuildSearchIndex(ctx context.Context, q querier, tables map[domain.Entity
 
 // liveEntitiesAfter reads the next batch of live entities by id (keyset
 // paging, so that a large table is never held in memory at once).
-func liveEntitiesAfter(ctx context.Context, q querier, t *table, after string) ([]*domain.Entity, error) {
-	rows, err := q.Query(ctx, t.selectSQL+` WHERE NOT "is_deleted" AND "id" > $1 ORDER BY "id" LIMIT $2`, after, reindexBatch)
+func liveEntitiesAfter(ctx context.Context, q querier, d *sqlcore.Dialect, t *table, after string) ([]*domain.Entity, error) {
+	rows, err := q.Query(ctx, t.SelectSQL+` WHERE NOT "is_deleted" AND "id" > $1 ORDER BY "id" LIMIT $2`, after, reindexBatch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*domain.Entity
 	for rows.Next() {
-		e, err := t.scan(rows)
+		e, err := t.Scan(d, rows)
 		if err != nil {
 			return nil, err
 		}

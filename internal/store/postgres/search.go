@@ -7,7 +7,7 @@ import (
 	"unicode"
 
 	"github.com/atomcp/atomcp/internal/domain"
-	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // maxIndexedBytes bounds the words of one entity that go into its
@@ -39,11 +39,11 @@ ON CONFLICT (entity_id) DO UPDATE SET enqueued_at = excluded.enqueued_at`
 
 // indexEntity replaces the search index entry of e and queues e for
 // embedding; a deleted entity leaves the index instead.
-func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) error {
+func indexEntity(ctx context.Context, q sqlcore.Querier, t *table, e *domain.Entity) error {
 	if e.IsDeleted {
 		return unindexEntity(ctx, q, e.ID)
 	}
-	name, body := t.kind.SearchText(e)
+	name, body := t.Kind.SearchText(e)
 	_, err := q.Exec(ctx, indexSQL, e.ID, string(e.Type), e.OrganizationID, e.ProjectID(), name, body,
 		indexWords(name, maxIndexedBytes), indexWords(body, maxIndexedBytes-len(name)), e.UpdatedAt)
 	if err != nil {
@@ -53,7 +53,7 @@ func indexEntity(ctx context.Context, q querier, t *table, e *domain.Entity) err
 }
 
 // unindexEntity removes an entity's index row.
-func unindexEntity(ctx context.Context, q querier, id string) error {
+func unindexEntity(ctx context.Context, q sqlcore.Querier, id string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM search_index WHERE entity_id = $1`, id); err != nil {
 		return fmt.Errorf("unindex %q: %w", id, err)
 	}
@@ -98,143 +98,21 @@ func tsQuery(text string) string {
 	return strings.Join(quoted, " & ")
 }
 
-// SearchText runs a ranked full-text query.
-func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
-	if len(q.OrganizationIDs) == 0 {
-		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+// search is a tsvector match ranked by ts_rank; the headlines are
+// computed for the page only.
+func fullText() sqlcore.Search {
+	return sqlcore.Search{
+		Query: tsQuery,
+		From: func(match string) string {
+			return ` FROM search_index i, to_tsquery('simple', ` + match + `) AS query WHERE i.document @@ query`
+		},
+		Page: func(from, limit string) string {
+			return `SELECT entity_type, entity_id, organization_id, project_id, score,
+					ts_headline('simple', name, query, '` + nameHeadline + `'), ts_headline('simple', body, query, '` + bodyHeadline + `')
+				FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,
+						ts_rank(i.document, query)::float8 AS score` + from + `
+					ORDER BY score DESC, i.entity_id` + limit + `) AS hit
+				ORDER BY score DESC, entity_id`
+		},
 	}
-	match := tsQuery(q.Text)
-	if match == "" {
-		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
-	}
-	var p params
-	from := ` FROM search_index i, to_tsquery('simple', ` + p.add(match) + `) AS query
-		WHERE i.document @@ query AND i.organization_id = ANY(` + p.add(q.OrganizationIDs) + `::text[])`
-	if len(q.Types) > 0 {
-		types := make([]string, len(q.Types))
-		for i, t := range q.Types {
-			types[i] = string(t)
-		}
-		from += ` AND i.entity_type = ANY(` + p.add(types) + `::text[])`
-	}
-	if q.ProjectID != "" {
-		from += ` AND i.project_id = ` + p.add(q.ProjectID)
-	}
-	countArgs := append(params(nil), p...)
-	limit, err := limitClause(q.Limit, q.Offset, &p)
-	if err != nil {
-		return nil, 0, err
-	}
-	var (
-		hits  = []store.SearchHit{}
-		total int
-	)
-	err = o.snapshot(ctx, func(db querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
-			return err
-		}
-		// The headlines are computed for the page only.
-		rows, err := db.Query(ctx, `SELECT entity_type, entity_id, organization_id, project_id, score,
-				ts_headline('simple', name, query, '`+nameHeadline+`'), ts_headline('simple', body, query, '`+bodyHeadline+`')
-			FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,
-					ts_rank(i.document, query) AS score`+from+`
-				ORDER BY score DESC, i.entity_id`+limit+`) AS hit
-			ORDER BY score DESC, entity_id`, p...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				h     store.SearchHit
-				typ   string
-				score float32
-			)
-			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &score, &h.Name, &h.Snippet); err != nil {
-				return err
-			}
-			h.Type, h.Score = domain.EntityType(typ), float64(score)
-			hits = append(hits, h)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
-	}
-	return hits, total, nil
-}
-
-// CountBy groups the matching entities by one field. Values are the text
-// the SQLite backend gives them, so that both answer alike: booleans are
-// "1" and "0", NULL is "".
-func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]store.Count, error) {
-	t, err := o.table(q.Type)
-	if err != nil {
-		return nil, err
-	}
-	f, ok := t.kind.FilterField(field)
-	if !ok || f.Kind == domain.JSON {
-		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.kind.FilterNames(), ", "))
-	}
-	q.Text = ""
-	var p params
-	where, err := t.where(q, &p)
-	if err != nil {
-		return nil, fmt.Errorf("count %s: %w", q.Type, err)
-	}
-	col := quoteIdent(field)
-	value := `coalesce(` + col + `::text, '')`
-	if f.Kind == domain.Bool {
-		value = `CASE WHEN ` + col + ` THEN '1' WHEN NOT ` + col + ` THEN '0' ELSE '' END`
-	}
-	rows, err := o.q.Query(ctx, `SELECT `+value+`, count(*) AS n FROM `+t.name+where+
-		` GROUP BY 1 ORDER BY n DESC, (`+value+`) COLLATE "C"`, p...)
-	if err != nil {
-		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, mapErr(err))
-	}
-	defer rows.Close()
-	out := []store.Count{}
-	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Value, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// EmbeddingQueue returns the oldest queued entities.
-func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := o.q.Query(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var out []store.QueuedEmbedding
-	for rows.Next() {
-		var q store.QueuedEmbedding
-		var typ string
-		if err := rows.Scan(&typ, &q.ID, &q.EnqueuedAt); err != nil {
-			return nil, err
-		}
-		q.Type, q.EnqueuedAt = domain.EntityType(typ), q.EnqueuedAt.UTC()
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
-// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
-func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
-	err := o.write(ctx, func(w querier) error {
-		_, err := w.Exec(ctx, `DELETE FROM embedding_queue WHERE entity_id = $1 AND enqueued_at = $2`, q.ID, q.EnqueuedAt)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
-	}
-	return nil
 }

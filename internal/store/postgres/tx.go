@@ -29,7 +29,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
 		}
 	}()
 
-	fnErr := fn(ops{q: tx, tables: s.tables})
+	fnErr := fn(newOps(conn{q: tx}, s.D, s.Tables))
 	finished = true
 	if fnErr != nil {
 		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {

@@ -1,6 +1,12 @@
 // Package sqlite is the store.Store backend on an embedded SQLite database
 // (modernc.org/sqlite, pure Go).
 //
+// The SQL of the tables is sqlcore's, shared with the PostgreSQL backend;
+// this package supplies what is SQLite's own: the connections and
+// transactions below, the schema (migrations/), the dialect (dialect.go:
+// how values are stored, see Representation), the translation of errors,
+// full-text search with FTS5 and the writing of embeddings.
+//
 // # Connections
 //
 // SQLite allows one writer at a time. A Store therefore keeps two pools on

@@ -8,6 +8,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // constraint classifies a SQLite error by its extended result code.
@@ -43,13 +44,13 @@ func classify(err error) constraint {
 func mapErr(err error) error {
 	switch classify(err) {
 	case uniqueViolation:
-		return &dbError{kind: domain.ErrConflict, cause: err,
-			msg: "another record has the same " + uniqueColumns(err)}
+		return &sqlcore.Error{Kind: domain.ErrConflict, Cause: err,
+			Msg: "another record has the same " + uniqueColumns(err)}
 	case foreignKeyViolation:
-		return &dbError{kind: domain.ErrInvalid, cause: err,
-			msg: "a referenced record does not exist (FOREIGN KEY constraint failed)"}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err,
+			Msg: "a referenced record does not exist (FOREIGN KEY constraint failed)"}
 	case otherViolation:
-		return &dbError{kind: domain.ErrInvalid, cause: err, msg: constraintMessage(err)}
+		return &sqlcore.Error{Kind: domain.ErrInvalid, Cause: err, Msg: constraintMessage(err)}
 	}
 	return err
 }
@@ -58,24 +59,11 @@ func mapErr(err error) error {
 // the row is still referenced: a conflict with other data, not bad input.
 func mapDeleteErr(err error) error {
 	if classify(err) == foreignKeyViolation {
-		return &dbError{kind: domain.ErrConflict, cause: err,
-			msg: "other records still reference it (FOREIGN KEY constraint failed)"}
+		return &sqlcore.Error{Kind: domain.ErrConflict, Cause: err,
+			Msg: "other records still reference it (FOREIGN KEY constraint failed)"}
 	}
 	return mapErr(err)
 }
-
-// dbError is a constraint violation in the domain's terms. Both the
-// sentinel and the driver's error are in its chain; its message is the
-// sentinel's followed by a readable description, without the driver's
-// codes.
-type dbError struct {
-	kind  error // domain.ErrConflict or domain.ErrInvalid
-	cause error // the *sqlite.Error
-	msg   string
-}
-
-func (e *dbError) Error() string   { return e.kind.Error() + ": " + e.msg }
-func (e *dbError) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // constraintMessage is the SQLite message of a constraint violation
 // ("UNIQUE constraint failed: projects.slug") without the driver's prefix

@@ -6,11 +6,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // migrationFiles holds the schema, one file per version:
@@ -21,51 +19,7 @@ import (
 var migrationFiles embed.FS
 
 // migration is one schema version.
-type migration struct {
-	version int
-	name    string // file name, for messages
-	sql     string
-}
-
-var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
-
-// loadMigrations reads the *.sql files at the top of fsys, ordered by
-// version.
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	seen := map[int]string{}
-	for _, ent := range entries {
-		if ent.IsDir() || path.Ext(ent.Name()) != ".sql" {
-			continue
-		}
-		m := migrationName.FindStringSubmatch(ent.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", ent.Name())
-		}
-		version, _ := strconv.Atoi(m[1]) // four digits: cannot fail
-		if version == 0 {
-			return nil, fmt.Errorf("migration file %q: versions start at 0001", ent.Name())
-		}
-		if other, ok := seen[version]; ok {
-			return nil, fmt.Errorf("migration files %q and %q have the same version", other, ent.Name())
-		}
-		seen[version] = ent.Name()
-		data, err := fs.ReadFile(fsys, ent.Name())
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: version, name: ent.Name(), sql: string(data)})
-	}
-	if len(migs) == 0 {
-		return nil, fmt.Errorf("no migration files")
-	}
-	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
-	return migs, nil
-}
+type migration = sqlcore.Migration
 
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and returns their versions (empty when the schema was
@@ -76,7 +30,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	migs, err := loadMigrations(sub)
+	migs, err := sqlcore.LoadMigrations(sub)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -96,7 +50,7 @@ func migrate(ctx context.Context, db *sql.DB, migs []migration) ([]int, error) {
 		return nil, err
 	}
 
-	latest := migs[len(migs)-1].version
+	latest := migs[len(migs)-1].Version
 	var newest sql.NullInt64
 	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&newest); err != nil {
 		return nil, err
@@ -113,7 +67,7 @@ func migrate(ctx context.Context, db *sql.DB, migs []migration) ([]int, error) {
 			return applied, err
 		}
 		if done {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 	return applied, nil
@@ -134,26 +88,26 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) (applied bool,
 	}()
 
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return false, err
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("apply migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("apply migration %s: %w", m.Name, err)
 	}
 	// A migration that rebuilds a table can leave dangling references
 	// behind without an error; refuse to commit those.
 	if err := foreignKeyCheck(ctx, tx); err != nil {
-		return false, fmt.Errorf("apply migration %s: %w", m.name, err)
+		return false, fmt.Errorf("apply migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.version, encodeTime(time.Now())); err != nil {
-		return false, fmt.Errorf("record migration %s: %w", m.name, err)
+		m.Version, encodeTime(time.Now())); err != nil {
+		return false, fmt.Errorf("record migration %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("commit migration %s: %w", m.name, err)
+		return false, fmt.Errorf("commit migration %s: %w", m.Name, err)
 	}
 	return true, nil
 }

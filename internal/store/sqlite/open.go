@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // busyTimeout is how long a connection waits for a lock held by another
@@ -66,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{path: abs, writer: writer, reader: reader}
-	s.ops = ops{read: reader, write: writer, snapshot: s.readSnapshot, tables: newTables()}
+	s.ops = newOps(conn{read: reader, write: writer, snapshot: s.readSnapshot}, newDialect(), sqlcore.NewTables())
 	return s, nil
 }
 

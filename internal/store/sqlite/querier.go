@@ -6,36 +6,95 @@ import (
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
-// querier is what *sql.DB and *sql.Tx have in common; every store method is
-// written once against it.
+// querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// ops implements store.Ops once, for the Store and for its transactions.
-// Outside a transaction reads and writes go to different pools (see the
-// package documentation); inside one both are the *sql.Tx.
-type ops struct {
+// ops implements store.Ops once, for the Store and for its transactions:
+// the shared SQL of sqlcore, plus search and embeddings. Outside a
+// transaction reads and writes go to different pools (see the package
+// documentation); inside one both are the *sql.Tx.
+type ops struct{ sqlcore.Ops }
+
+var _ store.Ops = ops{}
+
+func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
+	return ops{sqlcore.Ops{Read: coreQuerier{c.read}, Conn: c, D: d,
+		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}, Search: fullText(), PutVector: putVector}}
+}
+
+// txOps returns the operations of one transaction.
+func txOps(tx *sql.Tx, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
+	return newOps(conn{read: tx, write: tx, snapshot: func(_ context.Context, fn func(q querier) error) error { return fn(tx) }}, d, tables)
+}
+
+// conn is sqlcore.Conn on the writer and a reader pool, or in a
+// transaction.
+type conn struct {
 	read  querier
 	write querier
 	// snapshot runs fn on a querier whose reads all see one state of the
 	// database.
 	snapshot func(ctx context.Context, fn func(q querier) error) error
-	tables   map[domain.EntityType]*table
 }
 
-var _ store.Ops = ops{}
+// Write runs fn on the writer: a failed statement does not abort an SQLite
+// transaction, so no savepoint is needed.
+func (c conn) Write(_ context.Context, fn func(q sqlcore.Querier) error) error {
+	return fn(coreQuerier{c.write})
+}
 
-// txOps returns the operations of one transaction.
-func txOps(tx *sql.Tx, tables map[domain.EntityType]*table) ops {
-	return ops{
-		read:     tx,
-		write:    tx,
-		snapshot: func(_ context.Context, fn func(q querier) error) error { return fn(tx) },
-		tables:   tables,
+// Atomically runs fn in a transaction of its own, unless c already is one.
+func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
+	db, ok := c.write.(*sql.DB)
+	if !ok {
+		return fn(coreQuerier{c.write})
 	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(coreQuerier{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
+
+func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
+	return c.snapshot(ctx, func(q querier) error { return fn(coreQuerier{q}) })
+}
+
+// coreQuerier is sqlcore.Querier on database/sql.
+type coreQuerier struct{ q querier }
+
+func (c coreQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c coreQuerier) Query(ctx context.Context, query string, args ...any) (sqlcore.Rows, error) {
+	rows, err := c.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return coreRows{rows}, nil
+}
+
+func (c coreQuerier) QueryRow(ctx context.Context, query string, args ...any) sqlcore.Row {
+	return c.q.QueryRowContext(ctx, query, args...)
+}
+
+// coreRows is sqlcore.Rows on *sql.Rows, whose Close error repeats Err.
+type coreRows struct{ *sql.Rows }
+
+func (r coreRows) Close() { _ = r.Rows.Close() }

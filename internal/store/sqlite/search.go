@@ -9,30 +9,30 @@ import (
 	"unicode"
 
 	"github.com/atomcp/atomcp/internal/domain"
-	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // indexEntity replaces the search index entry of e (none for a deleted
 // entity) and queues e for embedding.
-func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) error {
+func indexEntity(ctx context.Context, w sqlcore.Querier, t *table, e *domain.Entity) error {
 	if err := unindexEntity(ctx, w, e.ID); err != nil {
 		return err
 	}
 	if e.IsDeleted {
 		return nil
 	}
-	name, body := t.kind.SearchText(e)
+	name, body := t.Kind.SearchText(e)
 	var rowid int64
-	if err := w.QueryRowContext(ctx, `INSERT INTO search_docs (entity_id) VALUES (?) RETURNING rowid`, e.ID).Scan(&rowid); err != nil {
+	if err := w.QueryRow(ctx, `INSERT INTO search_docs (entity_id) VALUES ($1) RETURNING rowid`, e.ID).Scan(&rowid); err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
 	}
-	if _, err := w.ExecContext(ctx,
-		`INSERT INTO search_index (rowid, name, body, entity_type, entity_id, organization_id, project_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := w.Exec(ctx,
+		`INSERT INTO search_index (rowid, name, body, entity_type, entity_id, organization_id, project_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		rowid, name, body, string(e.Type), e.ID, e.OrganizationID, e.ProjectID()); err != nil {
 		return fmt.Errorf("index %s %q: %w", e.Type, e.ID, err)
 	}
-	if _, err := w.ExecContext(ctx,
-		`INSERT INTO embedding_queue (entity_id, entity_type, enqueued_at) VALUES (?, ?, ?)
+	if _, err := w.Exec(ctx,
+		`INSERT INTO embedding_queue (entity_id, entity_type, enqueued_at) VALUES ($1, $2, $3)
 		 ON CONFLICT (entity_id) DO UPDATE SET enqueued_at = excluded.enqueued_at`,
 		e.ID, string(e.Type), encodeTime(e.UpdatedAt)); err != nil {
 		return fmt.Errorf("queue %s %q for embedding: %w", e.Type, e.ID, err)
@@ -42,14 +42,14 @@ func indexEntity(ctx context.Context, w querier, t *table, e *domain.Entity) err
 
 // unindexEntity removes an entity's index row, found through search_docs
 // (an indexed lookup; entity_id in the FTS table is not indexed).
-func unindexEntity(ctx context.Context, w querier, id string) error {
+func unindexEntity(ctx context.Context, w sqlcore.Querier, id string) error {
 	var rowid int64
-	err := w.QueryRowContext(ctx, `DELETE FROM search_docs WHERE entity_id = ? RETURNING rowid`, id).Scan(&rowid)
+	err := w.QueryRow(ctx, `DELETE FROM search_docs WHERE entity_id = $1 RETURNING rowid`, id).Scan(&rowid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err == nil {
-		_, err = w.ExecContext(ctx, `DELETE FROM search_index WHERE rowid = ?`, rowid)
+		_, err = w.Exec(ctx, `DELETE FROM search_index WHERE rowid = $1`, rowid)
 	}
 	if err != nil {
 		return fmt.Errorf("unindex %q: %w", id, err)
@@ -68,129 +68,16 @@ func ftsQuery(text string) string {
 	return strings.Join(quoted, " ")
 }
 
-// SearchText runs a ranked full-text query.
-func (o ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
-	if len(q.OrganizationIDs) == 0 {
-		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+// search is FTS5 with bm25 ranking; the name column weighs ten times the
+// body (bm25 is lower-is-better).
+func fullText() sqlcore.Search {
+	return sqlcore.Search{
+		Query: ftsQuery,
+		From:  func(match string) string { return ` FROM search_index i WHERE i.search_index MATCH ` + match },
+		Page: func(from, limit string) string {
+			return `SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, -bm25(i.search_index, 10.0, 1.0),
+				highlight(i.search_index, 0, '**', '**'), snippet(i.search_index, 1, '**', '**', '…', 16)` + from + `
+				ORDER BY bm25(i.search_index, 10.0, 1.0), i.entity_id` + limit
+		},
 	}
-	match := ftsQuery(q.Text)
-	if match == "" {
-		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
-	}
-	where := `search_index MATCH ? AND organization_id IN (` + placeholders(len(q.OrganizationIDs)) + `)`
-	args := []any{match}
-	for _, id := range q.OrganizationIDs {
-		args = append(args, id)
-	}
-	if len(q.Types) > 0 {
-		where += ` AND entity_type IN (` + placeholders(len(q.Types)) + `)`
-		for _, t := range q.Types {
-			args = append(args, string(t))
-		}
-	}
-	if q.ProjectID != "" {
-		where += ` AND project_id = ?`
-		args = append(args, q.ProjectID)
-	}
-	limit, limitArgs, err := limitClause(q.Limit, q.Offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	var (
-		hits  = []store.SearchHit{}
-		total int
-	)
-	err = o.snapshot(ctx, func(db querier) error {
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM search_index WHERE `+where, args...).Scan(&total); err != nil {
-			return err
-		}
-		// bm25 is lower-is-better; the name column weighs ten times the body.
-		rows, err := db.QueryContext(ctx, `SELECT entity_type, entity_id, organization_id, project_id, -bm25(search_index, 10.0, 1.0),
-				highlight(search_index, 0, '**', '**'), snippet(search_index, 1, '**', '**', '…', 16)
-			FROM search_index WHERE `+where+` ORDER BY bm25(search_index, 10.0, 1.0), entity_id`+limit, append(args, limitArgs...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var h store.SearchHit
-			var typ string
-			if err := rows.Scan(&typ, &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet); err != nil {
-				return err
-			}
-			h.Type = domain.EntityType(typ)
-			hits = append(hits, h)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("search %q: %w", q.Text, mapErr(err))
-	}
-	return hits, total, nil
-}
-
-// CountBy groups the matching entities by one field.
-func (o ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]store.Count, error) {
-	t, err := o.table(q.Type)
-	if err != nil {
-		return nil, err
-	}
-	f, ok := t.kind.FilterField(field)
-	if !ok || f.Kind == domain.JSON {
-		return nil, fmt.Errorf("count %s: %w: cannot group by %q; accepted: %s", q.Type, domain.ErrInvalid, field, strings.Join(t.kind.FilterNames(), ", "))
-	}
-	q.Text = ""
-	where, args, err := t.where(q)
-	if err != nil {
-		return nil, fmt.Errorf("count %s: %w", q.Type, err)
-	}
-	col := quoteIdent(field)
-	rows, err := o.read.QueryContext(ctx, `SELECT coalesce(CAST(`+col+` AS TEXT), ''), count(*) FROM `+quoteIdent(t.kind.Table)+where+` GROUP BY 1 ORDER BY 2 DESC, 1`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, mapErr(err))
-	}
-	defer rows.Close()
-	out := []store.Count{}
-	for rows.Next() {
-		var c store.Count
-		if err := rows.Scan(&c.Value, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// EmbeddingQueue returns the oldest queued entities.
-func (o ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbedding, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := o.read.QueryContext(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read the embedding queue: %w", mapErr(err))
-	}
-	defer rows.Close()
-	var out []store.QueuedEmbedding
-	for rows.Next() {
-		var q store.QueuedEmbedding
-		var typ, at string
-		if err := rows.Scan(&typ, &q.ID, &at); err != nil {
-			return nil, err
-		}
-		q.Type = domain.EntityType(typ)
-		if q.EnqueuedAt, err = decodeTime(at); err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
-}
-
-// DequeueEmbedding removes a queue entry unless it was renewed meanwhile.
-func (o ops) DequeueEmbedding(ctx context.Context, q store.QueuedEmbedding) error {
-	if _, err := o.write.ExecContext(ctx, `DELETE FROM embedding_queue WHERE entity_id = ? AND enqueued_at = ?`, q.ID, encodeTime(q.EnqueuedAt)); err != nil {
-		return fmt.Errorf("dequeue %q: %w", q.ID, mapErr(err))
-	}
-	return nil
 }

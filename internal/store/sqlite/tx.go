@@ -29,7 +29,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
 		}
 	}()
 
-	fnErr := fn(txOps(sqlTx, s.tables))
+	fnErr := fn(txOps(sqlTx, s.D, s.Tables))
 	finished = true
 	if fnErr != nil {
 		// ErrTxDone: database/sql already rolled back because ctx ended.

@@ -1,4 +1,4 @@
-package postgres
+package sqlcore
 
 import (
 	"context"
@@ -12,26 +12,23 @@ const memberColumns = `organization_id, user_id, role, status, created_at`
 
 // PutMember adds the membership, or replaces the role and status of an
 // existing one (its created_at stays).
-func (o ops) PutMember(ctx context.Context, m *domain.Membership) error {
+func (o Ops) PutMember(ctx context.Context, m *domain.Membership) error {
 	if !m.Role.Valid() {
 		return fmt.Errorf("put member %q of organization %q: %w: role %q; accepted: %s",
 			m.UserID, m.OrganizationID, domain.ErrInvalid, m.Role, strings.Join(domain.Roles, ", "))
 	}
-	err := o.write(ctx, func(q querier) error {
-		_, err := q.Exec(ctx,
-			`INSERT INTO organization_members (`+memberColumns+`) VALUES ($1, $2, $3, $4, $5)
-			 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role, status = excluded.status`,
-			m.OrganizationID, m.UserID, string(m.Role), m.Status, m.CreatedAt)
-		return err
-	})
+	_, err := o.exec(ctx,
+		`INSERT INTO organization_members (`+memberColumns+`) VALUES ($1, $2, $3, $4, $5)
+		 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role, status = excluded.status`,
+		m.OrganizationID, m.UserID, string(m.Role), m.Status, o.D.Time(m.CreatedAt))
 	if err != nil {
-		return fmt.Errorf("put member %q of organization %q: %w", m.UserID, m.OrganizationID, mapErr(err))
+		return fmt.Errorf("put member %q of organization %q: %w", m.UserID, m.OrganizationID, err)
 	}
 	return nil
 }
 
 // GetMember returns one membership.
-func (o ops) GetMember(ctx context.Context, organizationID, userID string) (*domain.Membership, error) {
+func (o Ops) GetMember(ctx context.Context, organizationID, userID string) (*domain.Membership, error) {
 	rows, err := o.queryMembers(ctx, `WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
 	if err == nil && len(rows) == 0 {
 		err = domain.ErrNotFound
@@ -43,22 +40,24 @@ func (o ops) GetMember(ctx context.Context, organizationID, userID string) (*dom
 }
 
 // RemoveMember deletes one membership.
-func (o ops) RemoveMember(ctx context.Context, organizationID, userID string) error {
-	err := o.write(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
-		if err != nil {
-			return mapDeleteErr(err)
-		}
-		return expectOneRow(tag)
+func (o Ops) RemoveMember(ctx context.Context, organizationID, userID string) error {
+	var n int64
+	err := o.Conn.Write(ctx, func(q Querier) error {
+		var err error
+		n, err = q.Exec(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
+		return err
 	})
 	if err != nil {
+		err = o.D.MapDeleteErr(err)
+	}
+	if err := expectOneRow(n, err); err != nil {
 		return fmt.Errorf("remove member %q of organization %q: %w", userID, organizationID, err)
 	}
 	return nil
 }
 
 // ListMemberships returns the user's memberships, oldest first.
-func (o ops) ListMemberships(ctx context.Context, userID string) ([]*domain.Membership, error) {
+func (o Ops) ListMemberships(ctx context.Context, userID string) ([]*domain.Membership, error) {
 	ms, err := o.queryMembers(ctx, `WHERE user_id = $1 ORDER BY created_at, organization_id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list memberships of user %q: %w", userID, err)
@@ -67,7 +66,7 @@ func (o ops) ListMemberships(ctx context.Context, userID string) ([]*domain.Memb
 }
 
 // ListMembers returns the memberships of one organization, oldest first.
-func (o ops) ListMembers(ctx context.Context, organizationID string) ([]*domain.Membership, error) {
+func (o Ops) ListMembers(ctx context.Context, organizationID string) ([]*domain.Membership, error) {
 	ms, err := o.queryMembers(ctx, `WHERE organization_id = $1 ORDER BY created_at, user_id`, organizationID)
 	if err != nil {
 		return nil, fmt.Errorf("list members of organization %q: %w", organizationID, err)
@@ -76,22 +75,18 @@ func (o ops) ListMembers(ctx context.Context, organizationID string) ([]*domain.
 }
 
 // queryMembers selects memberships; tail is a fixed WHERE/ORDER BY text.
-func (o ops) queryMembers(ctx context.Context, tail string, args ...any) ([]*domain.Membership, error) {
-	rows, err := o.q.Query(ctx, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
+func (o Ops) queryMembers(ctx context.Context, tail string, args ...any) ([]*domain.Membership, error) {
+	rows, err := o.Read.Query(ctx, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	ms := []*domain.Membership{}
 	for rows.Next() {
-		var (
-			m    domain.Membership
-			role string
-		)
-		if err := rows.Scan(&m.OrganizationID, &m.UserID, &role, &m.Status, &m.CreatedAt); err != nil {
+		var m domain.Membership
+		if err := rows.Scan(&m.OrganizationID, &m.UserID, (*string)(&m.Role), &m.Status, o.D.ScanTime(&m.CreatedAt)); err != nil {
 			return nil, err
 		}
-		m.Role, m.CreatedAt = domain.Role(role), m.CreatedAt.UTC()
 		ms = append(ms, &m)
 	}
 	return ms, rows.Err()

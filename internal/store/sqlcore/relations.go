@@ -1,4 +1,4 @@
-package postgres
+package sqlcore
 
 import (
 	"context"
@@ -15,7 +15,7 @@ type linkTable struct {
 	name string
 	// insertCols and insertArgs write a new link.
 	insertCols []string
-	insertArgs func(l *domain.Link) []any
+	insertArgs func(d *Dialect, l *domain.Link) []any
 	// selectList yields, in order: id, organization_id, source_type,
 	// source_id, target_type, target_id, link_type, status, description,
 	// created_at, updated_at, created_by, updated_by.
@@ -24,7 +24,7 @@ type linkTable struct {
 	source, target, linkType string
 	// update returns the SET list of UpdateLink, whose placeholders start
 	// at $2 ($1 is the id), and its arguments.
-	update func(l *domain.Link) (set string, args []any)
+	update func(d *Dialect, l *domain.Link) (set string, args []any)
 	// liveFilter hides soft-deleted rows (trace links have the columns;
 	// this store deletes links for good, but copied rows may carry the flag).
 	liveFilter string
@@ -34,37 +34,37 @@ var linkTables = map[domain.LinkKind]*linkTable{
 	domain.TraceLink: {
 		name:       "trace_links",
 		insertCols: []string{"id", "organization_id", "source_type", "source_id", "target_type", "target_id", "link_type", "description", "created_at", "updated_at", "created_by", "updated_by"},
-		insertArgs: func(l *domain.Link) []any {
-			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, string(l.TargetType), l.TargetID, l.LinkType, nullIfEmpty(l.Description), l.CreatedAt, l.UpdatedAt, nullIfEmpty(l.CreatedBy), nullIfEmpty(l.UpdatedBy)}
+		insertArgs: func(d *Dialect, l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, string(l.TargetType), l.TargetID, l.LinkType, NullIfEmpty(l.Description), d.Time(l.CreatedAt), d.Time(l.UpdatedAt), NullIfEmpty(l.CreatedBy), NullIfEmpty(l.UpdatedBy)}
 		},
 		selectList: `id, organization_id, source_type, source_id, target_type, target_id, link_type, '', coalesce(description, ''), created_at, updated_at, coalesce(created_by, ''), coalesce(updated_by, '')`,
 		source:     "source_id", target: "target_id", linkType: "link_type",
-		update: func(l *domain.Link) (string, []any) {
-			return "link_type = $2, description = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, nullIfEmpty(l.Description), l.UpdatedAt, nullIfEmpty(l.UpdatedBy)}
+		update: func(d *Dialect, l *domain.Link) (string, []any) {
+			return "link_type = $2, description = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, NullIfEmpty(l.Description), d.Time(l.UpdatedAt), NullIfEmpty(l.UpdatedBy)}
 		},
-		liveFilter: ` AND NOT is_deleted`,
+		liveFilter: ` AND is_deleted = false`,
 	},
 	domain.RequirementTest: {
 		name:       "requirement_tests",
 		insertCols: []string{"id", "organization_id", "requirement_id", "test_id", "coverage", "status", "created_at", "updated_at", "created_by", "updated_by"},
-		insertArgs: func(l *domain.Link) []any {
-			return []any{l.ID, l.OrganizationID, l.SourceID, l.TargetID, l.LinkType, nullIfEmpty(l.Status), l.CreatedAt, l.UpdatedAt, nullIfEmpty(l.CreatedBy), nullIfEmpty(l.UpdatedBy)}
+		insertArgs: func(d *Dialect, l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, l.SourceID, l.TargetID, l.LinkType, NullIfEmpty(l.Status), d.Time(l.CreatedAt), d.Time(l.UpdatedAt), NullIfEmpty(l.CreatedBy), NullIfEmpty(l.UpdatedBy)}
 		},
 		selectList: `id, organization_id, 'requirement', requirement_id, 'test', test_id, coverage, coalesce(status, ''), '', created_at, updated_at, coalesce(created_by, ''), coalesce(updated_by, '')`,
 		source:     "requirement_id", target: "test_id", linkType: "coverage",
-		update: func(l *domain.Link) (string, []any) {
-			return "coverage = $2, status = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, nullIfEmpty(l.Status), l.UpdatedAt, nullIfEmpty(l.UpdatedBy)}
+		update: func(d *Dialect, l *domain.Link) (string, []any) {
+			return "coverage = $2, status = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, NullIfEmpty(l.Status), d.Time(l.UpdatedAt), NullIfEmpty(l.UpdatedBy)}
 		},
 	},
 	domain.Assignment: {
 		name:       "assignments",
 		insertCols: []string{"id", "organization_id", "entity_type", "entity_id", "user_id", "role", "created_at", "created_by"},
-		insertArgs: func(l *domain.Link) []any {
-			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, l.TargetID, l.LinkType, l.CreatedAt, nullIfEmpty(l.CreatedBy)}
+		insertArgs: func(d *Dialect, l *domain.Link) []any {
+			return []any{l.ID, l.OrganizationID, string(l.SourceType), l.SourceID, l.TargetID, l.LinkType, d.Time(l.CreatedAt), NullIfEmpty(l.CreatedBy)}
 		},
 		selectList: `id, organization_id, entity_type, entity_id, 'user', user_id, role, '', '', created_at, created_at, coalesce(created_by, ''), coalesce(created_by, '')`,
 		source:     "entity_id", target: "user_id", linkType: "role",
-		update: func(l *domain.Link) (string, []any) {
+		update: func(d *Dialect, l *domain.Link) (string, []any) {
 			return "role = $2", []any{l.LinkType}
 		},
 	},
@@ -79,7 +79,7 @@ func linkTableOf(kind domain.LinkKind) (*linkTable, error) {
 }
 
 // CreateLink inserts a link.
-func (o ops) CreateLink(ctx context.Context, l *domain.Link) error {
+func (o Ops) CreateLink(ctx context.Context, l *domain.Link) error {
 	t, err := linkTableOf(l.Kind)
 	if err != nil {
 		return err
@@ -88,19 +88,16 @@ func (o ops) CreateLink(ctx context.Context, l *domain.Link) error {
 	for i := range marks {
 		marks[i] = "$" + strconv.Itoa(i+1)
 	}
-	q := `INSERT INTO ` + t.name + ` (` + strings.Join(t.insertCols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
-	err = o.write(ctx, func(w querier) error {
-		_, err := w.Exec(ctx, q, t.insertArgs(l)...)
-		return err
-	})
+	_, err = o.exec(ctx, `INSERT INTO `+t.name+` (`+strings.Join(t.insertCols, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`,
+		t.insertArgs(o.D, l)...)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", l.Kind, mapErr(err))
+		return fmt.Errorf("create %s: %w", l.Kind, err)
 	}
 	return nil
 }
 
 // GetLink returns one link.
-func (o ops) GetLink(ctx context.Context, kind domain.LinkKind, id string) (*domain.Link, error) {
+func (o Ops) GetLink(ctx context.Context, kind domain.LinkKind, id string) (*domain.Link, error) {
 	t, err := linkTableOf(kind)
 	if err != nil {
 		return nil, err
@@ -116,46 +113,41 @@ func (o ops) GetLink(ctx context.Context, kind domain.LinkKind, id string) (*dom
 }
 
 // UpdateLink writes the mutable columns.
-func (o ops) UpdateLink(ctx context.Context, l *domain.Link) error {
+func (o Ops) UpdateLink(ctx context.Context, l *domain.Link) error {
 	t, err := linkTableOf(l.Kind)
 	if err != nil {
 		return err
 	}
-	set, args := t.update(l)
-	err = o.write(ctx, func(w querier) error {
-		tag, err := w.Exec(ctx, `UPDATE `+t.name+` SET `+set+` WHERE id = $1`, append([]any{l.ID}, args...)...)
-		if err != nil {
-			return mapErr(err)
-		}
-		return expectOneRow(tag)
-	})
-	if err != nil {
+	set, args := t.update(o.D, l)
+	if err := expectOneRow(o.exec(ctx, `UPDATE `+t.name+` SET `+set+` WHERE id = $1`, append([]any{l.ID}, args...)...)); err != nil {
 		return fmt.Errorf("update %s %q: %w", l.Kind, l.ID, err)
 	}
 	return nil
 }
 
 // DeleteLink removes a link.
-func (o ops) DeleteLink(ctx context.Context, kind domain.LinkKind, id string) error {
+func (o Ops) DeleteLink(ctx context.Context, kind domain.LinkKind, id string) error {
 	t, err := linkTableOf(kind)
 	if err != nil {
 		return err
 	}
-	err = o.write(ctx, func(w querier) error {
-		tag, err := w.Exec(ctx, `DELETE FROM `+t.name+` WHERE id = $1`, id)
-		if err != nil {
-			return mapDeleteErr(err)
-		}
-		return expectOneRow(tag)
+	var n int64
+	err = o.Conn.Write(ctx, func(q Querier) error {
+		var err error
+		n, err = q.Exec(ctx, `DELETE FROM `+t.name+` WHERE id = $1`, id)
+		return err
 	})
 	if err != nil {
+		err = o.D.MapDeleteErr(err)
+	}
+	if err := expectOneRow(n, err); err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
 	return nil
 }
 
 // ListLinks returns matching links, oldest first.
-func (o ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, error) {
+func (o Ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, error) {
 	t, err := linkTableOf(q.Kind)
 	if err != nil {
 		return nil, err
@@ -163,27 +155,26 @@ func (o ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, 
 	if len(q.OrganizationIDs) == 0 {
 		return nil, fmt.Errorf("list %s: %w: no organization scope", q.Kind, domain.ErrInvalid)
 	}
-	var p params
-	where := []string{`organization_id = ANY(` + p.add(q.OrganizationIDs) + `::text[])`}
+	var p Params
+	where := []string{o.D.In(`organization_id`, q.OrganizationIDs, &p)}
 	if len(q.EntityIDs) > 0 {
-		list := p.add(q.EntityIDs)
-		where = append(where, `(`+t.source+` = ANY(`+list+`::text[]) OR `+t.target+` = ANY(`+list+`::text[]))`)
+		where = append(where, `(`+o.D.In(t.source, q.EntityIDs, &p)+` OR `+o.D.In(t.target, q.EntityIDs, &p)+`)`)
 	}
 	if len(q.SourceIDs) > 0 {
-		where = append(where, t.source+` = ANY(`+p.add(q.SourceIDs)+`::text[])`)
+		where = append(where, o.D.In(t.source, q.SourceIDs, &p))
 	}
 	if q.EntityID != "" {
-		id := p.add(q.EntityID)
+		id := p.Add(q.EntityID)
 		where = append(where, `(`+t.source+` = `+id+` OR `+t.target+` = `+id+`)`)
 	}
 	for _, c := range []struct{ col, v string }{{t.source, q.SourceID}, {t.target, q.TargetID}, {t.linkType, q.LinkType}} {
 		if c.v != "" {
-			where = append(where, c.col+` = `+p.add(c.v))
+			where = append(where, c.col+` = `+p.Add(c.v))
 		}
 	}
 	tail := `WHERE ` + strings.Join(where, " AND ") + t.liveFilter + ` ORDER BY created_at, id`
 	if q.Limit > 0 {
-		tail += ` LIMIT ` + p.add(q.Limit)
+		tail += ` LIMIT ` + p.Add(q.Limit)
 	}
 	links, err := o.queryLinks(ctx, q.Kind, t, tail, p...)
 	if err != nil {
@@ -192,22 +183,14 @@ func (o ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, 
 	return links, nil
 }
 
-func (o ops) queryLinks(ctx context.Context, kind domain.LinkKind, t *linkTable, tail string, args ...any) ([]*domain.Link, error) {
-	rows, err := o.q.Query(ctx, `SELECT `+t.selectList+` FROM `+t.name+` `+tail, args...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []*domain.Link
-	for rows.Next() {
+func (o Ops) queryLinks(ctx context.Context, kind domain.LinkKind, t *linkTable, tail string, args ...any) ([]*domain.Link, error) {
+	out, err := queryAll(ctx, o.Read, func(row Row) (*domain.Link, error) {
 		l := &domain.Link{Kind: kind}
-		var srcType, tgtType string
-		if err := rows.Scan(&l.ID, &l.OrganizationID, &srcType, &l.SourceID, &tgtType, &l.TargetID, &l.LinkType, &l.Status, &l.Description, &l.CreatedAt, &l.UpdatedAt, &l.CreatedBy, &l.UpdatedBy); err != nil {
-			return nil, err
-		}
-		l.SourceType, l.TargetType = domain.EntityType(srcType), domain.EntityType(tgtType)
-		l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
-		out = append(out, l)
+		return l, row.Scan(&l.ID, &l.OrganizationID, (*string)(&l.SourceType), &l.SourceID, (*string)(&l.TargetType), &l.TargetID,
+			&l.LinkType, &l.Status, &l.Description, o.D.ScanTime(&l.CreatedAt), o.D.ScanTime(&l.UpdatedAt), &l.CreatedBy, &l.UpdatedBy)
+	}, `SELECT `+t.selectList+` FROM `+t.name+` `+tail, args...)
+	if err != nil {
+		return nil, o.D.MapErr(err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

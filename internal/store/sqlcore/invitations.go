@@ -1,0 +1,69 @@
+package sqlcore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// CreateInvitation inserts inv.
+func (o Ops) CreateInvitation(ctx context.Context, inv *domain.Invitation) error {
+	switch {
+	case inv.ID == "" || inv.Email == "" || inv.Status == "":
+		return fmt.Errorf("create invitation %q: %w: id, email and status are required", inv.ID, domain.ErrInvalid)
+	case !inv.Role.Valid():
+		return fmt.Errorf("create invitation %q: %w: role %q; accepted: %s",
+			inv.ID, domain.ErrInvalid, inv.Role, strings.Join(domain.Roles, ", "))
+	}
+	_, err := o.exec(ctx,
+		`INSERT INTO invitations (id, organization_id, email, role, status, invited_by, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		inv.ID, inv.OrganizationID, inv.Email, string(inv.Role), inv.Status, inv.InvitedBy, o.D.Time(inv.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create invitation %q: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// ListPendingInvitations returns the pending invitations to the email,
+// compared case-insensitively (Dialect.Fold), oldest first.
+func (o Ops) ListPendingInvitations(ctx context.Context, email string) ([]*domain.Invitation, error) {
+	invs, err := o.queryInvitations(ctx, `WHERE status = 'pending' AND `+o.D.Fold+`(email) = `+o.D.Fold+`(CAST($1 AS text))
+		ORDER BY created_at, id`, email)
+	if err != nil {
+		return nil, fmt.Errorf("list pending invitations of %q: %w", email, err)
+	}
+	return invs, nil
+}
+
+// ListInvitations returns the invitations of one organization, newest
+// first.
+func (o Ops) ListInvitations(ctx context.Context, organizationID string) ([]*domain.Invitation, error) {
+	invs, err := o.queryInvitations(ctx, `WHERE organization_id = $1 ORDER BY created_at DESC, id`, organizationID)
+	if err != nil {
+		return nil, fmt.Errorf("list invitations of organization %q: %w", organizationID, err)
+	}
+	return invs, nil
+}
+
+func (o Ops) queryInvitations(ctx context.Context, tail string, args ...any) ([]*domain.Invitation, error) {
+	return queryAll(ctx, o.Read, func(row Row) (*domain.Invitation, error) {
+		var inv domain.Invitation
+		err := row.Scan(&inv.ID, &inv.OrganizationID, &inv.Email, (*string)(&inv.Role), &inv.Status, &inv.InvitedBy,
+			o.D.ScanTime(&inv.CreatedAt))
+		return &inv, err
+	}, `SELECT id, organization_id, email, role, status, invited_by, created_at FROM invitations `+tail, args...)
+}
+
+// SetInvitationStatus changes the status of one invitation.
+func (o Ops) SetInvitationStatus(ctx context.Context, id, status string) error {
+	if status == "" {
+		return fmt.Errorf("set status of invitation %q: %w: empty status", id, domain.ErrInvalid)
+	}
+	if err := expectOneRow(o.exec(ctx, `UPDATE invitations SET status = $2 WHERE id = $1`, id, status)); err != nil {
+		return fmt.Errorf("set status of invitation %q: %w", id, err)
+	}
+	return nil
+}
