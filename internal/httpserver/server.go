@@ -90,7 +90,9 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	var mcpHandler http.Handler = streamable
+	// Clients that accept JSON only (or say nothing) get JSON, not the
+	// SDK's plain-text 400.
+	var mcpHandler http.Handler = acceptJSON(streamable)
 	if opts.Auth != nil {
 		mcpHandler = opts.Auth(mcpHandler)
 	}
