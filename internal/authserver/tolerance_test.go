@@ -367,3 +367,16 @@ func TestStaleClient(t *testing.T) {
 		})
 	}
 }
+
+// The origin guard of internal/httpserver exempts exactly these forms
+// from the CORS origin list (its FormOwner interface).
+func TestOwnsForm(t *testing.T) {
+	var s Server
+	for path, want := range map[string]bool{PathLogin: true, PathConsent: true, PathSetup: true,
+		PathToken: false, PathRegister: false, PathRevoke: false, PathAuthorize: false, "/api/mcp": false} {
+		if got := s.OwnsForm(path); got != want {
+			t.Errorf("OwnsForm(%s) = %v; want %v", path, got, want)
+		}
+	}
+	var _ interface{ OwnsForm(string) bool } = &s
+}
