@@ -10,7 +10,7 @@ import (
 type formRoutes struct{}
 
 func (formRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }
-func (formRoutes) OwnsForm(path string) bool                      { return path == "/oauth/login" }
+func (formRoutes) OwnsForm(path string) bool                        { return path == "/oauth/login" }
 
 // The server's own sign-in, consent and setup forms are judged by their
 // own origin rule, the same under every origin setting: Origin null (what
