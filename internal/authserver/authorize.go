@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -68,7 +70,7 @@ func (s *Server) parseAuthzRequest(r *http.Request, rawQuery string) (*authzRequ
 		}
 		redirect = c.RedirectURIs[0]
 	}
-	if !redirectMatches(c.RedirectURIs, redirect) {
+	if !c.redirectAllowed(redirect) {
 		return nil, &requestError{
 			description: fmt.Sprintf("The redirect URI %q is not registered for %s, so this server will not send you there.", redirect, c.Name),
 			hint:        "Registered: " + strings.Join(c.RedirectURIs, ", ") + ". If the application changed its callback address, it must register again.",
@@ -96,27 +98,68 @@ func (s *Server) parseAuthzRequest(r *http.Request, rawQuery string) (*authzRequ
 		return fail("invalid_request", "code_challenge must be the base64url SHA-256 of the code verifier: 43 characters")
 	}
 	req.codeChallenge = challenge
-	scope, err := parseScope(q.Get("scope"))
+	// offline_access asks for a refresh token, not for a permission.
+	atomsScope := withoutOfflineAccess(q.Get("scope"))
+	scope, err := parseScope(atomsScope)
 	if err != nil {
 		return fail("invalid_scope", "%v", err)
 	}
-	if c.Scope != "" && strings.TrimSpace(q.Get("scope")) == "" {
+	if c.Scope != "" && atomsScope == "" {
 		scope = c.Scope // the client registered a narrower default
 	}
 	req.scope = scope
-	resources := q["resource"]
-	switch {
-	case len(resources) > 1:
-		return fail("invalid_target", "only one resource may be requested")
-	case len(resources) == 1:
-		if !s.opts.ResourceOK(resources[0]) {
-			return fail("invalid_target", "resource %q is not this server; the MCP endpoint here is %s", resources[0], s.opts.Resource)
-		}
-		req.resource = resources[0]
-	default:
-		req.resource = s.opts.Resource
+	res, oerr := s.requestedResource(q["resource"])
+	if oerr != nil {
+		return fail(oerr.Code, "%s", oerr.Description)
 	}
+	if res == "" {
+		// No resource: the token is for the MCP endpoint, the only
+		// resource here (RFC 8707 §2 lets the server pick a default).
+		res = s.opts.Resource
+	}
+	req.resource = res
 	return req, nil
+}
+
+// requestedResource reads the resource parameters of an authorization or
+// token request (RFC 8707): none gives "", the same value repeated (Codex
+// sends it twice) counts once, and so does a value repeated with and
+// without a trailing slash. Different values, or one that is not this
+// server's MCP endpoint, are invalid_target, named.
+func (s *Server) requestedResource(values []string) (string, *oauthError) {
+	if len(values) == 0 {
+		return "", nil
+	}
+	distinct := distinctResources(values)
+	if len(distinct) > 1 {
+		return "", errInvalidTarget(fmt.Sprintf("only one resource may be requested, and this request names %d: %s; the MCP endpoint here is %s",
+			len(distinct), quoteAll(distinct), s.opts.Resource))
+	}
+	if !s.opts.ResourceOK(distinct[0]) {
+		return "", errInvalidTarget(fmt.Sprintf("resource %q is not this server; the MCP endpoint here is %s", distinct[0], s.opts.Resource))
+	}
+	return distinct[0], nil
+}
+
+// distinctResources drops repeated resource values, counting a trailing
+// slash as no difference.
+func distinctResources(values []string) []string {
+	var distinct []string
+	for _, v := range values {
+		if !slices.ContainsFunc(distinct, func(d string) bool { return sameResource(d, v) }) {
+			distinct = append(distinct, v)
+		}
+	}
+	return distinct
+}
+
+// quoteAll quotes each string and joins them with commas.
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
 }
 
 // redirectError sends an error to the client's redirect URI.

@@ -136,6 +136,7 @@ type cimdDocument struct {
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	Scope                   string   `json:"scope"`
 	ClientSecret            string   `json:"client_secret"`
+	ApplicationType         string   `json:"application_type"`
 }
 
 // get returns the client a metadata document describes, from the cache or
@@ -219,10 +220,17 @@ func (d *cimdDocument) client(id string) (*client, error) {
 	if len(d.RedirectURIs) == 0 {
 		return nil, errors.New("it has no redirect_uris")
 	}
+	private := false
 	for _, r := range d.RedirectURIs {
-		if _, err := validateRedirectURI(r); err != nil {
+		kind, err := validateRedirectURI(r)
+		if err != nil {
 			return nil, err
 		}
+		private = private || kind != redirectHTTPS
+	}
+	appType, oerr := applicationType(d.ApplicationType, d.RedirectURIs, private)
+	if oerr != nil {
+		return nil, errors.New(oerr.Description)
 	}
 	grants := d.GrantTypes
 	if len(grants) == 0 {
@@ -242,7 +250,7 @@ func (d *cimdDocument) client(id string) (*client, error) {
 	}
 	return &client{
 		ID: id, Name: name, RedirectURIs: d.RedirectURIs, GrantTypes: grants,
-		AuthMethod: "none", ClientURI: d.ClientURI, FromDocument: true,
+		AuthMethod: "none", ClientURI: d.ClientURI, FromDocument: true, ApplicationType: appType,
 	}, nil
 }
 

@@ -24,6 +24,10 @@ type client struct {
 	ClientURI    string
 	Scope        string
 	FromDocument bool // a Client ID Metadata Document client
+	// ApplicationType is web, native or "" (an operator's client, or a
+	// metadata document that does not say); only web changes anything:
+	// see redirectAllowed.
+	ApplicationType string
 }
 
 func fromStored(c *store.OAuthClient) *client {
@@ -32,13 +36,27 @@ func fromStored(c *store.OAuthClient) *client {
 		name = "an unnamed application"
 	}
 	return &client{ID: c.ID, Name: name, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
-		AuthMethod: c.TokenEndpointAuthMethod, SecretHash: c.SecretHash, ClientURI: c.ClientURI, Scope: c.Scope}
+		AuthMethod: c.TokenEndpointAuthMethod, SecretHash: c.SecretHash, ClientURI: c.ClientURI, Scope: c.Scope,
+		ApplicationType: c.ApplicationType}
 }
 
 // confidential reports whether the client has a secret to authenticate with.
 func (c *client) confidential() bool { return c.SecretHash != "" }
 
 func (c *client) allowsGrant(g string) bool { return slices.Contains(c.GrantTypes, g) }
+
+// redirectAllowed reports whether an authorization request may send the
+// person to requested. A native application's loopback redirect matches
+// on any port, since the system gives it a free port at run time (RFC
+// 8252 §7.3); a web application's must match exactly, port included: a
+// page served from http://localhost:5173 has that one origin, and nothing
+// but a native app needs the wildcard.
+func (c *client) redirectAllowed(requested string) bool {
+	if c.ApplicationType == "web" {
+		return slices.Contains(c.RedirectURIs, requested)
+	}
+	return redirectMatches(c.RedirectURIs, requested)
+}
 
 // unknownClientError is lookupClient's answer for a client_id that is
 // neither registered nor a usable metadata document; Reason says why, for

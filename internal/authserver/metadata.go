@@ -36,7 +36,7 @@ func (s *Server) Metadata() *oauthex.AuthServerMeta {
 		JWKSURI:                                    iss + PathJWKS,
 		RegistrationEndpoint:                       iss + PathRegister,
 		RevocationEndpoint:                         iss + PathRevoke,
-		ScopesSupported:                            SupportedScopes,
+		ScopesSupported:                            advertisedScopes,
 		ResponseTypesSupported:                     []string{"code"},
 		ResponseModesSupported:                     []string{"query"},
 		GrantTypesSupported:                        grantTypesSupported,

@@ -31,7 +31,7 @@ func TestMetadata(t *testing.T) {
 				"response_types_supported":              {"code"},
 				"grant_types_supported":                 {"authorization_code", "refresh_token"},
 				"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post"},
-				"scopes_supported":                      {"atoms:read", "atoms:write"},
+				"scopes_supported":                      {"atoms:read", "atoms:write", "offline_access"},
 			}
 			for k, v := range lists {
 				var got []string

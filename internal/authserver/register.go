@@ -159,29 +159,19 @@ func (s *Server) newRegisteredClient(req *registrationRequest) (*store.OAuthClie
 	if !slices.Equal(responses, []string{"code"}) {
 		return nil, "", errClientMetadata(fmt.Sprintf("response_types %v are not supported; only [\"code\"] is", responses))
 	}
+	// A registered scope is the client's default; offline_access in it
+	// (some clients register what they will ask for) is accepted and
+	// dropped, as in authorization requests.
 	scope := ""
-	if strings.TrimSpace(req.Scope) != "" {
+	if atoms := withoutOfflineAccess(req.Scope); atoms != "" {
 		var err error
-		if scope, err = parseScope(req.Scope); err != nil {
+		if scope, err = parseScope(atoms); err != nil {
 			return nil, "", errClientMetadata(err.Error())
 		}
 	}
-	appType := req.ApplicationType
-	switch appType {
-	case "":
-		appType = "web"
-		if private {
-			appType = "native"
-		}
-	case "web":
-		for _, u := range req.RedirectURIs {
-			if kind, _ := validateRedirectURI(u); kind == redirectPrivateUse {
-				return nil, "", errRedirectURI(fmt.Sprintf("redirect URI %q uses a private-use scheme, which only a native application may register; set application_type to native", u))
-			}
-		}
-	case "native":
-	default:
-		return nil, "", errClientMetadata(fmt.Sprintf("application_type %q is not web or native", appType))
+	appType, oerr := applicationType(req.ApplicationType, req.RedirectURIs, private)
+	if oerr != nil {
+		return nil, "", oerr
 	}
 	if len(req.ClientName) > 200 {
 		return nil, "", errClientMetadata("client_name is longer than 200 characters")
@@ -205,4 +195,33 @@ func (s *Server) newRegisteredClient(req *registrationRequest) (*store.OAuthClie
 		c.SecretHash = hashSecret(secret)
 	}
 	return c, secret, nil
+}
+
+// applicationType decides a client's application_type (OpenID Connect
+// DCR §2, which MCP's authorization spec adopts). Omitted, it is native
+// when some redirect URI is loopback or private-use (the MCP SDKs, Claude
+// Code and others omit it) and web otherwise. A web client may register
+// https and loopback http redirects (a browser app served from localhost
+// during development, such as the MCP Inspector), matched exactly, port
+// included; not private-use schemes, which only an installed app can
+// receive. A native client may register all three kinds; its loopback
+// redirects match on any port (RFC 8252 §7.3).
+func applicationType(declared string, redirectURIs []string, private bool) (string, *oauthError) {
+	switch declared {
+	case "":
+		if private {
+			return "native", nil
+		}
+		return "web", nil
+	case "web":
+		for _, u := range redirectURIs {
+			if kind, _ := validateRedirectURI(u); kind == redirectPrivateUse {
+				return "", errRedirectURI(fmt.Sprintf("redirect URI %q uses a private-use scheme, which only a native application may register; set application_type to native", u))
+			}
+		}
+		return "web", nil
+	case "native":
+		return "native", nil
+	}
+	return "", errClientMetadata(fmt.Sprintf("application_type %q is not web or native", declared))
 }

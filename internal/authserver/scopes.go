@@ -13,9 +13,31 @@ const (
 	ScopeWrite = "atoms:write"
 )
 
-// SupportedScopes lists every scope, in the order scope strings are
-// normalised to. An authorization request without a scope gets all of them.
+// SupportedScopes lists every Atoms permission scope, in the order scope
+// strings are normalised to. An authorization request without one gets
+// all of them.
 var SupportedScopes = []string{ScopeRead, ScopeWrite}
+
+// ScopeOfflineAccess is how OAuth clients ask for a refresh token (OpenID
+// Connect Core §11; the MCP authorization spec lets clients send it). It
+// is accepted in authorization, token and registration requests and
+// advertised in scopes_supported, but it is no Atoms permission: it is
+// dropped from the granted scope, so it never reaches an access token or
+// the consent page. Whether a refresh token is issued depends only on the
+// client's grant_types (see issueTokens and docs/authserver.md).
+const ScopeOfflineAccess = "offline_access"
+
+// advertisedScopes are the scopes_supported of the metadata.
+var advertisedScopes = append(append([]string(nil), SupportedScopes...), ScopeOfflineAccess)
+
+// withoutOfflineAccess removes offline_access from a requested scope
+// string, leaving the Atoms scopes for parseScope. Personal access tokens
+// do not call it: for them offline_access means nothing and stays an
+// error.
+func withoutOfflineAccess(s string) string {
+	fields := strings.Fields(s)
+	return strings.Join(slices.DeleteFunc(fields, func(f string) bool { return f == ScopeOfflineAccess }), " ")
+}
 
 // parseScope validates a space-separated scope string and returns it
 // normalised (known order, no duplicates). An empty string means the

@@ -220,6 +220,21 @@ func (s *Server) Routes() map[string]http.Handler {
 	return routes
 }
 
+// OwnsForm reports whether path receives one of the server's own HTML
+// forms: sign-in, consent and first-account setup. Their POSTs are
+// protected by a CSRF token checked against a SameSite=Strict cookie, and
+// the pages they come from send Origin: null (their Referrer-Policy is
+// no-referrer, and the Fetch standard then serialises a form POST's
+// origin as null). internal/httpserver's origin guard therefore judges
+// them by their own rule, not by the CORS origin list.
+func (s *Server) OwnsForm(path string) bool {
+	switch path {
+	case PathLogin, PathConsent, PathSetup:
+		return true
+	}
+	return false
+}
+
 // issuerPath is the path of the issuer URL ("" for none).
 func issuerPath(issuer string) string {
 	u, err := url.Parse(issuer)

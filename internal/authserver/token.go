@@ -58,7 +58,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for name, vals := range r.PostForm {
-		if len(vals) > 1 {
+		// resource may repeat (RFC 8707 §2; Codex sends it twice):
+		// tokenResource decides.
+		if len(vals) > 1 && name != "resource" {
 			writeError(w, r, errInvalidRequest(fmt.Sprintf("the parameter %s appears more than once", name)))
 			return
 		}
@@ -133,8 +135,8 @@ func (s *Server) exchangeCode(r *http.Request, c *client) (*tokenResponse, *oaut
 	case !pkceMatches(verifier, stored.CodeChallenge):
 		return nil, errInvalidGrant("code_verifier does not match the code_challenge of the authorization request")
 	}
-	if res := f.Get("resource"); res != "" && !sameResource(res, stored.Resource) {
-		return nil, errInvalidTarget(fmt.Sprintf("resource %q differs from the one authorized (%s)", res, stored.Resource))
+	if oerr := s.checkTokenResource(f["resource"], stored.Resource); oerr != nil {
+		return nil, oerr
 	}
 	acct, oerr := s.activeAccount(ctx, stored.AccountID)
 	if oerr != nil {
@@ -170,7 +172,7 @@ func (s *Server) refresh(r *http.Request, c *client) (*tokenResponse, *oauthErro
 	// Requests that will be refused are refused before the token is used
 	// up: a client that asks for a wrong scope must be able to retry.
 	scope := stored.Scope
-	if want := f.Get("scope"); want != "" {
+	if want := withoutOfflineAccess(f.Get("scope")); want != "" {
 		norm, err := parseScope(want)
 		if err != nil {
 			return nil, errInvalidScope(err.Error())
@@ -180,8 +182,8 @@ func (s *Server) refresh(r *http.Request, c *client) (*tokenResponse, *oauthErro
 		}
 		scope = norm
 	}
-	if res := f.Get("resource"); res != "" && !sameResource(res, stored.Resource) {
-		return nil, errInvalidTarget(fmt.Sprintf("resource %q differs from the one authorized (%s)", res, stored.Resource))
+	if oerr := s.checkTokenResource(f["resource"], stored.Resource); oerr != nil {
+		return nil, oerr
 	}
 	now := s.opts.Now()
 	stored, err = s.st.UseRefreshToken(ctx, hash, now)
@@ -292,6 +294,29 @@ func (s *Server) revokeFamily(ctx context.Context, id, why string) {
 func pkceMatches(verifier, challenge string) bool {
 	sum := sha256.Sum256([]byte(verifier))
 	return equalSecret(base64.RawURLEncoding.EncodeToString(sum[:]), challenge)
+}
+
+// checkTokenResource checks the resource parameters of a token request
+// against the resource of the grant. Omitted, the grant's resource holds
+// (RFC 8707 §2.2). Sent, it must name this server: the grant's resource,
+// with or without a trailing slash, or another name ResourceOK accepts
+// for the same endpoint (a client that sent no resource at authorize and
+// sends the MCP URL now, or localhost for 127.0.0.1). The token's
+// audience stays the grant's resource in every case: this server has one
+// resource, and the resource server accepts each of those names.
+func (s *Server) checkTokenResource(values []string, granted string) *oauthError {
+	if len(values) == 0 {
+		return nil
+	}
+	distinct := distinctResources(values)
+	if len(distinct) > 1 {
+		return errInvalidTarget(fmt.Sprintf("only one resource may be requested, and this request names %d: %s; this grant is for %s",
+			len(distinct), quoteAll(distinct), granted))
+	}
+	if sameResource(distinct[0], granted) || s.opts.ResourceOK(distinct[0]) {
+		return nil
+	}
+	return errInvalidTarget(fmt.Sprintf("resource %q differs from the one authorized (%s)", distinct[0], granted))
 }
 
 func sameResource(a, b string) bool { return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }

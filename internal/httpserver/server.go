@@ -49,6 +49,8 @@ type Server struct {
 	mcp      *mcp.Server
 	handler  http.Handler
 	inflight inflight // MCP POSTs being served: tool calls to let finish
+	// formOwners are the Routes handlers with HTML forms of their own.
+	formOwners []FormOwner
 }
 
 // New builds the handler around an MCP server.
@@ -90,13 +92,18 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	var mcpHandler http.Handler = streamable
+	// Clients that accept JSON only (or say nothing) get JSON, not the
+	// SDK's plain-text 400.
+	var mcpHandler http.Handler = acceptJSON(streamable)
 	if opts.Auth != nil {
 		mcpHandler = opts.Auth(mcpHandler)
 	}
 	mcpHandler = s.trackInflight(mcpHandler)
 	for pattern, h := range opts.Routes {
 		mux.Handle(pattern, h)
+		if f, ok := h.(FormOwner); ok { // a handler mounted twice is listed twice: harmless
+			s.formOwners = append(s.formOwners, f)
+		}
 	}
 	mux.Handle(opts.MCPPath, mcpHandler)
 	// A trailing slash is a common typo in client configs; serve it rather
