@@ -211,18 +211,10 @@ func TestDoctorClientsAgainstEmbeddedServer(t *testing.T) {
 	sarifPath := filepath.Join(dir, "doctor.sarif")
 	rep, code := runDoctor(t, dir, token, s.URL, "--client", "all", "--register", "--sarif", sarifPath)
 
-	// TODO(lead): all ready after server tolerance lands. Until the
-	// tolerance of issue 23 is on main, atomcp refuses an Accept with one
-	// of the two types (go-sdk: "Accept must contain both …") and a
-	// repeated resource parameter; these are the known failures, by
-	// client. (offline_access is not advertised on main, so the clients
-	// that ask for it only when advertised do not send it yet.) Then:
-	// known = nil, and code must be 0.
-	known := map[string][]string{
-		"claude-ai": {doctor.IDClientAccept},                          // Accept: text/event-stream
-		"chatgpt":   {doctor.IDClientAccept},                          // Accept: application/json
-		"codex":     {doctor.IDClientAuthorize, doctor.IDClientToken}, // resource twice
-	}
+	// atomcp tolerates what each profiled client sends (an Accept with one
+	// of the two types, a repeated resource, offline_access): every client
+	// is ready. A failure here names the client and the finding.
+	var known map[string][]string
 	if len(rep.Clients) != len(doctor.ClientProfiles()) {
 		t.Fatalf("%d verdicts", len(rep.Clients))
 	}
