@@ -107,7 +107,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AllowedOrigins: cfg.AllowedOrigins,
 		RequireOrigin:  true,
 		Ready:          st.Ping,
-	})
+	}, nil) // tasks in memory, until the store keeps them
+	if err := fx.Tasks.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = fx.Tasks.Close(closeCtx)
+	}()
 	go conformance.NotifyWatched(ctx, fx.MCP, 3*time.Second)
 
 	fmt.Fprintln(stdout, "atomcp-conformance serving", cfg.BaseURL+cfg.MCPPath)

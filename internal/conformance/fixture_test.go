@@ -31,7 +31,7 @@ func start(t *testing.T) (*Fixture, string) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fx := New(atoms.New(st), "test", nil, httpserver.Options{ListenLoopback: true, RequireOrigin: true, Ready: st.Ping})
+	fx := New(atoms.New(st), "test", nil, httpserver.Options{ListenLoopback: true, RequireOrigin: true, Ready: st.Ping}, nil)
 	ts := httptest.NewServer(fx.HTTP)
 	t.Cleanup(ts.Close)
 	return fx, ts.URL + "/api/mcp"

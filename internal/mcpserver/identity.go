@@ -7,6 +7,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/atoms/tools"
 	"github.com/atomcp/atomcp/internal/auth"
 )
 
@@ -33,4 +34,24 @@ func TokenIdentity(_ context.Context, req *mcp.CallToolRequest) (atoms.Caller, e
 		return atoms.Caller{}, errNoIdentity
 	}
 	return id, nil
+}
+
+// TaskOwner makes an Identify into the owner function of a tasks.Runtime:
+// a task belongs to the (issuer, subject) its request acts for, the same
+// identity the Atoms tools serve, so a caller sees only its own tasks.
+func TaskOwner(identify tools.Identify) func(context.Context, mcp.Request) (string, error) {
+	return func(ctx context.Context, req mcp.Request) (string, error) {
+		// The Identify functions read only Extra (the verified token),
+		// which every request has, so a tasks/* request is asked as a
+		// tool call would be.
+		call := &mcp.CallToolRequest{Extra: req.GetExtra()}
+		if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+			call.Session = ss
+		}
+		c, err := identify(ctx, call)
+		if err != nil {
+			return "", err
+		}
+		return c.Issuer + "\n" + c.Subject, nil // NUL would not fit a PostgreSQL text column
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/atoms/tools"
+	"github.com/atomcp/atomcp/internal/tasks"
 )
 
 // Options configures the MCP server.
@@ -26,6 +27,11 @@ type Options struct {
 	// template arguments. New adds the Atoms completers (project names) to
 	// it; nil means a set of its own.
 	Completions *Completions
+	// Tasks, when set, serves the tasks extension: the server advertises
+	// it, answers tasks/get, tasks/update and tasks/cancel, and runs the
+	// calls that rt's policies (and the Atoms tools' declarations) allow
+	// as tasks. Build it with TaskOwner(Caller) as its Owner.
+	Tasks *tasks.Runtime
 }
 
 const instructions = `Atoms is a requirements-management workspace: organizations contain projects; projects contain documents and tests; documents contain blocks and requirements.
@@ -75,8 +81,17 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 	}
 	registerAtomsCompletions(opts.Completions, svc, opts.Caller)
 	so.CompletionHandler = opts.Completions.handle
+	if opts.Tasks != nil {
+		tasks.Advertise(so.Capabilities)
+	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "atomcp", Title: "Atoms MCP server", Version: opts.Version}, so)
 	tools.Register(s, tools.Deps{Service: svc, Caller: opts.Caller, Logger: opts.Logger})
+	if opts.Tasks != nil {
+		if err := opts.Tasks.Install(s); err != nil {
+			panic(err) // only a name clash with a core method: a programming error
+		}
+		tools.DeclareTasks(opts.Tasks)
+	}
 	return s
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/tasks"
 )
 
 // Identify returns the verified identity behind a tool call (or a
@@ -108,7 +109,16 @@ func inputSchema[T any](enums map[string][]string) *jsonschema.Schema {
 // withProgress makes the service's progress reports into MCP progress
 // notifications when the client asked for them (a progressToken), at most
 // about twenty per operation plus the last one.
+//
+// In a task there is no stream to notify on (the request that started it
+// has been answered): progress becomes the task's status message, which
+// tasks/get shows.
 func withProgress(ctx context.Context, req *mcp.CallToolRequest, message string) context.Context {
+	if tasks.InTask(ctx) {
+		return atoms.WithProgress(ctx, func(done, total int) {
+			tasks.Report(ctx, fmt.Sprintf("%s: %d of %d", message, done, total))
+		})
+	}
 	token := req.Params.GetProgressToken()
 	if token == nil || req.Session == nil {
 		return ctx
