@@ -39,6 +39,7 @@ type Ops interface {
 	Search
 	Embeddings
 	RateLimits
+	Tasks
 	// Auth is the embedded authorization server's storage (authstore.go).
 	Auth
 }

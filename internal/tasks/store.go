@@ -7,78 +7,34 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
 )
 
-// Status is where a task is in its life: working and input_required are
-// live, the other three are terminal and never change again.
-type Status string
+// Status is where a task is in its life (store.TaskStatus).
+type Status = store.TaskStatus
 
 // The statuses of the extension.
 const (
-	Working       Status = "working"
-	InputRequired Status = "input_required"
-	Completed     Status = "completed"
-	Failed        Status = "failed"
-	Cancelled     Status = "cancelled"
+	Working       = store.TaskWorking
+	InputRequired = store.TaskInputRequired
+	Completed     = store.TaskCompleted
+	Failed        = store.TaskFailed
+	Cancelled     = store.TaskCancelled
 )
 
-// Terminal reports whether s is a final status.
-func (s Status) Terminal() bool { return s == Completed || s == Failed || s == Cancelled }
-
-// Task is one task as the store keeps it. The JSON fields hold what the
-// wire carries, so a replica that did not run the task can still answer
-// tasks/get for it.
-type Task struct {
-	ID string
-	// Owner is the caller identity that created the task; only it may see
-	// or change the task.
-	Owner         string
-	Tool          string
-	Status        Status
-	StatusMessage string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	// HeartbeatAt is when the process running the task last said it still
-	// is; a live task whose heartbeat is old lost its process.
-	HeartbeatAt time.Time
-	// ExpiresAt is when the task and its result are removed.
-	ExpiresAt    time.Time
-	PollInterval time.Duration
-	// InputRequests are the outstanding input requests (an object of
-	// key → {method, params}), InputResponses the answers received for
-	// them that the running tool has not taken yet.
-	InputRequests  json.RawMessage
-	InputResponses json.RawMessage
-	// CancelRequested is set by tasks/cancel; the process running the task
-	// sees it and stops the tool.
-	CancelRequested bool
-	// Result is the CallToolResult of a completed task, Error the JSON-RPC
-	// error ({code, message}) of a failed one.
-	Result json.RawMessage
-	Error  json.RawMessage
-}
+// Task is one task as the store keeps it.
+type Task = store.Task
 
 // ErrNotFound is returned for a task that does not exist, has expired or
 // belongs to another caller: the three are indistinguishable on purpose.
-var ErrNotFound = errors.New("task not found")
+var ErrNotFound = domain.ErrNotFound
 
-// Store keeps tasks. Every method is safe for concurrent use, and
-// UpdateTask is an atomic read-modify-write even across processes sharing
-// one database.
-type Store interface {
-	// CreateTask stores a new task; it is readable once this returns.
-	CreateTask(ctx context.Context, t *Task) error
-	// GetTask returns the owner's task, or ErrNotFound.
-	GetTask(ctx context.Context, owner, id string) (*Task, error)
-	// UpdateTask applies fn to the owner's task and stores the result;
-	// fn's error aborts the update and is returned.
-	UpdateTask(ctx context.Context, owner, id string, fn func(*Task) error) (*Task, error)
-	// FailStaleTasks marks failed every live task whose heartbeat is
-	// before staleBefore, with msg and errJSON, and says how many.
-	FailStaleTasks(ctx context.Context, staleBefore, now time.Time, msg string, errJSON json.RawMessage) (int, error)
-	// DeleteExpiredTasks removes the tasks that expired before now.
-	DeleteExpiredTasks(ctx context.Context, now time.Time) (int, error)
-}
+// Store keeps tasks: store.Tasks, which both database backends implement
+// (so tasks outlive a restart and are read on any replica), or a
+// MemoryStore.
+type Store = store.Tasks
 
 // MemoryStore is a Store in process memory, for tests and the
 // conformance fixture; tasks do not outlive the process.

@@ -34,8 +34,10 @@ var importTables = []string{
 // is rebuilt from the entities (SQLite's FTS5 tables have no PostgreSQL
 // counterpart).
 var (
-	// rate_limits holds only counts of the last minutes: nothing to keep.
-	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence", "rate_limits"}
+	// rate_limits holds only counts of the last minutes: nothing to keep;
+	// mcp_tasks only results kept for a day and tasks the old server can
+	// no longer run.
+	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence", "rate_limits", "mcp_tasks"}
 	importSkippedPrefix = []string{"search_index", "sqlite_stat"}
 	// embeddings.dimensions is the length of the vector, which real[] keeps.
 	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Lookups", lookupTests},
 		{"Search", searchTests},
 		{"RateLimits", rateLimitTests},
+		{"Tasks", taskTests},
 		{"Embeddings", embeddingTests},
 	}
 	for _, g := range groups {
