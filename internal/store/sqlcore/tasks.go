@@ -129,4 +129,3 @@ func boolInt(b bool) int64 {
 	}
 	return 0
 }
-
