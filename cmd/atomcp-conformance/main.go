@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AllowedOrigins: cfg.AllowedOrigins,
 		RequireOrigin:  true,
 		Ready:          st.Ping,
-	}, nil) // tasks in memory, until the store keeps them
+	}, st)
 	if err := fx.Tasks.Start(ctx); err != nil {
 		return err
 	}

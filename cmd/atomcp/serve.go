@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/mcpserver"
 	"github.com/atomcp/atomcp/internal/netaddr"
+	"github.com/atomcp/atomcp/internal/tasks"
 )
 
 func newServeCmd() *cobra.Command {
@@ -72,7 +75,22 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	} else if cfg.InternalToken.IsSet() || len(cfg.StaticTokens) > 0 {
 		logger.Warn("internal/static tokens are ignored because auth is none: every request acts as the local user")
 	}
-	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller})
+	// Tasks (the MCP tasks extension, docs/tasks.md) are rows in the
+	// database: they outlive a restart and any replica answers for them.
+	rt := tasks.New(tasks.Options{Store: st, Owner: mcpserver.TaskOwner(caller), TTL: cfg.TaskTTL, Logger: logger})
+	if err := rt.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		// Before the database closes (closeAll): a task still running is
+		// recorded as failed, which it is once this process is gone.
+		stop, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout+time.Second)
+		defer cancel()
+		if err := rt.Close(stop); err != nil {
+			logger.Warn("tasks at shutdown", "err", err)
+		}
+	}()
+	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt})
 	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,

@@ -76,6 +76,7 @@ type Config struct {
 	AllowUnauthenticatedRemote bool
 	ShutdownTimeout            time.Duration
 	SessionTimeout             time.Duration // 0 disables the idle timeout
+	TaskTTL                    time.Duration // how long a task and its result are kept
 
 	// The embedded authorization server (Auth is AuthEmbedded).
 	AccessTokenTTL  time.Duration

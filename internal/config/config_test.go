@@ -74,6 +74,7 @@ func TestDefaults(t *testing.T) {
 				MaxBodyBytes:    4 << 20,
 				ShutdownTimeout: 30 * time.Second,
 				SessionTimeout:  30 * time.Minute,
+				TaskTTL:         24 * time.Hour,
 				AccessTokenTTL:  time.Hour,
 				RefreshTokenTTL: 30 * 24 * time.Hour,
 			}
@@ -892,7 +893,7 @@ func TestBindFlags(t *testing.T) {
 	wantFlags := []string{
 		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
-		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout",
+		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
 		"access-token-ttl", "refresh-token-ttl",
 	}
 	var got []string

@@ -151,6 +151,7 @@ const (
 	KeyAllowUnauthenticatedRemote = "allow_unauthenticated_remote"
 	KeyShutdownTimeout            = "shutdown_timeout"
 	KeySessionTimeout             = "session_timeout"
+	KeyTaskTTL                    = "task_ttl"
 	KeyAccessTokenTTL             = "access_token_ttl"
 	KeyRefreshTokenTTL            = "refresh_token_ttl"
 	KeyCIMDAllowPrivate           = "cimd_allow_private"
@@ -239,6 +240,9 @@ var settings = []setting{
 	{key: KeySessionTimeout, flag: "session-timeout", env: []string{"ATOMCP_SESSION_TIMEOUT"},
 		def: "30m", typ: "duration", usage: "idle MCP sessions are closed after this long; 0 disables",
 		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.SessionTimeout }, showDuration)},
+	{key: KeyTaskTTL, flag: "task-ttl", env: []string{"ATOMCP_TASK_TTL"},
+		def: "24h", typ: "duration", usage: "how long an MCP task and its result are kept after it started",
+		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.TaskTTL }, showDuration)},
 	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
 		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server",
 		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.AccessTokenTTL }, showDuration)},
