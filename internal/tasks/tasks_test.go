@@ -26,6 +26,9 @@ type harness struct {
 	started, stopped atomic.Int32
 	// skew moves the runtime's clock forward (nanoseconds).
 	skew atomic.Int64
+	// stop shuts the server and the runtime down, as a process exit would
+	// (it runs again at cleanup, harmlessly).
+	stop func()
 }
 
 func newHarness(t *testing.T, store Store) *harness {
@@ -83,14 +86,15 @@ func newHarness(t *testing.T, store Store) *harness {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}))
-	t.Cleanup(ts.Close)
-	t.Cleanup(func() {
+	h.stop = func() {
+		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := h.rt.Close(ctx); err != nil {
 			t.Error(err)
 		}
-	})
+	}
+	t.Cleanup(h.stop)
 	h.url = ts.URL
 	return h
 }
