@@ -119,6 +119,14 @@ func (rt *Runtime) cancel(ctx context.Context, _ *mcp.ServerSession, p *TaskPara
 	if _, err := rt.load(ctx, owner, p.TaskID); err != nil {
 		return nil, err
 	}
+	// A task this process runs is stopped first, then flagged: its tool
+	// may hold the database's one writer (SQLite) until it stops.
+	rt.mu.Lock()
+	r := rt.running[p.TaskID]
+	rt.mu.Unlock()
+	if r != nil && r.owner == owner {
+		r.cancel(errCancelled)
+	}
 	_, err = rt.opts.Store.UpdateTask(ctx, owner, p.TaskID, func(t *Task) error {
 		if !t.Status.Terminal() {
 			t.CancelRequested = true
@@ -130,12 +138,6 @@ func (rt *Runtime) cancel(ctx context.Context, _ *mcp.ServerSession, p *TaskPara
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cancel task: %w", err)
-	}
-	rt.mu.Lock()
-	r := rt.running[p.TaskID]
-	rt.mu.Unlock()
-	if r != nil {
-		r.cancel(errCancelled)
 	}
 	return ack(), nil
 }

@@ -21,8 +21,10 @@ type run struct {
 	cancel    context.CancelCauseFunc
 	wake      chan struct{}
 
-	mu         sync.Mutex
-	lastReport time.Time
+	mu sync.Mutex
+	// report is the latest progress the tool reported, written the one
+	// the watcher last stored.
+	report, written string
 }
 
 type runKey struct{}
@@ -168,14 +170,20 @@ func (r *run) watch(ctx context.Context) {
 		if len(t.InputResponses) > 0 {
 			r.wakeUp()
 		}
+		r.flushReport(ctx)
 		if now := r.rt.opts.Now(); now.Sub(beat) >= r.rt.opts.Heartbeat {
 			beat = now
-			_, _ = r.rt.opts.Store.UpdateTask(ctx, r.owner, r.id, func(t *Task) error {
-				t.HeartbeatAt = now
-				return nil
-			})
+			r.beat(ctx, now)
 		}
 	}
+}
+
+// beat records that this process still runs the task.
+func (r *run) beat(ctx context.Context, now time.Time) {
+	_, _ = r.rt.opts.Store.UpdateTask(ctx, r.owner, r.id, func(t *Task) error {
+		t.HeartbeatAt = now
+		return nil
+	})
 }
 
 // ErrNotTask is returned by Ask when the call is not running as a task.
@@ -272,28 +280,39 @@ func (r *run) take(ctx context.Context, keys []string) (map[string]json.RawMessa
 var errNotYet = errors.New("not all answers yet")
 
 // Report sets the status message of the running task to msg (how far
-// the work has got), at most once per poll interval; the last report
-// before the task ends may be dropped, since the end replaces it. It
-// reports whether ctx is a task's.
+// the work has got). It only records msg: the task's watcher writes the
+// latest one at its next poll, so that a tool reporting from inside a
+// database transaction never waits for the database (on SQLite the one
+// writer connection is that transaction's). It reports whether ctx is a
+// task's.
 func Report(ctx context.Context, msg string) bool {
 	r := runOf(ctx)
 	if r == nil {
 		return false
 	}
-	now := r.rt.opts.Now()
 	r.mu.Lock()
-	due := now.Sub(r.lastReport) >= r.rt.opts.PollInterval
-	if due {
-		r.lastReport = now
-	}
+	r.report = msg
 	r.mu.Unlock()
-	if due {
-		_, _ = r.rt.opts.Store.UpdateTask(ctx, r.owner, r.id, func(t *Task) error {
-			if t.Status == Working {
-				t.StatusMessage, t.UpdatedAt = msg, now
-			}
-			return nil
-		})
+	if r.rt.opts.OnReport != nil {
+		r.rt.opts.OnReport(ctx, r.id, msg)
 	}
 	return true
+}
+
+// flushReport writes the latest report, if it is new.
+func (r *run) flushReport(ctx context.Context) {
+	r.mu.Lock()
+	msg, written := r.report, r.written
+	r.written = msg
+	r.mu.Unlock()
+	if msg == "" || msg == written {
+		return
+	}
+	now := r.rt.opts.Now()
+	_, _ = r.rt.opts.Store.UpdateTask(ctx, r.owner, r.id, func(t *Task) error {
+		if t.Status == Working {
+			t.StatusMessage, t.UpdatedAt = msg, now
+		}
+		return nil
+	})
 }

@@ -63,6 +63,10 @@ type Options struct {
 	// these is marked failed by the sweeper of any replica.
 	Heartbeat time.Duration
 	Logger    *slog.Logger
+	// OnReport, when set, sees every progress report of every task as it
+	// is made, on the tool's goroutine (with the tool's context); it must
+	// not block for long, since the tool waits for it.
+	OnReport func(ctx context.Context, taskID, msg string)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -163,6 +167,18 @@ func (rt *Runtime) Start(ctx context.Context) error {
 // heartbeats (it crashed or was killed), and deletes expired tasks.
 func (rt *Runtime) Sweep(ctx context.Context) error {
 	now := rt.opts.Now()
+	// This process's own tasks are alive whatever their last heartbeat
+	// says (a tool in a long SQLite transaction holds back the watcher's
+	// writes); beat them first, so that the sweep cannot fail them.
+	rt.mu.Lock()
+	local := make([]*run, 0, len(rt.running))
+	for _, r := range rt.running {
+		local = append(local, r)
+	}
+	rt.mu.Unlock()
+	for _, r := range local {
+		r.beat(ctx, now)
+	}
 	n, err := rt.opts.Store.FailStaleTasks(ctx, now.Add(-3*rt.opts.Heartbeat), now,
 		"the server running this task stopped before it finished", errorJSON(codeInternal, "the server running this task stopped before it finished"))
 	if err != nil {
