@@ -240,7 +240,9 @@ serve_suite() {
 	[ -x "$BIN/atomcp" ] || stage_build || return 1
 	start_server "serve-$revision" env ATOMCP_AUTH=none ATOMCP_ADDR=127.0.0.1:0 ATOMCP_LOG_FORMAT=json \
 		ATOMCP_DATABASE_URL="sqlite://$OUT/serve-$revision/atomcp.db" "$BIN/atomcp" serve || return 1
-	{ cat "$BASELINE"; sed -n '/^server:/,$p' "$CONF_DIR/serve-baseline.yml" | tail -n +2; } >"$expected"
+	# serve-baseline.yml's server list, then the entries of baseline.yml's
+	# (which may be the empty flow list `server: []`, not appendable).
+	{ sed -n '/^server:/,$p' "$CONF_DIR/serve-baseline.yml"; sed -n '/^server:/,$p' "$BASELINE" | tail -n +2; } >"$expected"
 	for s in "$@"; do
 		suite "serve-$revision-$s" server --url "$URL" --expected-failures "$expected" --scenario "$s" --spec-version "$revision" || rc=1
 	done
