@@ -53,7 +53,9 @@ func NewGitHub(t testing.TB) *GitHub {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", g.authorize)
 	mux.HandleFunc("POST /login/oauth/access_token", g.token)
-	mux.HandleFunc("GET /api/v3/{$}", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, map[string]string{"current_user_url": "/user"}) })
+	mux.HandleFunc("GET /api/v3/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]string{"current_user_url": "/user"})
+	})
 	mux.HandleFunc("GET /api/v3/user", g.api(func(u GitHubUser) any {
 		return map[string]any{"id": u.ID, "login": u.Login, "name": u.Name}
 	}))
