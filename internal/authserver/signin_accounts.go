@@ -160,3 +160,8 @@ func UnlinkIdentity(ctx context.Context, st store.Store, a *store.LocalAccount, 
 	}
 	return nil
 }
+
+// HasPassword reports whether the account can sign in with a password
+// (accounts created at an upstream sign-in have none until an operator
+// sets one with `atomcp users reset-password`).
+func HasPassword(a *store.LocalAccount) bool { return a.PasswordHash != noPasswordHash }
