@@ -257,3 +257,17 @@ func TestGitHubRefusesAWrongVerifier(t *testing.T) {
 		t.Fatalf("err = %v, want the provider's refusal", err)
 	}
 }
+
+// The AuthKit stand-in used end to end: a domain without a path.
+func TestWorkOSAgainstAnAuthKitDomain(t *testing.T) {
+	ak := connectortest.NewAuthKit(t)
+	c := connector.NewWorkOS(connector.WorkOSConfig{Common: common(ak.ClientID, ak.ClientSecret), Domain: ak.Domain + "/"})
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ak.Queue(connectortest.NewUser("user_02", "bea@example.com"))
+	id, err := signIn(t, c, attempt)
+	if err != nil || id.Subject != "user_02" || !id.EmailVerified {
+		t.Fatalf("identity %+v, err %v", id, err)
+	}
+}
