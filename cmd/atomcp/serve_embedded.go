@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/authserver"
+	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
@@ -30,7 +31,7 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 		RefreshTokenTTL:  cfg.RefreshTokenTTL,
 		AllowPrivateCIMD: cfg.CIMDAllowPrivate,
 		SetupOutput:      terminalOnly(stderr),
-		Connectors:       signinConnectors(cfg),
+		Connectors:       connector.FromConfig(cfg),
 		NoPassword:       !cfg.SigninPassword,
 		SigninRules:      authserver.SigninRules{AllowedDomains: cfg.SigninAllowedDomains, NoAutoCreate: !cfg.SigninAutoCreate},
 	})

@@ -11,37 +11,8 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/authserver"
-	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
 )
-
-// signinConnectors builds the connectors the configuration sets up
-// (config.SigninConnectors), every one returning to the embedded
-// authorization server's one callback URL.
-func signinConnectors(cfg *config.Config) []connector.Connector {
-	callback := cfg.BaseURL + authserver.PathCallback
-	common := func(id string, secret config.Secret) connector.Common {
-		return connector.Common{ClientID: id, ClientSecret: secret.Reveal(), RedirectURL: callback}
-	}
-	var out []connector.Connector
-	for _, id := range cfg.SigninConnectors() {
-		switch id {
-		case "workos":
-			out = append(out, connector.NewWorkOS(connector.WorkOSConfig{Common: common(cfg.WorkOSClientID, cfg.WorkOSAPIKey),
-				Domain: cfg.AuthKitDomain, Scopes: cfg.AuthKitScopes()}))
-		case "oidc":
-			out = append(out, connector.NewOIDC(connector.OIDCConfig{Common: common(cfg.SigninOIDCClientID, cfg.SigninOIDCClientSecret),
-				Issuer: cfg.SigninOIDCIssuer, Name: cfg.SigninOIDCName, Scopes: cfg.SigninOIDCScopes}))
-		case "github":
-			out = append(out, connector.NewGitHub(connector.GitHubConfig{Common: common(cfg.SigninGitHubClientID, cfg.SigninGitHubClientSecret),
-				URL: cfg.SigninGitHubURL, Orgs: cfg.SigninGitHubOrgs}))
-		case "google":
-			out = append(out, connector.NewGoogle(connector.GoogleConfig{Common: common(cfg.SigninGoogleClientID, cfg.SigninGoogleClientSecret),
-				Domains: cfg.SigninGoogleDomains}))
-		}
-	}
-	return out
-}
 
 // logSigninMethods says at start-up how people sign in, and the callback
 // URL to register with each provider; it checks each provider (discovery,
