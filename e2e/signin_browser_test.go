@@ -62,7 +62,9 @@ func TestSigninBrowser(t *testing.T) {
 	}
 	_ = decodeJSON(resp, &reg)
 	c := &mcpClient{id: reg.ClientID, verifier: strings.Repeat("browser-verifier-", 3)}
-	authz := func() string { return strings.Replace(c.authorizeURL(s), url.QueryEscape(signinRedirect), url.QueryEscape(redirect), 1) }
+	authz := func() string {
+		return strings.Replace(c.authorizeURL(s), url.QueryEscape(signinRedirect), url.QueryEscape(redirect), 1)
+	}
 
 	// Once through the HTTP browser, allowing the client.
 	idp.QueueUser(connectortest.NewUser("kc-browser", "bruno@example.com"))
