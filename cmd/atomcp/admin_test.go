@@ -56,6 +56,10 @@ func TestUsersClientsKeysCommands(t *testing.T) {
 		!regexp.MustCompile(`bob@example.com\s+user\s+disabled`).MatchString(out) {
 		t.Errorf("users list:\n%s", out)
 	}
+	if !regexp.MustCompile(`alice@example.com\s+Alice\s+owner\s+active\s+\S+ \S+\s+password\n`).MatchString(out) {
+		t.Errorf("users list does not say alice signs in with a password:\n%s", out)
+	}
+	mustFail("", "no github identity", "users", "unlink", "alice@example.com", "github")
 	mustRun("", "users", "enable", "bob@example.com")
 	mustRun("another-password\n", "users", "reset-password", "alice@example.com")
 	mustFail("", "no account", "users", "disable", "nobody@example.com")

@@ -71,6 +71,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		if authn, err = newAuthProvider(ctx, cfg, logger, embedded); err != nil {
 			return err
 		}
+		if cfg.Auth == config.AuthAuthKit {
+			warnAuthKitRegistration(ctx, cfg, cmd.ErrOrStderr(), logger)
+		}
 		caller = mcpserver.TokenIdentity
 	} else if cfg.InternalToken.IsSet() || len(cfg.StaticTokens) > 0 {
 		logger.Warn("internal/static tokens are ignored because auth is none: every request acts as the local user")

@@ -35,7 +35,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		Provider:       cfg.Auth,
 		Audience:       cfg.Audience,
 		Algorithms:     cfg.Algorithms,
-		RequiredScopes: cfg.RequiredScopes,
+		RequiredScopes: cfg.TokenRequiredScopes(),
 		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite, Access: tools.Access},
 		StaticTokens:   tokens,
 		Public: &auth.PublicURL{
@@ -89,7 +89,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		}
 	}
 	logger.Info("auth", "provider", cfg.Auth, "issuer", s.Issuer, "expected_audience", audience,
-		"required_scopes", cfg.RequiredScopes, "static_token_names", names,
+		"required_scopes", cfg.TokenRequiredScopes(), "static_token_names", names,
 		"tool_scopes", s.Tools.Enabled())
 	return p, nil
 }

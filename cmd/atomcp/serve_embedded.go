@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/authserver"
+	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
@@ -30,6 +31,9 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 		RefreshTokenTTL:  cfg.RefreshTokenTTL,
 		AllowPrivateCIMD: cfg.CIMDAllowPrivate,
 		SetupOutput:      terminalOnly(stderr),
+		Connectors:       connector.FromConfig(cfg),
+		NoPassword:       !cfg.SigninPassword,
+		SigninRules:      authserver.SigninRules{AllowedDomains: cfg.SigninAllowedDomains, NoAutoCreate: !cfg.SigninAutoCreate},
 	})
 	if err != nil {
 		return nil, err
@@ -37,6 +41,7 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 	if cfg.CIMDAllowPrivate {
 		logger.Warn("ATOMCP_CIMD_ALLOW_PRIVATE is on: client metadata documents are fetched from private addresses too (for tests only)")
 	}
+	logSigninMethods(ctx, as, stderr, logger)
 	if err := as.PrintSetupLinkIfNeeded(ctx); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,7 +20,7 @@ func newUsersCmd() *cobra.Command {
 		Use:   "users",
 		Short: "Manage the local accounts of the embedded authorization server",
 	}
-	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd(true), newUsersDisableCmd(false), newUsersResetPasswordCmd())
+	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd(true), newUsersDisableCmd(false), newUsersResetPasswordCmd(), newUsersUnlinkCmd())
 	return cmd
 }
 
@@ -60,7 +61,7 @@ func newUsersListCmd() *cobra.Command {
 			return nil
 		}
 		tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATUS\tCREATED")
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tSTATUS\tCREATED\tSIGN-IN")
 		for _, a := range accounts {
 			status := "active"
 			switch {
@@ -69,7 +70,11 @@ func newUsersListCmd() *cobra.Command {
 			case a.LockedUntil != nil && time.Now().Before(*a.LockedUntil):
 				status = "locked until " + a.LockedUntil.Local().Format(time.TimeOnly)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Email, a.Name, a.Role, status, a.CreatedAt.Local().Format(time.DateTime))
+			ways, err := signinWays(cmd, st, a)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Email, a.Name, a.Role, status, a.CreatedAt.Local().Format(time.DateTime), ways)
 		}
 		return tw.Flush()
 	})
@@ -131,4 +136,43 @@ func newPassword(cmd *cobra.Command, generate bool) (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// signinWays says how an account signs in: "password" and each linked
+// identity as connector (email at the provider, subject, last use).
+func signinWays(cmd *cobra.Command, st store.Store, a *store.LocalAccount) (string, error) {
+	var ways []string
+	if authserver.HasPassword(a) {
+		ways = append(ways, "password")
+	}
+	ids, err := authserver.LinkedIdentities(cmd.Context(), st, a.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		w := fmt.Sprintf("%s (%s, subject %s, last used %s", id.Connector, id.Email, id.Subject, id.LastUsedAt.Local().Format(time.DateTime))
+		if id.OrgID != "" {
+			w += ", org " + id.OrgID
+		}
+		ways = append(ways, w+")")
+	}
+	if len(ways) == 0 {
+		return "none", nil
+	}
+	return strings.Join(ways, "; "), nil
+}
+
+func newUsersUnlinkCmd() *cobra.Command {
+	return adminCmd("unlink EMAIL|ID CONNECTOR", "Remove an account's linked identity at a provider (workos, oidc, github or google); its next sign-in there links again by verified email",
+		cobra.ExactArgs(2), func(cmd *cobra.Command, st store.Store, args []string) error {
+			a, err := authserver.FindAccount(cmd.Context(), st, args[0])
+			if err != nil {
+				return err
+			}
+			if err := authserver.UnlinkIdentity(cmd.Context(), st, a, args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "unlinked the %s identity of %s\n", args[1], a.Email)
+			return nil
+		})
 }

@@ -237,22 +237,6 @@ func (s *Server) continueSignedIn(w http.ResponseWriter, r *http.Request, req *a
 	s.showConsent(w, r, req, acct)
 }
 
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, email, msg string) {
-	n, err := s.st.CountLocalAccounts(r.Context())
-	if err != nil {
-		s.log.Error("count accounts", "err", err)
-		s.renderError(w, http.StatusInternalServerError, "The server could not read its accounts; try again.", "")
-		return
-	}
-	if n == 0 {
-		s.offerSetupLink(r.Context())
-	}
-	s.pages.render(w, status, "login", &pageData{
-		Title: "Sign in", Error: msg, ClientName: req.client.Name, RedirectHost: redirectHost(req.redirectURI),
-		Email: email, Authz: req.raw, CSRF: s.newCSRF(w), LoginAction: s.opts.Issuer + PathLogin, NoAccounts: n == 0,
-	})
-}
-
 func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, req *authzRequest, acct *store.LocalAccount) {
 	var scopes []string
 	for _, sc := range strings.Fields(req.scope) {

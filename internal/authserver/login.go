@@ -69,6 +69,11 @@ func (s *Server) checkCredentials(ctx context.Context, email, password string) (
 	if err != nil {
 		return nil, err
 	}
+	if a.PasswordHash == noPasswordHash {
+		// Created at an upstream sign-in: it has no password.
+		_, _ = verifyPassword(password, s.dummyHash())
+		return nil, errBadCredentials
+	}
 	now := s.opts.Now()
 	if a.LockedUntil != nil && now.Before(*a.LockedUntil) {
 		return nil, &lockedError{wait: a.LockedUntil.Sub(now)}
@@ -128,6 +133,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"Go back to your application and start signing in again.")
 		return
 	}
+	if s.opts.NoPassword {
+		s.showLogin(w, r, req, http.StatusForbidden, "", "Signing in with a password is turned off on this server; use a button below.")
+		return
+	}
 	email := r.PostForm.Get("email")
 	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"))
 	var locked *lockedError
@@ -153,4 +162,36 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("signed in", "account", acct.ID)
 	s.continueSignedIn(w, r, req, acct, false)
+}
+
+// signinButton is one connector on the sign-in page.
+type signinButton struct{ Name, URL string }
+
+// showLogin shows the sign-in page: a button per connector and the
+// password form if it is on. With one connector and no password form
+// there is nothing to choose, and the browser goes straight to the
+// provider.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, email, msg string) {
+	if s.opts.NoPassword && len(s.opts.Connectors) == 1 && msg == "" {
+		s.startSignin(w, r, req, s.opts.Connectors[0])
+		return
+	}
+	n, err := s.st.CountLocalAccounts(r.Context())
+	if err != nil {
+		s.log.Error("count accounts", "err", err)
+		s.renderError(w, http.StatusInternalServerError, "The server could not read its accounts; try again.", "")
+		return
+	}
+	if n == 0 && !s.opts.NoPassword {
+		s.offerSetupLink(r.Context())
+	}
+	var buttons []signinButton
+	for _, c := range s.opts.Connectors {
+		buttons = append(buttons, signinButton{Name: c.Name(), URL: s.signinURL(c, req)})
+	}
+	s.pages.render(w, status, "login", &pageData{
+		Title: "Sign in", Error: msg, ClientName: req.client.Name, RedirectHost: redirectHost(req.redirectURI),
+		Email: email, Authz: req.raw, CSRF: s.newCSRF(w), LoginAction: s.opts.Issuer + PathLogin,
+		NoAccounts: n == 0 && len(buttons) == 0, Password: !s.opts.NoPassword, Connectors: buttons,
+	})
 }

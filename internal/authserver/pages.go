@@ -59,6 +59,10 @@ type pageData struct {
 	Scopes                                           []string
 	NoAccounts, Done                                 bool
 	Message, Hint                                    string
+	// The sign-in page: a button per connector, and whether the
+	// password form is on.
+	Connectors []signinButton
+	Password   bool
 }
 
 // render writes a page with the headers every page carries.

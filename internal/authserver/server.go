@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -71,6 +72,16 @@ type Options struct {
 	// with `atomcp users add`).
 	SetupOutput io.Writer
 
+	// Connectors are the upstream identity providers offered on the
+	// sign-in page (internal/authserver/connector); each returns to
+	// CallbackURL.
+	Connectors []connector.Connector
+	// NoPassword turns the local password form off
+	// (ATOMCP_SIGNIN_PASSWORD=false).
+	NoPassword bool
+	// SigninRules decide who gets an account through a connector.
+	SigninRules SigninRules
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -117,6 +128,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.Resource == "" {
 		return nil, errors.New("authserver: Options.Resource (the MCP URL) is required")
+	}
+	if opts.NoPassword && len(opts.Connectors) == 0 {
+		return nil, errors.New("authserver: with the password form off, at least one connector is needed, or nobody can sign in")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -195,6 +209,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET "+PathAuthorize, s.handleAuthorize)
 	mux.HandleFunc("POST "+PathLogin, s.handleLogin)
 	mux.HandleFunc("POST "+PathConsent, s.handleConsent)
+	mux.HandleFunc("GET "+PathSignin, s.handleSignin)
+	mux.HandleFunc("GET "+PathCallback, s.handleCallback)
 	mux.HandleFunc("GET "+PathSetup, s.handleSetupForm)
 	mux.HandleFunc("POST "+PathSetup, s.handleSetup)
 	mux.HandleFunc("POST "+PathToken, s.handleToken)

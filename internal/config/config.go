@@ -91,6 +91,25 @@ type Config struct {
 	EmbeddingsModel  string
 	EmbeddingsAPIKey Secret
 
+	// Sign-in at upstream identity providers through the embedded
+	// authorization server (docs/signin.md); AuthKit's is configured by
+	// AuthKitDomain, WorkOSClientID and WorkOSAPIKey.
+	SigninOIDCIssuer         string
+	SigninOIDCClientID       string
+	SigninOIDCClientSecret   Secret
+	SigninOIDCName           string
+	SigninOIDCScopes         []string
+	SigninGitHubClientID     string
+	SigninGitHubClientSecret Secret
+	SigninGitHubOrgs         []string // lower-case logins
+	SigninGitHubURL          string   // GitHub Enterprise Server; empty means github.com
+	SigninGoogleClientID     string
+	SigninGoogleClientSecret Secret
+	SigninGoogleDomains      []string // lower-case hosted domains
+	SigninPassword           bool
+	SigninAllowedDomains     []string // lower-case email domains
+	SigninAutoCreate         bool
+
 	// Sources maps each setting's key (the Key* constants) to where its
 	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",
 	// "ATOMS_FASTMCP_HOST+ATOMS_FASTMCP_PORT" or "default".
@@ -273,6 +292,7 @@ func (r *resolver) auth(s setting, c *Config) {
 // crossCheck applies the rules that involve several settings.
 func (r *resolver) crossCheck(c *Config) {
 	r.embeddingsCheck(c)
+	r.signinCheck(c)
 	authFrom := r.sources[KeyAuth]
 	switch c.Auth {
 	case AuthAuthKit:
@@ -291,7 +311,7 @@ func (r *resolver) crossCheck(c *Config) {
 	// A domain or issuer for a provider that is not in use is almost
 	// always a forgotten ATOMCP_AUTH, and would otherwise go unnoticed
 	// until a client fails to log in.
-	if c.AuthKitDomain != "" && c.Auth != AuthAuthKit {
+	if c.AuthKitDomain != "" && c.Auth != AuthAuthKit && !c.AuthKitSignin() {
 		r.warnings = append(r.warnings, fmt.Sprintf("the AuthKit domain (from %s) is ignored because auth is %s (from %s); set ATOMCP_AUTH=authkit to use it", r.sources[KeyAuthKitDomain], c.Auth, authFrom))
 	}
 	if c.OIDCIssuer != "" && c.Auth != AuthOIDC {

@@ -77,6 +77,11 @@ func TestDefaults(t *testing.T) {
 				TaskTTL:         24 * time.Hour,
 				AccessTokenTTL:  time.Hour,
 				RefreshTokenTTL: 30 * 24 * time.Hour,
+				// Sign-in: the password form and account creation on,
+				// the scopes OpenID providers are asked for.
+				SigninOIDCScopes: []string{"openid", "email", "profile"},
+				SigninPassword:   true,
+				SigninAutoCreate: true,
 			}
 			got := *c
 			got.Sources, got.Warnings = nil, nil

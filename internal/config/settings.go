@@ -158,6 +158,11 @@ const (
 	KeyEmbeddingsURL              = "embeddings_url"
 	KeyEmbeddingsModel            = "embeddings_model"
 	KeyEmbeddingsAPIKey           = "embeddings_api_key"
+	KeySigninOIDCIssuer           = "signin_oidc_issuer"
+	KeySigninOIDCClientID         = "signin_oidc_client_id"
+	KeySigninGitHubClientID       = "signin_github_client_id"
+	KeySigninGoogleClientID       = "signin_google_client_id"
+	KeySigninPassword             = "signin_password"
 )
 
 // settings lists every setting in the order in which Load reads them
@@ -258,6 +263,38 @@ var settings = []setting{
 		bind: bindVar(parseString, func(c *Config) *string { return &c.EmbeddingsModel }, slog.StringValue)},
 	{key: KeyEmbeddingsAPIKey, env: []string{"ATOMCP_EMBEDDINGS_API_KEY"},
 		bind: bindSecret(func(c *Config) *Secret { return &c.EmbeddingsAPIKey })},
+	// Sign-in at upstream identity providers (docs/signin.md); AuthKit's
+	// are authkit_domain, workos_client_id and workos_api_key.
+	{key: KeySigninOIDCIssuer, env: []string{"ATOMCP_SIGNIN_OIDC_ISSUER"},
+		bind: bindVar(parseIssuer, func(c *Config) *string { return &c.SigninOIDCIssuer }, slog.StringValue)},
+	{key: KeySigninOIDCClientID, env: []string{"ATOMCP_SIGNIN_OIDC_CLIENT_ID"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.SigninOIDCClientID }, slog.StringValue)},
+	{key: "signin_oidc_client_secret", env: []string{"ATOMCP_SIGNIN_OIDC_CLIENT_SECRET"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.SigninOIDCClientSecret })},
+	{key: "signin_oidc_name", env: []string{"ATOMCP_SIGNIN_OIDC_NAME"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.SigninOIDCName }, slog.StringValue)},
+	{key: "signin_oidc_scopes", env: []string{"ATOMCP_SIGNIN_OIDC_SCOPES"}, def: "openid email profile",
+		bind: bindVar(parseScopes, func(c *Config) *[]string { return &c.SigninOIDCScopes }, showList)},
+	{key: KeySigninGitHubClientID, env: []string{"ATOMCP_SIGNIN_GITHUB_CLIENT_ID"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.SigninGitHubClientID }, slog.StringValue)},
+	{key: "signin_github_client_secret", env: []string{"ATOMCP_SIGNIN_GITHUB_CLIENT_SECRET"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.SigninGitHubClientSecret })},
+	{key: "signin_github_orgs", env: []string{"ATOMCP_SIGNIN_GITHUB_ORGS"},
+		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninGitHubOrgs }, showList)},
+	{key: "signin_github_url", env: []string{"ATOMCP_SIGNIN_GITHUB_URL"},
+		bind: bindVar(parseSigninURL, func(c *Config) *string { return &c.SigninGitHubURL }, slog.StringValue)},
+	{key: KeySigninGoogleClientID, env: []string{"ATOMCP_SIGNIN_GOOGLE_CLIENT_ID"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.SigninGoogleClientID }, slog.StringValue)},
+	{key: "signin_google_client_secret", env: []string{"ATOMCP_SIGNIN_GOOGLE_CLIENT_SECRET"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.SigninGoogleClientSecret })},
+	{key: "signin_google_domains", env: []string{"ATOMCP_SIGNIN_GOOGLE_DOMAINS"},
+		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninGoogleDomains }, showList)},
+	{key: KeySigninPassword, env: []string{"ATOMCP_SIGNIN_PASSWORD"}, def: "true",
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninPassword }, slog.BoolValue)},
+	{key: "signin_allowed_domains", env: []string{"ATOMCP_SIGNIN_ALLOWED_DOMAINS"},
+		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninAllowedDomains }, showList)},
+	{key: "signin_auto_create", env: []string{"ATOMCP_SIGNIN_AUTO_CREATE"}, def: "true",
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninAutoCreate }, slog.BoolValue)},
 }
 
 // BindFlags defines one flag per non-secret setting on fs. Secrets have no

@@ -16,7 +16,7 @@ import (
 var sampleValues = []string{
 	"ci:" + secretValue + "-token", // first, so that every secret gets a findable value
 	"127.0.0.1:8123", "8123", "https://example.com", "sqlite://other.db", "/other", "none", "AUTHKIT",
-	"RS384", "debug", "json", "true", "2h", "10.0.0.0/8",
+	"RS384", "debug", "json", "true", "2h", "10.0.0.0/8", "false",
 }
 
 // crossSettings satisfy the rules across settings that would otherwise
@@ -26,6 +26,13 @@ var sampleValues = []string{
 var crossSettings = map[string]string{
 	KeyAuthKitDomain:   "ATOMCP_AUTHKIT_DOMAIN=https://base.authkit.app",
 	KeyEmbeddingsModel: "ATOMCP_EMBEDDINGS_MODEL=base-model",
+	// A sign-in issuer needs a client id, a GitHub or Google client id a
+	// secret, and the password form may be off only beside a connector
+	// (AuthKit's, from the domain above and this client id).
+	KeySigninOIDCClientID:         "ATOMCP_SIGNIN_OIDC_CLIENT_ID=base-client",
+	"signin_github_client_secret": "ATOMCP_SIGNIN_GITHUB_CLIENT_SECRET=base-secret",
+	"signin_google_client_secret": "ATOMCP_SIGNIN_GOOGLE_CLIENT_SECRET=base-secret",
+	KeyWorkOSClientID:             "WORKOS_CLIENT_ID=client_base",
 }
 
 // derived lists the settings whose value may change with another one's.

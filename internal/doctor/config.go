@@ -68,6 +68,7 @@ func (r *run) checkConfig(ctx context.Context) {
 	}
 	meta := r.checkConfigIssuer(ctx, c)
 	r.add(r.checkRequiredScopes(c, meta))
+	r.checkSignin(ctx, c)
 	r.add(checkDotenvSecrets(path))
 }
 

@@ -84,4 +84,5 @@ const (
 	IDConfigIssuer         = "config.issuer"
 	IDConfigRequiredScopes = "config.required_scopes"
 	IDConfigDotenvSecret   = "config.dotenv_secret"
+	IDConfigSignin         = "config.signin"
 )

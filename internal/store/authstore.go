@@ -9,7 +9,8 @@ import (
 // This file holds the storage of the embedded OAuth 2.1 authorization
 // server (internal/authserver): registered clients, local accounts,
 // authorization codes, refresh-token families, signing keys, the deny-list
-// of revoked access tokens, consents and first-user setup tokens.
+// of revoked access tokens, consents, first-user setup tokens, sign-ins in
+// progress at upstream providers and the identities linked to accounts.
 //
 // Secrets are never stored: codes, refresh tokens, setup tokens and client
 // secrets are kept as hashes chosen by the caller (the authorization server
@@ -36,6 +37,8 @@ type Auth interface {
 	SigningKeys
 	Consents
 	SetupTokens
+	SigninRequests
+	LinkedIdentities
 }
 
 // OAuthClient is an OAuth client registered with the embedded authorization
@@ -279,4 +282,66 @@ type SetupTokens interface {
 	// one used before gives ErrAlreadyUsed (wrapped), an unknown one
 	// domain.ErrNotFound. Expiry is the caller's to check.
 	ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*SetupToken, error)
+}
+
+// SigninRequest is a sign-in in progress at an upstream identity provider
+// (internal/authserver/connector): kept in the database, not in memory, so
+// that the provider may return to another replica, or after a restart.
+// It is single use and lives ten minutes.
+type SigninRequest struct {
+	// StateHash is the hash of the state sent to the provider.
+	StateHash string
+	Connector string
+	// Nonce and Verifier (PKCE) are sent to, or checked against, the
+	// provider when it returns; they are worthless without the code the
+	// provider gives only to the browser.
+	Nonce    string
+	Verifier string
+	// Authz is the MCP client's authorization request (its query string),
+	// carried through the sign-in.
+	Authz     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// SigninRequests stores sign-ins in progress.
+type SigninRequests interface {
+	CreateSigninRequest(ctx context.Context, r *SigninRequest) error
+	// ConsumeSigninRequest marks the request used and returns it,
+	// atomically; one used before gives ErrAlreadyUsed (wrapped) with the
+	// request, an unknown one domain.ErrNotFound. Expiry is the caller's
+	// to check. Expired requests go with PurgeExpiredTokens.
+	ConsumeSigninRequest(ctx context.Context, stateHash string, at time.Time) (*SigninRequest, error)
+}
+
+// LinkedIdentity is an account's identity at an upstream provider: who
+// the provider says signed in (Connector, Subject) is this account.
+type LinkedIdentity struct {
+	Connector string
+	Subject   string
+	AccountID string
+	// Email is the address the provider gave at the last sign-in.
+	Email string
+	// OrgID is the WorkOS organization chosen at the last sign-in.
+	OrgID      string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// LinkedIdentities stores linked identities. Deleting an account deletes
+// its identities.
+type LinkedIdentities interface {
+	// PutLinkedIdentity inserts the identity, or updates the email, org
+	// and last use of the one with its connector and subject. Linking an
+	// identity of another account is a conflict (domain.ErrConflict).
+	PutLinkedIdentity(ctx context.Context, id *LinkedIdentity) error
+	// GetLinkedIdentity returns the identity or domain.ErrNotFound.
+	GetLinkedIdentity(ctx context.Context, connector, subject string) (*LinkedIdentity, error)
+	// ListLinkedIdentities returns the account's identities, by
+	// connector then subject.
+	ListLinkedIdentities(ctx context.Context, accountID string) ([]*LinkedIdentity, error)
+	// DeleteLinkedIdentities unlinks the account's identities at the
+	// connector and returns how many went.
+	DeleteLinkedIdentities(ctx context.Context, accountID, connector string) (int, error)
 }

@@ -26,7 +26,7 @@ var importTables = []string{
 	"trace_links", "requirement_tests", "assignments",
 	"oauth_clients", "local_accounts", "oauth_token_families", "oauth_codes", "oauth_refresh_tokens",
 	"oauth_access_tokens", "oauth_denied_jtis", "oauth_signing_keys", "oauth_consents", "oauth_setup_tokens",
-	"embedding_queue", "embeddings",
+	"linked_identities", "embedding_queue", "embeddings",
 }
 
 // importSkipped are SQLite tables and columns that are not copied: the
@@ -34,10 +34,10 @@ var importTables = []string{
 // is rebuilt from the entities (SQLite's FTS5 tables have no PostgreSQL
 // counterpart).
 var (
-	// rate_limits holds only counts of the last minutes: nothing to keep;
-	// mcp_tasks only results kept for a day and tasks the old server can
-	// no longer run.
-	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence", "rate_limits", "mcp_tasks"}
+	// rate_limits holds only counts of the last minutes, signin_requests
+	// only sign-ins of the last ten: nothing to keep; mcp_tasks only
+	// results kept for a day and tasks the old server can no longer run.
+	importSkippedTables = []string{"schema_migrations", "search_docs", "sqlite_sequence", "rate_limits", "mcp_tasks", "signin_requests"}
 	importSkippedPrefix = []string{"search_index", "sqlite_stat"}
 	// embeddings.dimensions is the length of the vector, which real[] keeps.
 	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}

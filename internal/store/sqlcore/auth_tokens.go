@@ -242,6 +242,7 @@ func (o Ops) PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
 			`DELETE FROM oauth_access_tokens WHERE expires_at < $1`,
 			`DELETE FROM oauth_denied_jtis WHERE expires_at < $1`,
 			`DELETE FROM oauth_setup_tokens WHERE expires_at < $1`,
+			`DELETE FROM signin_requests WHERE expires_at < $1`,
 			`DELETE FROM oauth_token_families WHERE created_at < $1
 			   AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.family_id = oauth_token_families.id)
 			   AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.family_id = oauth_token_families.id)
