@@ -3,18 +3,16 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
+	"github.com/atomcp/atomcp/internal/store/sqlite"
 )
 
 // importTables are the tables ImportSQLite copies, parents before the
@@ -40,9 +38,6 @@ var (
 	// embeddings.dimensions is the length of the vector, which real[] keeps.
 	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}
 )
-
-// sqliteTime is how the SQLite backend stores timestamps.
-const sqliteTime = "2006-01-02T15:04:05.000000000Z"
 
 // TableCount is the number of rows of one table.
 type TableCount struct {
@@ -77,6 +72,7 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 		return nil, err
 	}
 	report := &ImportReport{}
+	from := sqlite.NewDialect()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		report.Tables = report.Tables[:0]
 		for _, table := range importTables {
@@ -85,7 +81,7 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 			}
 		}
 		for _, table := range importTables {
-			n, err := copyTable(ctx, src, tx, table)
+			n, err := copyTable(ctx, src, tx, from, table)
 			if err != nil {
 				return fmt.Errorf("copy %s: %w", table, err)
 			}
@@ -173,7 +169,7 @@ type destColumn struct {
 
 // copyTable copies one table with COPY, converting each value to its
 // PostgreSQL column's type, and returns the number of rows.
-func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, error) {
+func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialect, table string) (int, error) {
 	dest, err := destColumns(ctx, tx, table)
 	if err != nil {
 		return 0, err
@@ -220,7 +216,7 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, 
 		}
 		out := make([]any, len(cols))
 		for i, c := range cols {
-			v, err := convert(c, raw[i])
+			v, err := convert(from, c, raw[i])
 			if err != nil {
 				return nil, fmt.Errorf("row %d, column %s: %w", row, c.name, err)
 			}
@@ -282,59 +278,49 @@ func sourceColumns(ctx context.Context, src *sql.Tx, table string) ([]string, er
 // convert turns a SQLite value into the Go value pgx writes to the
 // column: the SQLite backend's TEXT timestamps, 0/1 booleans, JSON texts
 // and little-endian float32 blobs become timestamptz, boolean, jsonb,
-// text[] and real[].
-func convert(c destColumn, v any) (any, error) {
+// text[] and real[]. Timestamps, lists and vectors are decoded by the
+// SQLite dialect (from), as that backend reads them.
+func convert(from *sqlcore.Dialect, c destColumn, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	if b, ok := v.([]byte); ok && c.dataType != "bytea" && c.udt != "_float4" {
-		v = string(b)
-	}
 	switch {
 	case c.dataType == "timestamp with time zone":
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("a timestamp stored as %T", v)
+		return fromSQLite(from.ScanTime, v)
+	case c.udt == "_text":
+		l, err := fromSQLite(from.ScanList, v)
+		if l == nil {
+			l = []string{} // a stored JSON null
 		}
-		t, err := time.Parse(sqliteTime, s)
-		if err != nil {
-			t, err = time.Parse(time.RFC3339Nano, s)
-		}
-		return t, err
-	case c.dataType == "boolean":
+		return l, err
+	case c.udt == "_float4":
+		return fromSQLite(from.ScanVector, v)
+	}
+	if b, ok := v.([]byte); ok && c.dataType != "bytea" {
+		v = string(b)
+	}
+	switch c.dataType {
+	case "boolean":
 		n, ok := v.(int64)
 		if !ok {
 			return nil, fmt.Errorf("a boolean stored as %T", v)
 		}
 		return n != 0, nil
-	case c.dataType == "jsonb":
+	case "jsonb":
 		s, ok := v.(string)
 		if !ok || !json.Valid([]byte(s)) {
 			return nil, errors.New("not a JSON text")
 		}
 		return json.RawMessage(s), nil
-	case c.udt == "_text":
-		s, ok := v.(string)
-		var l []string
-		if !ok || json.Unmarshal([]byte(s), &l) != nil {
-			return nil, errors.New("not a JSON list of strings")
-		}
-		if l == nil {
-			l = []string{}
-		}
-		return l, nil
-	case c.udt == "_float4":
-		b, ok := v.([]byte)
-		if !ok || len(b)%4 != 0 {
-			return nil, errors.New("not a vector of little-endian float32")
-		}
-		vec := make([]float32, len(b)/4)
-		for i := range vec {
-			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return vec, nil
 	}
 	return v, nil
+}
+
+// fromSQLite decodes v with a scanner of the SQLite dialect.
+func fromSQLite[T any](scan func(p *T) any, v any) (T, error) {
+	var out T
+	err := scan(&out).(sql.Scanner).Scan(v)
+	return out, err
 }
 
 // verifyCounts compares the number of rows of every copied table in the

@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{path: abs, writer: writer, reader: reader}
-	s.ops = newOps(conn{read: reader, write: writer, snapshot: s.readSnapshot}, newDialect(), sqlcore.NewTables())
+	s.ops = newOps(conn{read: reader, write: writer, snapshot: s.readSnapshot}, NewDialect(), sqlcore.NewTables())
 	return s, nil
 }
 
