@@ -191,14 +191,15 @@ func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), 
 	return v, store.ErrAlreadyUsed
 }
 
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (*T, error), sql string, args ...any) ([]*T, error) {
+// queryAll runs a query and scans every row with scan (a T is usually a
+// pointer to a record).
+func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (T, error), sql string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []*T{}
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

@@ -76,18 +76,8 @@ func (o Ops) ListMembers(ctx context.Context, organizationID string) ([]*domain.
 
 // queryMembers selects memberships; tail is a fixed WHERE/ORDER BY text.
 func (o Ops) queryMembers(ctx context.Context, tail string, args ...any) ([]*domain.Membership, error) {
-	rows, err := o.Read.Query(ctx, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ms := []*domain.Membership{}
-	for rows.Next() {
+	return queryAll(ctx, o.Read, func(r Row) (*domain.Membership, error) {
 		var m domain.Membership
-		if err := rows.Scan(&m.OrganizationID, &m.UserID, (*string)(&m.Role), &m.Status, o.D.ScanTime(&m.CreatedAt)); err != nil {
-			return nil, err
-		}
-		ms = append(ms, &m)
-	}
-	return ms, rows.Err()
+		return &m, r.Scan(&m.OrganizationID, &m.UserID, (*string)(&m.Role), &m.Status, o.D.ScanTime(&m.CreatedAt))
+	}, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
 }
