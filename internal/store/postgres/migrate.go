@@ -90,20 +90,3 @@ func (s *Store) migrate(ctx context.Context, migs []sqlcore.Migration) ([]int, e
 		Record: `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 	}.Apply(ctx, migs)
 }
-
-// SchemaVersion returns the newest schema version recorded in the
-// database, 0 when it was never migrated.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v *int
-	err := s.pool.QueryRow(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
-	if pe := pgError(err); pe != nil && pe.Code == "42P01" { // undefined_table
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read the schema version of %s: %w", s.where, err)
-	}
-	if v == nil {
-		return 0, nil
-	}
-	return *v, nil
-}

@@ -167,6 +167,22 @@ func (o Ops) exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	return n, nil
 }
 
+// deleteOne runs a DELETE through Conn.Write, maps its error as a
+// delete's (Dialect.MapDeleteErr) and turns deleting nothing into
+// domain.ErrNotFound.
+func (o Ops) deleteOne(ctx context.Context, sql string, args ...any) error {
+	var n int64
+	err := o.Conn.Write(ctx, func(q Querier) error {
+		var err error
+		n, err = q.Exec(ctx, sql, args...)
+		return err
+	})
+	if err != nil {
+		return o.D.MapDeleteErr(err)
+	}
+	return expectOneRow(n, nil)
+}
+
 // consumeOnce runs update, a conditional UPDATE … RETURNING that marks a
 // single-use record used, scanning its row with scan. If it matched
 // nothing it re-reads the record with reread to say why: missing

@@ -41,16 +41,8 @@ func (o Ops) GetMember(ctx context.Context, organizationID, userID string) (*dom
 
 // RemoveMember deletes one membership.
 func (o Ops) RemoveMember(ctx context.Context, organizationID, userID string) error {
-	var n int64
-	err := o.Conn.Write(ctx, func(q Querier) error {
-		var err error
-		n, err = q.Exec(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
-		return err
-	})
+	err := o.deleteOne(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
 	if err != nil {
-		err = o.D.MapDeleteErr(err)
-	}
-	if err := expectOneRow(n, err); err != nil {
 		return fmt.Errorf("remove member %q of organization %q: %w", userID, organizationID, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -51,20 +52,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 
 // foreignKeyCheck fails if any row references a row that does not exist.
 func foreignKeyCheck(ctx context.Context, q sqlcore.Querier) error {
-	rows, err := q.Query(ctx, `PRAGMA foreign_key_check`)
+	var table, parent string
+	err := q.QueryRow(ctx, `SELECT "table", parent FROM pragma_foreign_key_check LIMIT 1`).Scan(&table, &parent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	if rows.Next() {
-		var table string
-		var rowid sql.NullInt64
-		var parent string
-		var fkid int
-		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-			return err
-		}
-		return fmt.Errorf("foreign key check: a row of %s references a missing row of %s", table, parent)
-	}
-	return rows.Err()
+	return fmt.Errorf("foreign key check: a row of %s references a missing row of %s", table, parent)
 }
