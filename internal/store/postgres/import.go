@@ -68,7 +68,8 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 		return nil, fmt.Errorf("read the SQLite database: %w", err)
 	}
 	defer func() { _ = src.Rollback() }() // read-only: nothing to commit
-	if err := checkSourceTables(ctx, src); err != nil {
+	srcTables, err := sourceTables(ctx, src)
+	if err != nil {
 		return nil, err
 	}
 	report := &ImportReport{}
@@ -81,7 +82,7 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 			}
 		}
 		for _, table := range importTables {
-			n, err := copyTable(ctx, src, tx, from, table)
+			n, err := copyTable(ctx, src, tx, from, table, srcTables[table])
 			if err != nil {
 				return fmt.Errorf("copy %s: %w", table, err)
 			}
@@ -114,41 +115,40 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 	return report, nil
 }
 
-// checkSourceTables refuses a source with a table this binary would not
-// copy: a newer atomcp's SQLite database, whose data would be lost.
-func checkSourceTables(ctx context.Context, src *sql.Tx) error {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+// sourceTables returns the columns of every table of src, in order. It
+// refuses a source with a table this binary would not copy: a newer
+// atomcp's SQLite database, whose data would be lost.
+func sourceTables(ctx context.Context, src *sql.Tx) (map[string][]string, error) {
+	rows, err := src.QueryContext(ctx, `SELECT t.name, c.name FROM sqlite_schema t, pragma_table_info(t.name) c
+		WHERE t.type = 'table' ORDER BY t.name, c.cid`)
 	if err != nil {
-		return fmt.Errorf("read the tables of the SQLite database: %w", err)
+		return nil, fmt.Errorf("read the tables of the SQLite database: %w", err)
 	}
 	defer rows.Close()
-	var unknown []string
+	tables := map[string][]string{}
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return nil, err
 		}
-		if !slices.Contains(importTables, name) && !slices.Contains(importSkippedTables, name) && !hasAnyPrefix(name, importSkippedPrefix) {
+		tables[table] = append(tables[table], column)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for name := range tables {
+		skipped := slices.ContainsFunc(importSkippedPrefix, func(p string) bool { return strings.HasPrefix(name, p) })
+		if !skipped && !slices.Contains(importTables, name) && !slices.Contains(importSkippedTables, name) {
 			unknown = append(unknown, name)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("the SQLite database has tables this atomcp does not know how to copy (%s); "+
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("the SQLite database has tables this atomcp does not know how to copy (%s); "+
 			"it was probably written by a newer atomcp: copy with that version", strings.Join(unknown, ", "))
 	}
-	return nil
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
+	return tables, nil
 }
 
 func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
@@ -164,26 +164,25 @@ func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
 
 // destColumn is a column of a PostgreSQL table and its type.
 type destColumn struct {
-	name, dataType, udt string
+	Name, DataType, UDT string
 }
 
 // copyTable copies one table with COPY, converting each value to its
 // PostgreSQL column's type, and returns the number of rows.
-func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialect, table string) (int, error) {
+func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialect, table string, srcCols []string) (int, error) {
 	dest, err := destColumns(ctx, tx, table)
 	if err != nil {
 		return 0, err
 	}
-	srcCols, err := sourceColumns(ctx, src, table)
-	if err != nil {
-		return 0, err
+	if len(srcCols) == 0 {
+		return 0, fmt.Errorf("the SQLite database has no table %s; is it an atomcp database, migrated by this version?", table)
 	}
 	var cols []destColumn
 	for _, c := range srcCols {
 		if slices.Contains(importSkippedColumns[table], c) {
 			continue
 		}
-		i := slices.IndexFunc(dest, func(d destColumn) bool { return d.name == c })
+		i := slices.IndexFunc(dest, func(d destColumn) bool { return d.Name == c })
 		if i < 0 {
 			return 0, fmt.Errorf("the SQLite column %s.%s has no PostgreSQL counterpart; it was probably added by a newer atomcp", table, c)
 		}
@@ -192,7 +191,7 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialec
 	names := make([]string, len(cols))
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
-		names[i], quoted[i] = c.name, sqlcore.QuoteIdent(c.name)
+		names[i], quoted[i] = c.Name, sqlcore.QuoteIdent(c.Name)
 	}
 	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+sqlcore.QuoteIdent(table))
 	if err != nil {
@@ -218,7 +217,7 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialec
 		for i, c := range cols {
 			v, err := convert(from, c, raw[i])
 			if err != nil {
-				return nil, fmt.Errorf("row %d, column %s: %w", row, c.name, err)
+				return nil, fmt.Errorf("row %d, column %s: %w", row, c.Name, err)
 			}
 			out[i] = v
 		}
@@ -236,43 +235,11 @@ func destColumns(ctx context.Context, tx pgx.Tx, table string) ([]destColumn, er
 	if err != nil {
 		return nil, err
 	}
-	var (
-		cols []destColumn
-		c    destColumn
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.dataType, &c.udt}, func() error {
-		cols = append(cols, c)
-		return nil
-	}); err != nil {
-		return nil, err
+	cols, err := pgx.CollectRows(rows, pgx.RowToStructByPos[destColumn])
+	if err == nil && len(cols) == 0 {
+		err = fmt.Errorf("no table %s in the PostgreSQL database; migrate it first", table)
 	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("no table %s in the PostgreSQL database; migrate it first", table)
-	}
-	return cols, nil
-}
-
-func sourceColumns(ctx context.Context, src *sql.Tx, table string) ([]string, error) {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("the SQLite database has no table %s; is it an atomcp database, migrated by this version?", table)
-	}
-	return cols, nil
+	return cols, err
 }
 
 // convert turns a SQLite value into the Go value pgx writes to the
@@ -285,21 +252,21 @@ func convert(from *sqlcore.Dialect, c destColumn, v any) (any, error) {
 		return nil, nil
 	}
 	switch {
-	case c.dataType == "timestamp with time zone":
+	case c.DataType == "timestamp with time zone":
 		return fromSQLite(from.ScanTime, v)
-	case c.udt == "_text":
+	case c.UDT == "_text":
 		l, err := fromSQLite(from.ScanList, v)
 		if l == nil {
 			l = []string{} // a stored JSON null
 		}
 		return l, err
-	case c.udt == "_float4":
+	case c.UDT == "_float4":
 		return fromSQLite(from.ScanVector, v)
 	}
-	if b, ok := v.([]byte); ok && c.dataType != "bytea" {
+	if b, ok := v.([]byte); ok && c.DataType != "bytea" {
 		v = string(b)
 	}
-	switch c.dataType {
+	switch c.DataType {
 	case "boolean":
 		n, ok := v.(int64)
 		if !ok {
