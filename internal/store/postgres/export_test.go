@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
 // LatestVersion is the newest schema version this binary knows, for the
 // tests.
 func LatestVersion() int {
-	migs, err := embeddedMigrations()
+	migs, err := sqlcore.EmbeddedMigrations(migrationFiles)
 	if err != nil {
 		return 0
 	}

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
@@ -17,15 +16,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// embeddedMigrations returns the migrations built into this binary.
-func embeddedMigrations() ([]sqlcore.Migration, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	return sqlcore.LoadMigrations(sub)
-}
-
 // ErrNewerSchema is returned, wrapped, when the database was migrated by a
 // newer atomcp: this binary must not write to it.
 var ErrNewerSchema = sqlcore.ErrNewerSchema
@@ -35,11 +25,7 @@ var ErrNewerSchema = sqlcore.ErrNewerSchema
 // schema) meanwhile, so that replicas starting together apply each
 // migration once: the others wait, then find nothing to do.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
-	migs, err := embeddedMigrations()
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	applied, err := s.migrate(ctx, migs)
+	applied, err := s.migrate(ctx)
 	if err != nil {
 		return applied, fmt.Errorf("migrate PostgreSQL database %s: %w", s.where, err)
 	}
@@ -50,7 +36,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 // schema (search_path decides it).
 const migrationLock = `hashtextextended('atomcp:migrate:' || current_schema(), 0)`
 
-func (s *Store) migrate(ctx context.Context, migs []sqlcore.Migration) ([]int, error) {
+func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	// A session lock lives on one connection: hold that connection.
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -77,7 +63,8 @@ func (s *Store) migrate(ctx context.Context, migs []sqlcore.Migration) ([]int, e
 	}()
 
 	return sqlcore.Migrator{
-		Q: coreQuerier{pc},
+		Files: migrationFiles,
+		Q:     coreQuerier{pc},
 		// PostgreSQL's DDL is transactional: a migration that fails halfway
 		// leaves nothing behind.
 		Atomically: conn{q: pc}.Atomically,
@@ -88,5 +75,5 @@ func (s *Store) migrate(ctx context.Context, migs []sqlcore.Migration) ([]int, e
 			applied_at timestamptz NOT NULL
 		)`,
 		Record: `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-	}.Apply(ctx, migs)
+	}.Apply(ctx)
 }

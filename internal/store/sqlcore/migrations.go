@@ -23,6 +23,16 @@ type Migration struct {
 
 var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
 
+// EmbeddedMigrations reads a backend's migrations/*.sql, ordered by
+// version, from the files it embeds.
+func EmbeddedMigrations(files fs.FS) ([]Migration, error) {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return LoadMigrations(sub)
+}
+
 // LoadMigrations reads the *.sql files at the top of fsys, ordered by
 // version.
 func LoadMigrations(fsys fs.FS) ([]Migration, error) {
@@ -70,6 +80,8 @@ var ErrNewerSchema = errors.New("the database schema is newer than this atomcp")
 // migrating processes its own way (SQLite's IMMEDIATE transactions, a
 // PostgreSQL advisory lock held around Apply).
 type Migrator struct {
+	// Files holds the migrations (see EmbeddedMigrations).
+	Files fs.FS
 	// Q runs the statements outside the migrations' transactions.
 	Q Querier
 	// Atomically runs fn in one transaction, for one migration.
@@ -85,10 +97,14 @@ type Migrator struct {
 
 // Apply applies the migrations the database lacks, each in its own
 // transaction, and returns their versions (empty when the schema was
-// current). A database that has a version migs do not know was migrated
-// by a newer atomcp; Apply then changes nothing and fails with
+// current). A database that has a version this binary does not know was
+// migrated by a newer atomcp; Apply then changes nothing and fails with
 // ErrNewerSchema.
-func (m Migrator) Apply(ctx context.Context, migs []Migration) ([]int, error) {
+func (m Migrator) Apply(ctx context.Context) ([]int, error) {
+	migs, err := EmbeddedMigrations(m.Files)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := m.Q.Exec(ctx, m.CreateTable); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
@@ -22,15 +21,8 @@ var migrationFiles embed.FS
 // sqlcore.Migrator.Apply), each in an IMMEDIATE transaction on the writer,
 // so that two processes migrating at once apply each migration once.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	migs, err := sqlcore.LoadMigrations(sub)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
 	applied, err := sqlcore.Migrator{
+		Files:      migrationFiles,
 		Q:          coreQuerier{s.writer},
 		Atomically: conn{write: s.writer}.Atomically,
 		D:          s.D,
@@ -43,7 +35,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		// A migration that rebuilds a table can leave dangling references
 		// behind without an error; refuse to commit those.
 		Check: foreignKeyCheck,
-	}.Apply(ctx, migs)
+	}.Apply(ctx)
 	if err != nil {
 		return applied, fmt.Errorf("migrate sqlite database %q: %w", s.path, err)
 	}
