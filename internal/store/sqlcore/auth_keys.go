@@ -102,9 +102,7 @@ const setupTokenColumns = `hash, created_at, expires_at, used_at`
 
 // ConsumeSetupToken marks a setup token used, once (see ConsumeAuthCode).
 func (o Ops) ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*store.SetupToken, error) {
-	t, err := consumeOnce(ctx, o, o.scanSetupToken,
-		`UPDATE oauth_setup_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING `+setupTokenColumns,
-		`SELECT `+setupTokenColumns+` FROM oauth_setup_tokens WHERE hash = $1`, hash, o.D.Time(at))
+	t, err := consumeOnce(ctx, o, o.scanSetupToken, "oauth_setup_tokens", setupTokenColumns, hash, at)
 	if err != nil {
 		return t, fmt.Errorf("consume setup token: %w", err)
 	}
