@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,49 +18,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-)
 
-// postgresDB creates an empty database for the test on the PostgreSQL
-// server of ATOMCP_TEST_POSTGRES_URL (default: postgres on 127.0.0.1),
-// drops it when the test ends, and returns its URL. Without a server the
-// test is skipped, unless CI is set.
-func postgresDB(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("ATOMCP_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	cfg, err := pgx.ParseConfig(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnectTimeout = 3 * time.Second
-	conn, err := pgx.ConnectConfig(t.Context(), cfg)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL not reachable at %s:%d: %s (CI is set, so this fails instead of skipping)", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
-		}
-		t.Skipf("PostgreSQL not reachable at %s:%d: %s", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "atomcp_e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(t.Context(), `CREATE DATABASE `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	userinfo := url.User(cfg.User)
-	if cfg.Password != "" {
-		userinfo = url.UserPassword(cfg.User, cfg.Password)
-	}
-	return (&url.URL{Scheme: "postgres", User: userinfo, Host: net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), Path: "/" + name, RawQuery: "sslmode=disable"}).String()
-}
+	"github.com/atomcp/atomcp/internal/pgtest"
+)
 
 // roundRobin is a client-side load balancer: every request goes to the
 // next replica, whatever its URL says (the Host header stays the public
@@ -127,7 +84,7 @@ func (rr *roundRobin) counts() map[string]int {
 // on every replica; then one replica is killed and the others keep
 // serving.
 func TestThreeReplicasOnePostgres(t *testing.T) {
-	db := postgresDB(t)
+	db := pgtest.NewDB(t).String()
 	dir := t.TempDir()
 	const base = "http://atoms.localhost"
 	common := []string{"ATOMCP_DATABASE_URL=" + db, "ATOMCP_AUTH=embedded", "ATOMCP_BASE_URL=" + base, "ATOMCP_STATELESS=true"}
@@ -384,7 +341,7 @@ func TestServeUnreachablePostgres(t *testing.T) {
 
 // A replica older than the database schema refuses to start and says why.
 func TestServeRefusesNewerSchema(t *testing.T) {
-	db := postgresDB(t)
+	db := pgtest.NewDB(t).String()
 	dir := t.TempDir()
 	migrate := exec.Command(binary, "migrate")
 	migrate.Dir = dir

@@ -2,63 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
+	"net/url"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/pgtest"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
 )
-
-// testPostgresDB creates an empty database for the test on the PostgreSQL
-// server of ATOMCP_TEST_POSTGRES_URL (default: postgres on 127.0.0.1),
-// drops it at the end, and returns its URL with a password that must
-// never be printed (the test server trusts local connections). It skips
-// the test when no server answers, unless CI is set.
-func testPostgresDB(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("ATOMCP_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	cfg, err := pgx.ParseConfig(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnectTimeout = 3 * time.Second
-	conn, err := pgx.ConnectConfig(t.Context(), cfg)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL not reachable at %s:%d: %s (CI is set, so this fails instead of skipping)", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
-		}
-		t.Skipf("PostgreSQL not reachable at %s:%d: %s", cfg.Host, cfg.Port, strings.Join(strings.Fields(err.Error()), " "))
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "atomcp_cmdtest_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(t.Context(), `CREATE DATABASE `+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	u := *cfg
-	return "postgres://" + u.User + ":hunter2@" + u.Host + ":" + strconv.Itoa(int(u.Port)) + "/" + name + "?sslmode=disable"
-}
 
 // runWithDB runs the root command with ATOMCP_DATABASE_URL set to dbURL.
 func runWithDB(t *testing.T, dbURL string, args ...string) (string, error) {
@@ -75,7 +29,11 @@ func runWithDB(t *testing.T, dbURL string, args ...string) (string, error) {
 }
 
 func TestDBCopy(t *testing.T) {
-	pg := testPostgresDB(t)
+	// A password that must never be printed (the test server trusts
+	// local connections).
+	u := pgtest.NewDB(t)
+	u.User = url.UserPassword(u.User.Username(), "hunter2")
+	pg := u.String()
 	sqliteURL := "sqlite://" + filepath.Join(t.TempDir(), "atomcp.db")
 	if out, err := runWithDB(t, sqliteURL, "seed", "--demo"); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out)

@@ -3,18 +3,16 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
+	"github.com/atomcp/atomcp/internal/store/sqlite"
 )
 
 // importTables are the tables ImportSQLite copies, parents before the
@@ -42,9 +40,6 @@ var (
 	// embeddings.dimensions is the length of the vector, which real[] keeps.
 	importSkippedColumns = map[string][]string{"embeddings": {"dimensions"}}
 )
-
-// sqliteTime is how the SQLite backend stores timestamps.
-const sqliteTime = "2006-01-02T15:04:05.000000000Z"
 
 // TableCount is the number of rows of one table.
 type TableCount struct {
@@ -75,10 +70,12 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 		return nil, fmt.Errorf("read the SQLite database: %w", err)
 	}
 	defer func() { _ = src.Rollback() }() // read-only: nothing to commit
-	if err := checkSourceTables(ctx, src); err != nil {
+	srcTables, err := sourceTables(ctx, src)
+	if err != nil {
 		return nil, err
 	}
 	report := &ImportReport{}
+	from := sqlite.NewDialect()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		report.Tables = report.Tables[:0]
 		for _, table := range importTables {
@@ -87,7 +84,7 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 			}
 		}
 		for _, table := range importTables {
-			n, err := copyTable(ctx, src, tx, table)
+			n, err := copyTable(ctx, src, tx, from, table, srcTables[table])
 			if err != nil {
 				return fmt.Errorf("copy %s: %w", table, err)
 			}
@@ -120,41 +117,40 @@ func (s *Store) ImportSQLite(ctx context.Context, db *sql.DB) (*ImportReport, er
 	return report, nil
 }
 
-// checkSourceTables refuses a source with a table this binary would not
-// copy: a newer atomcp's SQLite database, whose data would be lost.
-func checkSourceTables(ctx context.Context, src *sql.Tx) error {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+// sourceTables returns the columns of every table of src, in order. It
+// refuses a source with a table this binary would not copy: a newer
+// atomcp's SQLite database, whose data would be lost.
+func sourceTables(ctx context.Context, src *sql.Tx) (map[string][]string, error) {
+	rows, err := src.QueryContext(ctx, `SELECT t.name, c.name FROM sqlite_schema t, pragma_table_info(t.name) c
+		WHERE t.type = 'table' ORDER BY t.name, c.cid`)
 	if err != nil {
-		return fmt.Errorf("read the tables of the SQLite database: %w", err)
+		return nil, fmt.Errorf("read the tables of the SQLite database: %w", err)
 	}
 	defer rows.Close()
-	var unknown []string
+	tables := map[string][]string{}
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			return nil, err
 		}
-		if !slices.Contains(importTables, name) && !slices.Contains(importSkippedTables, name) && !hasAnyPrefix(name, importSkippedPrefix) {
+		tables[table] = append(tables[table], column)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for name := range tables {
+		skipped := slices.ContainsFunc(importSkippedPrefix, func(p string) bool { return strings.HasPrefix(name, p) })
+		if !skipped && !slices.Contains(importTables, name) && !slices.Contains(importSkippedTables, name) {
 			unknown = append(unknown, name)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("the SQLite database has tables this atomcp does not know how to copy (%s); "+
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("the SQLite database has tables this atomcp does not know how to copy (%s); "+
 			"it was probably written by a newer atomcp: copy with that version", strings.Join(unknown, ", "))
 	}
-	return nil
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
+	return tables, nil
 }
 
 func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
@@ -170,26 +166,25 @@ func checkEmpty(ctx context.Context, tx pgx.Tx, table string) error {
 
 // destColumn is a column of a PostgreSQL table and its type.
 type destColumn struct {
-	name, dataType, udt string
+	Name, DataType, UDT string
 }
 
 // copyTable copies one table with COPY, converting each value to its
 // PostgreSQL column's type, and returns the number of rows.
-func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, error) {
+func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, from *sqlcore.Dialect, table string, srcCols []string) (int, error) {
 	dest, err := destColumns(ctx, tx, table)
 	if err != nil {
 		return 0, err
 	}
-	srcCols, err := sourceColumns(ctx, src, table)
-	if err != nil {
-		return 0, err
+	if len(srcCols) == 0 {
+		return 0, fmt.Errorf("the SQLite database has no table %s; is it an atomcp database, migrated by this version?", table)
 	}
 	var cols []destColumn
 	for _, c := range srcCols {
 		if slices.Contains(importSkippedColumns[table], c) {
 			continue
 		}
-		i := slices.IndexFunc(dest, func(d destColumn) bool { return d.name == c })
+		i := slices.IndexFunc(dest, func(d destColumn) bool { return d.Name == c })
 		if i < 0 {
 			return 0, fmt.Errorf("the SQLite column %s.%s has no PostgreSQL counterpart; it was probably added by a newer atomcp", table, c)
 		}
@@ -198,7 +193,7 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, 
 	names := make([]string, len(cols))
 	quoted := make([]string, len(cols))
 	for i, c := range cols {
-		names[i], quoted[i] = c.name, sqlcore.QuoteIdent(c.name)
+		names[i], quoted[i] = c.Name, sqlcore.QuoteIdent(c.Name)
 	}
 	rows, err := src.QueryContext(ctx, `SELECT `+strings.Join(quoted, ", ")+` FROM `+sqlcore.QuoteIdent(table))
 	if err != nil {
@@ -222,9 +217,9 @@ func copyTable(ctx context.Context, src *sql.Tx, tx pgx.Tx, table string) (int, 
 		}
 		out := make([]any, len(cols))
 		for i, c := range cols {
-			v, err := convert(c, raw[i])
+			v, err := convert(from, c, raw[i])
 			if err != nil {
-				return nil, fmt.Errorf("row %d, column %s: %w", row, c.name, err)
+				return nil, fmt.Errorf("row %d, column %s: %w", row, c.Name, err)
 			}
 			out[i] = v
 		}
@@ -242,101 +237,59 @@ func destColumns(ctx context.Context, tx pgx.Tx, table string) ([]destColumn, er
 	if err != nil {
 		return nil, err
 	}
-	var (
-		cols []destColumn
-		c    destColumn
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.dataType, &c.udt}, func() error {
-		cols = append(cols, c)
-		return nil
-	}); err != nil {
-		return nil, err
+	cols, err := pgx.CollectRows(rows, pgx.RowToStructByPos[destColumn])
+	if err == nil && len(cols) == 0 {
+		err = fmt.Errorf("no table %s in the PostgreSQL database; migrate it first", table)
 	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("no table %s in the PostgreSQL database; migrate it first", table)
-	}
-	return cols, nil
-}
-
-func sourceColumns(ctx context.Context, src *sql.Tx, table string) ([]string, error) {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("the SQLite database has no table %s; is it an atomcp database, migrated by this version?", table)
-	}
-	return cols, nil
+	return cols, err
 }
 
 // convert turns a SQLite value into the Go value pgx writes to the
 // column: the SQLite backend's TEXT timestamps, 0/1 booleans, JSON texts
 // and little-endian float32 blobs become timestamptz, boolean, jsonb,
-// text[] and real[].
-func convert(c destColumn, v any) (any, error) {
+// text[] and real[]. Timestamps, lists and vectors are decoded by the
+// SQLite dialect (from), as that backend reads them.
+func convert(from *sqlcore.Dialect, c destColumn, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	if b, ok := v.([]byte); ok && c.dataType != "bytea" && c.udt != "_float4" {
+	switch {
+	case c.DataType == "timestamp with time zone":
+		return fromSQLite(from.ScanTime, v)
+	case c.UDT == "_text":
+		l, err := fromSQLite(from.ScanList, v)
+		if l == nil {
+			l = []string{} // a stored JSON null
+		}
+		return l, err
+	case c.UDT == "_float4":
+		return fromSQLite(from.ScanVector, v)
+	}
+	if b, ok := v.([]byte); ok && c.DataType != "bytea" {
 		v = string(b)
 	}
-	switch {
-	case c.dataType == "timestamp with time zone":
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("a timestamp stored as %T", v)
-		}
-		t, err := time.Parse(sqliteTime, s)
-		if err != nil {
-			t, err = time.Parse(time.RFC3339Nano, s)
-		}
-		return t, err
-	case c.dataType == "boolean":
+	switch c.DataType {
+	case "boolean":
 		n, ok := v.(int64)
 		if !ok {
 			return nil, fmt.Errorf("a boolean stored as %T", v)
 		}
 		return n != 0, nil
-	case c.dataType == "jsonb":
+	case "jsonb":
 		s, ok := v.(string)
 		if !ok || !json.Valid([]byte(s)) {
 			return nil, errors.New("not a JSON text")
 		}
 		return json.RawMessage(s), nil
-	case c.udt == "_text":
-		s, ok := v.(string)
-		var l []string
-		if !ok || json.Unmarshal([]byte(s), &l) != nil {
-			return nil, errors.New("not a JSON list of strings")
-		}
-		if l == nil {
-			l = []string{}
-		}
-		return l, nil
-	case c.udt == "_float4":
-		b, ok := v.([]byte)
-		if !ok || len(b)%4 != 0 {
-			return nil, errors.New("not a vector of little-endian float32")
-		}
-		vec := make([]float32, len(b)/4)
-		for i := range vec {
-			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		return vec, nil
 	}
 	return v, nil
+}
+
+// fromSQLite decodes v with a scanner of the SQLite dialect.
+func fromSQLite[T any](scan func(p *T) any, v any) (T, error) {
+	var out T
+	err := scan(&out).(sql.Scanner).Scan(v)
+	return out, err
 }
 
 // verifyCounts compares the number of rows of every copied table in the

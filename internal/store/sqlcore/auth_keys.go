@@ -25,21 +25,11 @@ func (o Ops) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
 
 // ListSigningKeys returns every key, newest first.
 func (o Ops) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
-	rows, err := o.Read.Query(ctx,
-		`SELECT id, algorithm, private_key, created_at, retired_at FROM oauth_signing_keys ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("list signing keys: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.SigningKey
-	for rows.Next() {
+	out, err := queryAll(ctx, o.Read, func(r Row) (*store.SigningKey, error) {
 		var k store.SigningKey
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, o.D.ScanTime(&k.CreatedAt), o.D.ScanNullTime(&k.RetiredAt)); err != nil {
-			return nil, fmt.Errorf("list signing keys: %w", err)
-		}
-		out = append(out, &k)
-	}
-	if err := rows.Err(); err != nil {
+		return &k, r.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, o.D.ScanTime(&k.CreatedAt), o.D.ScanNullTime(&k.RetiredAt))
+	}, `SELECT id, algorithm, private_key, created_at, retired_at FROM oauth_signing_keys ORDER BY created_at DESC, id DESC`)
+	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}
 	return out, nil
@@ -112,9 +102,7 @@ const setupTokenColumns = `hash, created_at, expires_at, used_at`
 
 // ConsumeSetupToken marks a setup token used, once (see ConsumeAuthCode).
 func (o Ops) ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*store.SetupToken, error) {
-	t, err := consumeOnce(ctx, o, o.scanSetupToken,
-		`UPDATE oauth_setup_tokens SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING `+setupTokenColumns,
-		`SELECT `+setupTokenColumns+` FROM oauth_setup_tokens WHERE hash = $1`, hash, o.D.Time(at))
+	t, err := consumeOnce(ctx, o, o.scanSetupToken, "oauth_setup_tokens", setupTokenColumns, hash, at)
 	if err != nil {
 		return t, fmt.Errorf("consume setup token: %w", err)
 	}

@@ -155,6 +155,19 @@ func NullIfEmpty(s string) any {
 
 // exec runs one writing statement through Conn.Write and maps its error.
 func (o Ops) exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	return o.execMapped(ctx, o.D.MapErr, sql, args...)
+}
+
+// deleteOne runs a DELETE, maps its error as a delete's
+// (Dialect.MapDeleteErr) and turns deleting nothing into
+// domain.ErrNotFound.
+func (o Ops) deleteOne(ctx context.Context, sql string, args ...any) error {
+	return expectOneRow(o.execMapped(ctx, o.D.MapDeleteErr, sql, args...))
+}
+
+// execMapped runs one writing statement through Conn.Write; mapErr maps
+// its error.
+func (o Ops) execMapped(ctx context.Context, mapErr func(error) error, sql string, args ...any) (int64, error) {
 	var n int64
 	err := o.Conn.Write(ctx, func(q Querier) error {
 		var err error
@@ -162,21 +175,22 @@ func (o Ops) exec(ctx context.Context, sql string, args ...any) (int64, error) {
 		return err
 	})
 	if err != nil {
-		return 0, o.D.MapErr(err)
+		return 0, mapErr(err)
 	}
 	return n, nil
 }
 
-// consumeOnce runs update, a conditional UPDATE … RETURNING that marks a
-// single-use record used, scanning its row with scan. If it matched
-// nothing it re-reads the record with reread to say why: missing
-// (domain.ErrNotFound) or used before (store.ErrAlreadyUsed, returned with
-// the record).
-func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), update, reread string, args ...any) (*T, error) {
+// consumeOnce marks the single-use record of table with the hash used
+// at at, with a conditional UPDATE … WHERE used_at IS NULL RETURNING its
+// columns, which scan reads. If that matched nothing it re-reads the
+// record to say why: missing (domain.ErrNotFound) or used before
+// (store.ErrAlreadyUsed, returned with the record).
+func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), table, columns, hash string, at time.Time) (*T, error) {
 	var v *T
 	err := o.Conn.Write(ctx, func(q Querier) error {
 		var err error
-		v, err = scan(q.QueryRow(ctx, update, args...))
+		v, err = scan(q.QueryRow(ctx, `UPDATE `+table+` SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING `+columns,
+			hash, o.D.Time(at)))
 		return err
 	})
 	if err == nil {
@@ -185,20 +199,21 @@ func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), 
 	if !errors.Is(err, domain.ErrNotFound) {
 		return nil, o.D.MapErr(err)
 	}
-	if v, err = scan(o.Read.QueryRow(ctx, reread, args[0])); err != nil {
+	if v, err = scan(o.Read.QueryRow(ctx, `SELECT `+columns+` FROM `+table+` WHERE hash = $1`, hash)); err != nil {
 		return nil, err
 	}
 	return v, store.ErrAlreadyUsed
 }
 
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (*T, error), sql string, args ...any) ([]*T, error) {
+// queryAll runs a query and scans every row with scan (a T is usually a
+// pointer to a record).
+func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (T, error), sql string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []*T{}
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

@@ -139,20 +139,14 @@ func (o Ops) EmbeddingQueue(ctx context.Context, limit int) ([]store.QueuedEmbed
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := o.Read.Query(ctx, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
+	out, err := queryAll(ctx, o.Read, func(r Row) (q store.QueuedEmbedding, err error) {
+		err = r.Scan((*string)(&q.Type), &q.ID, o.D.ScanTime(&q.EnqueuedAt))
+		return q, err
+	}, `SELECT entity_type, entity_id, enqueued_at FROM embedding_queue ORDER BY enqueued_at, entity_id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the embedding queue: %w", o.D.MapErr(err))
 	}
-	defer rows.Close()
-	var out []store.QueuedEmbedding
-	for rows.Next() {
-		var q store.QueuedEmbedding
-		if err := rows.Scan((*string)(&q.Type), &q.ID, o.D.ScanTime(&q.EnqueuedAt)); err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DequeueEmbedding removes a queue entry unless it was renewed meanwhile.

@@ -49,19 +49,9 @@ func (o Ops) listEntities(ctx context.Context, q store.EntityQuery) (store.Entit
 		if page.Total <= q.Offset {
 			return nil // the page is past the end; spare the query
 		}
-		rows, err := db.Query(ctx, t.SelectSQL+where+order+limit, p...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := t.Scan(o.D, rows)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, e)
-		}
-		return rows.Err()
+		var err error
+		page.Items, err = queryAll(ctx, db, func(r Row) (*domain.Entity, error) { return t.Scan(o.D, r) }, t.SelectSQL+where+order+limit, p...)
+		return err
 	})
 	if err != nil {
 		return store.EntityPage{}, o.D.MapErr(err)
@@ -229,16 +219,12 @@ func (o Ops) CountBy(ctx context.Context, q store.EntityQuery, field string) ([]
 	if f.Kind == domain.Bool {
 		value = `CASE WHEN ` + col + ` THEN '1' WHEN NOT ` + col + ` THEN '0' ELSE '' END`
 	}
-	out, err := queryAll(ctx, o.Read, func(row Row) (*store.Count, error) {
-		var c store.Count
-		return &c, row.Scan(&c.Value, &c.N)
+	counts, err := queryAll(ctx, o.Read, func(row Row) (c store.Count, err error) {
+		err = row.Scan(&c.Value, &c.N)
+		return c, err
 	}, `SELECT `+value+`, count(*) AS n FROM `+t.Name+where+` GROUP BY 1 ORDER BY n DESC, (`+value+`)`+o.D.Binary, p...)
 	if err != nil {
 		return nil, fmt.Errorf("count %s by %s: %w", q.Type, field, o.D.MapErr(err))
-	}
-	counts := make([]store.Count, len(out))
-	for i, c := range out {
-		counts[i] = *c
 	}
 	return counts, nil
 }

@@ -41,16 +41,8 @@ func (o Ops) GetMember(ctx context.Context, organizationID, userID string) (*dom
 
 // RemoveMember deletes one membership.
 func (o Ops) RemoveMember(ctx context.Context, organizationID, userID string) error {
-	var n int64
-	err := o.Conn.Write(ctx, func(q Querier) error {
-		var err error
-		n, err = q.Exec(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
-		return err
-	})
+	err := o.deleteOne(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
 	if err != nil {
-		err = o.D.MapDeleteErr(err)
-	}
-	if err := expectOneRow(n, err); err != nil {
 		return fmt.Errorf("remove member %q of organization %q: %w", userID, organizationID, err)
 	}
 	return nil
@@ -76,18 +68,8 @@ func (o Ops) ListMembers(ctx context.Context, organizationID string) ([]*domain.
 
 // queryMembers selects memberships; tail is a fixed WHERE/ORDER BY text.
 func (o Ops) queryMembers(ctx context.Context, tail string, args ...any) ([]*domain.Membership, error) {
-	rows, err := o.Read.Query(ctx, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ms := []*domain.Membership{}
-	for rows.Next() {
+	return queryAll(ctx, o.Read, func(r Row) (*domain.Membership, error) {
 		var m domain.Membership
-		if err := rows.Scan(&m.OrganizationID, &m.UserID, (*string)(&m.Role), &m.Status, o.D.ScanTime(&m.CreatedAt)); err != nil {
-			return nil, err
-		}
-		ms = append(ms, &m)
-	}
-	return ms, rows.Err()
+		return &m, r.Scan(&m.OrganizationID, &m.UserID, (*string)(&m.Role), &m.Status, o.D.ScanTime(&m.CreatedAt))
+	}, `SELECT `+memberColumns+` FROM organization_members `+tail, args...)
 }

@@ -131,16 +131,7 @@ func (o Ops) DeleteLink(ctx context.Context, kind domain.LinkKind, id string) er
 	if err != nil {
 		return err
 	}
-	var n int64
-	err = o.Conn.Write(ctx, func(q Querier) error {
-		var err error
-		n, err = q.Exec(ctx, `DELETE FROM `+t.name+` WHERE id = $1`, id)
-		return err
-	})
-	if err != nil {
-		err = o.D.MapDeleteErr(err)
-	}
-	if err := expectOneRow(n, err); err != nil {
+	if err := o.deleteOne(ctx, `DELETE FROM `+t.name+` WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
 	return nil

@@ -52,26 +52,19 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		return nil, 0, err
 	}
 	var (
-		hits  = []store.SearchHit{}
+		hits  []store.SearchHit
 		total int
 	)
 	err = o.Conn.Snapshot(ctx, func(db Querier) error {
 		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := db.Query(ctx, o.Search.Page(from, limit), p...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var h store.SearchHit
-			if err := rows.Scan((*string)(&h.Type), &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet); err != nil {
-				return err
-			}
-			hits = append(hits, h)
-		}
-		return rows.Err()
+		var err error
+		hits, err = queryAll(ctx, db, func(r Row) (h store.SearchHit, err error) {
+			err = r.Scan((*string)(&h.Type), &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet)
+			return h, err
+		}, o.Search.Page(from, limit), p...)
+		return err
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("search %q: %w", q.Text, o.D.MapErr(err))

@@ -48,14 +48,18 @@ func NewTables() map[domain.EntityType]*Table {
 
 func newTable(k *domain.Kind) *Table {
 	t := &Table{Kind: k, Name: QuoteIdent(k.Table)}
+	// The columns in order: the head bookkeeping columns, one per field
+	// (organization_id only once), the tail bookkeeping columns.
+	cols := append([]string(nil), headColumns...)
 	for _, f := range k.Fields {
 		if f.Name == "organization_id" {
 			t.OrgField = true
 			continue
 		}
 		t.Fields = append(t.Fields, f)
+		cols = append(cols, f.Name)
 	}
-	cols := EntityColumns(k)
+	cols = append(cols, tailColumns...)
 	quoted := make([]string, len(cols))
 	selected := make([]string, len(cols))
 	marks := make([]string, len(cols))
@@ -78,19 +82,6 @@ func newTable(k *domain.Kind) *Table {
 	t.updateSQL = "UPDATE " + t.Name + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = $1`
 	t.deleteSQL = "DELETE FROM " + t.Name + ` WHERE "id" = $1`
 	return t
-}
-
-// EntityColumns lists the columns of a kind's table in order: the head
-// bookkeeping columns, one per field (organization_id only once), the tail
-// bookkeeping columns.
-func EntityColumns(k *domain.Kind) []string {
-	cols := append([]string(nil), headColumns...)
-	for _, f := range k.Fields {
-		if f.Name != "organization_id" {
-			cols = append(cols, f.Name)
-		}
-	}
-	return append(cols, tailColumns...)
 }
 
 // QuoteIdent quotes an SQL identifier. The identifiers all come from the

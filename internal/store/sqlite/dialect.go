@@ -8,9 +8,10 @@ import (
 	"github.com/atomcp/atomcp/internal/store/sqlcore"
 )
 
-// newDialect is how this backend stores what sqlcore writes: timestamps
-// and lists as TEXT, case folded by foldFunc.
-func newDialect() *sqlcore.Dialect {
+// NewDialect is how this backend stores what sqlcore writes: timestamps
+// and lists as TEXT, case folded by foldFunc. The PostgreSQL backend's
+// import decodes SQLite values with its scanners.
+func NewDialect() *sqlcore.Dialect {
 	return &sqlcore.Dialect{
 		Time:         func(t time.Time) any { return encodeTime(t) },
 		ScanTime:     func(p *time.Time) any { return (*textTime)(p) },

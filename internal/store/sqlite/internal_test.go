@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,37 @@ func TestPragmas(t *testing.T) {
 	}
 	if _, err := s.reader.ExecContext(t.Context(), "CREATE TABLE x (y)"); err == nil {
 		t.Error("a reader connection could write")
+	}
+}
+
+// TestForeignKeyCheck holds the check Migrate runs after each migration
+// to the dangling reference it is there to refuse.
+func TestForeignKeyCheck(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "atomcp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := coreQuerier{s.writer}
+	if err := foreignKeyCheck(ctx, q); err != nil {
+		t.Fatalf("foreignKeyCheck on a migrated database = %v; want nil", err)
+	}
+	// As a table rebuild can: the references are not enforced meanwhile.
+	for _, stmt := range []string{
+		`PRAGMA foreign_keys = OFF`,
+		`INSERT INTO organization_members (organization_id, user_id, role, status, created_at)
+		 VALUES ('no-org', 'no-user', 'owner', 'active', '2025-01-01T00:00:00.000000000Z')`,
+		`PRAGMA foreign_keys = ON`,
+	} {
+		if _, err := q.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := foreignKeyCheck(ctx, q); err == nil || !strings.Contains(err.Error(), "organization_members") {
+		t.Fatalf("foreignKeyCheck with a dangling reference = %v; want an error naming organization_members", err)
 	}
 }

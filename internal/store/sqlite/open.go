@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{path: abs, writer: writer, reader: reader}
-	s.ops = newOps(conn{read: reader, write: writer, snapshot: s.readSnapshot}, newDialect(), sqlcore.NewTables())
+	s.ops = newOps(conn{read: reader, write: writer}, NewDialect(), sqlcore.NewTables())
 	return s, nil
 }
 
@@ -144,16 +144,4 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (s *Store) Close() error {
 	return errors.Join(s.reader.Close(), s.writer.Close())
-}
-
-// readSnapshot runs fn in a read transaction on a reader connection, so
-// that the several statements of one query (a page and its total) see the
-// same data.
-func (s *Store) readSnapshot(ctx context.Context, fn func(q querier) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("begin read transaction: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
-	return fn(tx)
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
@@ -31,17 +32,14 @@ func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops
 
 // txOps returns the operations of one transaction.
 func txOps(tx *sql.Tx, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return newOps(conn{read: tx, write: tx, snapshot: func(_ context.Context, fn func(q querier) error) error { return fn(tx) }}, d, tables)
+	return newOps(conn{read: tx, write: tx}, d, tables)
 }
 
-// conn is sqlcore.Conn on the writer and a reader pool, or in a
-// transaction.
+// conn is sqlcore.Conn on the writer and a reader pool (*sql.DB), or in a
+// transaction (both the *sql.Tx).
 type conn struct {
 	read  querier
 	write querier
-	// snapshot runs fn on a querier whose reads all see one state of the
-	// database.
-	snapshot func(ctx context.Context, fn func(q querier) error) error
 }
 
 // Write runs fn on the writer: a failed statement does not abort an SQLite
@@ -67,8 +65,20 @@ func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) 
 	return tx.Commit()
 }
 
+// Snapshot runs fn in a read transaction on a reader connection, so that
+// the several statements of one query (a page and its total) see the same
+// data, unless c already is a transaction.
 func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return c.snapshot(ctx, func(q querier) error { return fn(coreQuerier{q}) })
+	db, ok := c.read.(*sql.DB)
+	if !ok {
+		return fn(coreQuerier{c.read})
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to commit
+	return fn(coreQuerier{tx})
 }
 
 // coreQuerier is sqlcore.Querier on database/sql.
