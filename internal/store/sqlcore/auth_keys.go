@@ -102,7 +102,7 @@ const setupTokenColumns = `hash, created_at, expires_at, used_at`
 
 // ConsumeSetupToken marks a setup token used, once (see ConsumeAuthCode).
 func (o Ops) ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*store.SetupToken, error) {
-	t, err := consumeOnce(ctx, o, o.scanSetupToken, "oauth_setup_tokens", setupTokenColumns, hash, at)
+	t, err := consumeOnce(ctx, o, o.scanSetupToken, "oauth_setup_tokens", "hash", setupTokenColumns, hash, at)
 	if err != nil {
 		return t, fmt.Errorf("consume setup token: %w", err)
 	}

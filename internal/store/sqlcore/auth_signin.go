@@ -28,9 +28,7 @@ func (o Ops) CreateSigninRequest(ctx context.Context, r *store.SigninRequest) er
 // ConsumeSigninRequest marks a sign-in request used, once (see
 // ConsumeAuthCode).
 func (o Ops) ConsumeSigninRequest(ctx context.Context, stateHash string, at time.Time) (*store.SigninRequest, error) {
-	r, err := consumeOnce(ctx, o, o.scanSigninRequest,
-		`UPDATE signin_requests SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL RETURNING `+signinRequestColumns,
-		`SELECT `+signinRequestColumns+` FROM signin_requests WHERE state_hash = $1`, stateHash, o.D.Time(at))
+	r, err := consumeOnce(ctx, o, o.scanSigninRequest, "signin_requests", "state_hash", signinRequestColumns, stateHash, at)
 	if err != nil {
 		return r, fmt.Errorf("consume sign-in request: %w", err)
 	}

@@ -40,7 +40,7 @@ func (o Ops) GetAuthCode(ctx context.Context, hash string) (*store.AuthCode, err
 // a time; a concurrent one (on any PostgreSQL replica, which waits for the
 // row lock and then re-checks the condition) finds used_at set.
 func (o Ops) ConsumeAuthCode(ctx context.Context, hash string, at time.Time) (*store.AuthCode, error) {
-	c, err := consumeOnce(ctx, o, o.scanAuthCode, "oauth_codes", authCodeColumns, hash, at)
+	c, err := consumeOnce(ctx, o, o.scanAuthCode, "oauth_codes", "hash", authCodeColumns, hash, at)
 	if err != nil {
 		return c, fmt.Errorf("consume authorization code: %w", err)
 	}
@@ -152,7 +152,7 @@ func (o Ops) GetRefreshToken(ctx context.Context, hash string) (*store.RefreshTo
 // UseRefreshToken marks the token used, with the same conditional UPDATE
 // as ConsumeAuthCode: a replay finds used_at set and is reported.
 func (o Ops) UseRefreshToken(ctx context.Context, hash string, at time.Time) (*store.RefreshToken, error) {
-	t, err := consumeOnce(ctx, o, o.scanRefresh, "oauth_refresh_tokens", refreshColumns, hash, at)
+	t, err := consumeOnce(ctx, o, o.scanRefresh, "oauth_refresh_tokens", "hash", refreshColumns, hash, at)
 	if err != nil {
 		return t, fmt.Errorf("use refresh token: %w", err)
 	}

@@ -180,16 +180,16 @@ func (o Ops) execMapped(ctx context.Context, mapErr func(error) error, sql strin
 	return n, nil
 }
 
-// consumeOnce marks the single-use record of table with the hash used
-// at at, with a conditional UPDATE … WHERE used_at IS NULL RETURNING its
+// consumeOnce marks the single-use record of table whose key column holds
+// hash used at at, with a conditional UPDATE … WHERE used_at IS NULL RETURNING its
 // columns, which scan reads. If that matched nothing it re-reads the
 // record to say why: missing (domain.ErrNotFound) or used before
 // (store.ErrAlreadyUsed, returned with the record).
-func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), table, columns, hash string, at time.Time) (*T, error) {
+func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), table, key, columns, hash string, at time.Time) (*T, error) {
 	var v *T
 	err := o.Conn.Write(ctx, func(q Querier) error {
 		var err error
-		v, err = scan(q.QueryRow(ctx, `UPDATE `+table+` SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING `+columns,
+		v, err = scan(q.QueryRow(ctx, `UPDATE `+table+` SET used_at = $2 WHERE `+key+` = $1 AND used_at IS NULL RETURNING `+columns,
 			hash, o.D.Time(at)))
 		return err
 	})
@@ -199,7 +199,7 @@ func consumeOnce[T any](ctx context.Context, o Ops, scan func(Row) (*T, error), 
 	if !errors.Is(err, domain.ErrNotFound) {
 		return nil, o.D.MapErr(err)
 	}
-	if v, err = scan(o.Read.QueryRow(ctx, `SELECT `+columns+` FROM `+table+` WHERE hash = $1`, hash)); err != nil {
+	if v, err = scan(o.Read.QueryRow(ctx, `SELECT `+columns+` FROM `+table+` WHERE `+key+` = $1`, hash)); err != nil {
 		return nil, err
 	}
 	return v, store.ErrAlreadyUsed
