@@ -22,10 +22,7 @@ func (o Ops) CreateLocalAccount(ctx context.Context, a *store.LocalAccount) erro
 		`INSERT INTO local_accounts (`+localAccountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.Email, a.Name, a.PasswordHash, a.Role, o.D.NullTime(a.DisabledAt), a.FailedLogins,
 		o.D.NullTime(a.LockedUntil), o.D.Time(a.CreatedAt), o.D.Time(a.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("create local account %q: %w", a.ID, err)
-	}
-	return nil
+	return wrapf(err, "create local account %q", a.ID)
 }
 
 // UpdateLocalAccount writes every field of a but its id and created_at.
@@ -38,10 +35,7 @@ func (o Ops) UpdateLocalAccount(ctx context.Context, a *store.LocalAccount) erro
 			failed_logins = $7, locked_until = $8, updated_at = $9 WHERE id = $1`,
 		a.ID, a.Email, a.Name, a.PasswordHash, a.Role, o.D.NullTime(a.DisabledAt), a.FailedLogins,
 		o.D.NullTime(a.LockedUntil), o.D.Time(a.UpdatedAt)))
-	if err != nil {
-		return fmt.Errorf("update local account %q: %w", a.ID, err)
-	}
-	return nil
+	return wrapf(err, "update local account %q", a.ID)
 }
 
 func checkAccount(a *store.LocalAccount) error {

@@ -22,10 +22,7 @@ func (o Ops) CreateOAuthClient(ctx context.Context, c *store.OAuthClient) error 
 		c.ID, c.SecretHash, c.Name, o.D.List(c.RedirectURIs), o.D.List(c.GrantTypes), o.D.List(c.ResponseTypes),
 		c.TokenEndpointAuthMethod, c.ApplicationType, c.Scope, c.ClientURI, c.LogoURI, c.Source,
 		o.D.Time(c.CreatedAt), o.D.NullTime(c.RevokedAt))
-	if err != nil {
-		return fmt.Errorf("create oauth client %q: %w", c.ID, err)
-	}
-	return nil
+	return wrapf(err, "create oauth client %q", c.ID)
 }
 
 // GetOAuthClient returns the client with the id.
@@ -59,10 +56,7 @@ func (o Ops) RevokeOAuthClient(ctx context.Context, id string, at time.Time) err
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("revoke oauth client %q: %w", id, err)
-	}
-	return nil
+	return wrapf(err, "revoke oauth client %q", id)
 }
 
 func (o Ops) scanOAuthClient(row Row) (*store.OAuthClient, error) {

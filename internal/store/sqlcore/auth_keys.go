@@ -17,10 +17,7 @@ func (o Ops) CreateSigningKey(ctx context.Context, k *store.SigningKey) error {
 	_, err := o.exec(ctx,
 		`INSERT INTO oauth_signing_keys (id, algorithm, private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.ID, k.Algorithm, k.PrivateKey, o.D.Time(k.CreatedAt), o.D.NullTime(k.RetiredAt))
-	if err != nil {
-		return fmt.Errorf("create signing key %q: %w", k.ID, err)
-	}
-	return nil
+	return wrapf(err, "create signing key %q", k.ID)
 }
 
 // ListSigningKeys returns every key, newest first.
@@ -38,10 +35,7 @@ func (o Ops) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
 // RetireSigningKeys retires every active key but keepID.
 func (o Ops) RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error {
 	_, err := o.exec(ctx, `UPDATE oauth_signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND id <> $2`, o.D.Time(at), keepID)
-	if err != nil {
-		return fmt.Errorf("retire signing keys: %w", err)
-	}
-	return nil
+	return wrapf(err, "retire signing keys")
 }
 
 // DeleteSigningKeysRetiredBefore deletes keys retired before t.
@@ -59,10 +53,7 @@ func (o Ops) PutConsent(ctx context.Context, c *store.Consent) error {
 		`INSERT INTO oauth_consents (account_id, client_id, scope, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
 		 ON CONFLICT (account_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at`,
 		c.AccountID, c.ClientID, c.Scope, o.D.Time(c.CreatedAt), o.D.Time(c.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("put consent of %q for %q: %w", c.AccountID, c.ClientID, err)
-	}
-	return nil
+	return wrapf(err, "put consent of %q for %q", c.AccountID, c.ClientID)
 }
 
 // GetConsent returns a consent.
@@ -92,10 +83,7 @@ func (o Ops) CreateSetupToken(ctx context.Context, t *store.SetupToken) error {
 	}
 	_, err := o.exec(ctx, `INSERT INTO oauth_setup_tokens (hash, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4)`,
 		t.Hash, o.D.Time(t.CreatedAt), o.D.Time(t.ExpiresAt), o.D.NullTime(t.UsedAt))
-	if err != nil {
-		return fmt.Errorf("create setup token: %w", err)
-	}
-	return nil
+	return wrapf(err, "create setup token")
 }
 
 const setupTokenColumns = `hash, created_at, expires_at, used_at`

@@ -19,10 +19,7 @@ func (o Ops) CreateSigninRequest(ctx context.Context, r *store.SigninRequest) er
 	}
 	_, err := o.exec(ctx, `INSERT INTO signin_requests (`+signinRequestColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		r.StateHash, r.Connector, r.Nonce, r.Verifier, r.Authz, o.D.Time(r.CreatedAt), o.D.Time(r.ExpiresAt), o.D.NullTime(r.UsedAt))
-	if err != nil {
-		return fmt.Errorf("create sign-in request: %w", err)
-	}
-	return nil
+	return wrapf(err, "create sign-in request")
 }
 
 // ConsumeSigninRequest marks a sign-in request used, once (see

@@ -20,10 +20,7 @@ func (o Ops) CreateAuthCode(ctx context.Context, c *store.AuthCode) error {
 	_, err := o.exec(ctx, `INSERT INTO oauth_codes (`+authCodeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.Hash, c.ClientID, c.AccountID, c.RedirectURI, c.Scope, c.Resource, c.CodeChallenge,
 		c.CodeChallengeMethod, c.FamilyID, o.D.Time(c.CreatedAt), o.D.Time(c.ExpiresAt), o.D.NullTime(c.UsedAt))
-	if err != nil {
-		return fmt.Errorf("create authorization code: %w", err)
-	}
-	return nil
+	return wrapf(err, "create authorization code")
 }
 
 // GetAuthCode returns the code with the hash.
@@ -66,10 +63,7 @@ func (o Ops) CreateTokenFamily(ctx context.Context, f *store.TokenFamily) error 
 	}
 	_, err := o.exec(ctx, `INSERT INTO oauth_token_families (`+familyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		f.ID, f.ClientID, f.AccountID, f.Scope, f.Resource, o.D.Time(f.CreatedAt), o.D.NullTime(f.RevokedAt))
-	if err != nil {
-		return fmt.Errorf("create token family %q: %w", f.ID, err)
-	}
-	return nil
+	return wrapf(err, "create token family %q", f.ID)
 }
 
 // GetTokenFamily returns the family with the id.
@@ -95,10 +89,7 @@ func (o Ops) RevokeTokenFamily(ctx context.Context, id string, at time.Time) err
 		}
 		return o.revokeFamilies(ctx, q, `id = $1`, id, at)
 	})
-	if err != nil {
-		return fmt.Errorf("revoke token family %q: %w", id, err)
-	}
-	return nil
+	return wrapf(err, "revoke token family %q", id)
 }
 
 // revokeFamilies revokes the families matching where (a condition on
@@ -134,10 +125,7 @@ func (o Ops) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) erro
 	_, err := o.exec(ctx, `INSERT INTO oauth_refresh_tokens (`+refreshColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Hash, t.FamilyID, t.ClientID, t.AccountID, t.Scope, t.Resource,
 		o.D.Time(t.CreatedAt), o.D.Time(t.ExpiresAt), o.D.NullTime(t.UsedAt))
-	if err != nil {
-		return fmt.Errorf("create refresh token: %w", err)
-	}
-	return nil
+	return wrapf(err, "create refresh token")
 }
 
 // GetRefreshToken returns the token with the hash.
@@ -196,10 +184,7 @@ func (o Ops) RecordAccessToken(ctx context.Context, t *store.AccessToken) error 
 			t.JTI, expires, t.FamilyID)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("record access token: %w", err)
-	}
-	return nil
+	return wrapf(err, "record access token")
 }
 
 // DenyAccessToken deny-lists a jti.
@@ -209,10 +194,7 @@ func (o Ops) DenyAccessToken(ctx context.Context, jti string, expiresAt time.Tim
 	}
 	_, err := o.exec(ctx, `INSERT INTO oauth_denied_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`,
 		jti, o.D.Time(expiresAt))
-	if err != nil {
-		return fmt.Errorf("deny access token: %w", err)
-	}
-	return nil
+	return wrapf(err, "deny access token")
 }
 
 // AccessTokenDenied reports whether the jti is deny-listed.

@@ -16,6 +16,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -222,4 +223,14 @@ func queryAll[T any](ctx context.Context, q Querier, scan func(Row) (T, error), 
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// wrapf gives err the context format and args describe, as fmt.Errorf
+// with ": %w" would; a nil err stays nil, so a method can end with
+// return wrapf(err, …).
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }

@@ -164,10 +164,7 @@ func (o Ops) PutEmbedding(ctx context.Context, e *store.Embedding) error {
 	if err == nil {
 		err = o.D.MapErr(o.PutVector(ctx, o.Conn, e))
 	}
-	if err != nil {
-		return fmt.Errorf("store the embedding of %s %q: %w", e.EntityType, e.EntityID, err)
-	}
-	return nil
+	return wrapf(err, "store the embedding of %s %q", e.EntityType, e.EntityID)
 }
 
 // CountQueuedEmbeddings counts queued live entities of the organizations,

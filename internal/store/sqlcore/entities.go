@@ -140,10 +140,7 @@ func (o Ops) DeleteEntity(ctx context.Context, typ domain.EntityType, id string)
 		}
 		return o.Unindex(ctx, q, id)
 	})
-	if err != nil {
-		return fmt.Errorf("delete %s %q: %w", typ, id, err)
-	}
-	return nil
+	return wrapf(err, "delete %s %q", typ, id)
 }
 
 // Error is a violated constraint in the domain's terms. Both the sentinel

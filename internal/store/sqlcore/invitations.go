@@ -21,10 +21,7 @@ func (o Ops) CreateInvitation(ctx context.Context, inv *domain.Invitation) error
 		`INSERT INTO invitations (id, organization_id, email, role, status, invited_by, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		inv.ID, inv.OrganizationID, inv.Email, string(inv.Role), inv.Status, inv.InvitedBy, o.D.Time(inv.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("create invitation %q: %w", inv.ID, err)
-	}
-	return nil
+	return wrapf(err, "create invitation %q", inv.ID)
 }
 
 // ListPendingInvitations returns the pending invitations to the email,

@@ -21,10 +21,7 @@ func (o Ops) PutMember(ctx context.Context, m *domain.Membership) error {
 		`INSERT INTO organization_members (`+memberColumns+`) VALUES ($1, $2, $3, $4, $5)
 		 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role, status = excluded.status`,
 		m.OrganizationID, m.UserID, string(m.Role), m.Status, o.D.Time(m.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("put member %q of organization %q: %w", m.UserID, m.OrganizationID, err)
-	}
-	return nil
+	return wrapf(err, "put member %q of organization %q", m.UserID, m.OrganizationID)
 }
 
 // GetMember returns one membership.
@@ -42,10 +39,7 @@ func (o Ops) GetMember(ctx context.Context, organizationID, userID string) (*dom
 // RemoveMember deletes one membership.
 func (o Ops) RemoveMember(ctx context.Context, organizationID, userID string) error {
 	err := o.deleteOne(ctx, `DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2`, organizationID, userID)
-	if err != nil {
-		return fmt.Errorf("remove member %q of organization %q: %w", userID, organizationID, err)
-	}
-	return nil
+	return wrapf(err, "remove member %q of organization %q", userID, organizationID)
 }
 
 // ListMemberships returns the user's memberships, oldest first.

@@ -90,10 +90,7 @@ func (o Ops) CreateLink(ctx context.Context, l *domain.Link) error {
 	}
 	_, err = o.exec(ctx, `INSERT INTO `+t.name+` (`+strings.Join(t.insertCols, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`,
 		t.insertArgs(o.D, l)...)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", l.Kind, err)
-	}
-	return nil
+	return wrapf(err, "create %s", l.Kind)
 }
 
 // GetLink returns one link.

@@ -21,10 +21,7 @@ func (o Ops) CreateTask(ctx context.Context, t *store.Task) error {
 		t.ID, t.Owner, t.Tool, string(t.Status), t.StatusMessage, o.D.Time(t.CreatedAt), o.D.Time(t.UpdatedAt),
 		o.D.Time(t.HeartbeatAt), o.D.Time(t.ExpiresAt), t.PollInterval.Milliseconds(),
 		nullJSON(t.InputRequests), nullJSON(t.InputResponses), boolInt(t.CancelRequested), nullJSON(t.Result), nullJSON(t.Error))
-	if err != nil {
-		return fmt.Errorf("create task: %w", err)
-	}
-	return nil
+	return wrapf(err, "create task")
 }
 
 // GetTask reads the owner's task.

@@ -17,10 +17,7 @@ func (o Ops) CreateUser(ctx context.Context, u *domain.User) error {
 	}
 	_, err := o.exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		u.ID, u.Issuer, u.Subject, u.Email, u.Name, o.D.Time(u.CreatedAt), o.D.Time(u.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("create user %q: %w", u.ID, err)
-	}
-	return nil
+	return wrapf(err, "create user %q", u.ID)
 }
 
 // UpdateUser writes every column of u but its id.
@@ -28,10 +25,7 @@ func (o Ops) UpdateUser(ctx context.Context, u *domain.User) error {
 	err := expectOneRow(o.exec(ctx,
 		`UPDATE users SET issuer = $2, subject = $3, email = $4, name = $5, created_at = $6, updated_at = $7 WHERE id = $1`,
 		u.ID, u.Issuer, u.Subject, u.Email, u.Name, o.D.Time(u.CreatedAt), o.D.Time(u.UpdatedAt)))
-	if err != nil {
-		return fmt.Errorf("update user %q: %w", u.ID, err)
-	}
-	return nil
+	return wrapf(err, "update user %q", u.ID)
 }
 
 // GetUser returns the user with the id.

@@ -36,8 +36,5 @@ func (o Ops) PutWorkspace(ctx context.Context, w *domain.WorkspaceContext) error
 		 ON CONFLICT (user_id) DO UPDATE SET organization_id = excluded.organization_id,
 		   project_id = excluded.project_id, document_id = excluded.document_id, updated_at = excluded.updated_at`,
 		w.UserID, NullIfEmpty(w.OrganizationID), NullIfEmpty(w.ProjectID), NullIfEmpty(w.DocumentID), o.D.Time(w.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("put workspace of user %q: %w", w.UserID, err)
-	}
-	return nil
+	return wrapf(err, "put workspace of user %q", w.UserID)
 }
