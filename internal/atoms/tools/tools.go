@@ -30,6 +30,8 @@ type Deps struct {
 	// Caller identifies whoever is behind a tool call.
 	Caller Identify
 	Logger *slog.Logger
+
+	lengths *argLengths // the tools' length limits, set by Register
 }
 
 // Register adds every Atoms tool, prompt and resource to the server.
@@ -37,6 +39,7 @@ func Register(s *mcp.Server, d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.lengths = &argLengths{schemas: map[string]*jsonschema.Schema{}}
 	registerWorkspaceTool(s, d)
 	registerEntityTool(s, d)
 	registerRelationshipTool(s, d)
@@ -44,6 +47,7 @@ func Register(s *mcp.Server, d Deps) {
 	registerWorkflowTool(s, d)
 	registerPrompts(s)
 	registerResources(s, d)
+	s.AddReceivingMiddleware(d.lengths.middleware)
 }
 
 // actor resolves the caller of a tool call to a user with memberships.
