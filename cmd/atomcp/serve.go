@@ -106,6 +106,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
 		Ready:          st.Ping,
 		Logger:         logger,
+		TrustedProxies: cfg.TrustedProxies,
 	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may

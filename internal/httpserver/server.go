@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type Options struct {
 	// documents under /.well-known/ and an embedded authorization server.
 	Routes map[string]http.Handler
 	Logger *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded
+	// header names the client (clientaddr.go).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of atomcp plus what graceful shutdown needs.
@@ -117,6 +121,7 @@ func New(m *mcp.Server, opts Options) *Server {
 	h = s.cors(h)
 	h = s.logRequests(h)
 	h = s.recoverPanics(h)
+	h = s.clientAddr(h)
 	s.handler = h
 	return s
 }
