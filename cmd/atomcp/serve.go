@@ -107,6 +107,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		Ready:          st.Ping,
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
+		Limits: httpserver.Limits{
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			ReadBodyTimeout:   cfg.ReadBodyTimeout,
+			MinBodyRate:       cfg.MinBodyRate,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxConnsPerClient: cfg.MaxConnsPerClient,
+			Tools:             httpserver.ToolLimits{Rate: cfg.ToolRate, Burst: cfg.ToolBurst, Concurrency: cfg.ToolConcurrency},
+		},
 	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may
