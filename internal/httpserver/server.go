@@ -100,8 +100,8 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// Clients that accept JSON only (or say nothing) get JSON, not the
-	// SDK's plain-text 400.
-	mcpHandler := s.limitTools(acceptJSON(streamable))
+	// SDK's plain-text 400; so does a request for an unknown method.
+	mcpHandler := s.limitTools(acceptJSON(answerUnknownMethods(streamable)))
 	if opts.Auth != nil {
 		mcpHandler = opts.Auth(mcpHandler)
 	}
