@@ -93,7 +93,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			logger.Warn("tasks at shutdown", "err", err)
 		}
 	}()
-	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt})
+	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
 	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,
