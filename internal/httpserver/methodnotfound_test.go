@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func mcpPost(t *testing.T, url string, header map[string]string, body string) (int, http.Header, string) {
+func rawMCPPost(t *testing.T, url string, header map[string]string, body string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -48,11 +48,11 @@ func TestUnknownMethodIsMethodNotFound(t *testing.T) {
 			url := ts.URL + "/api/mcp"
 			h := map[string]string{"MCP-Protocol-Version": tc.version}
 			if !tc.stateless && tc.version < statelessProtocol {
-				_, hdr, _ := mcpPost(t, url, nil, strings.Replace(initialize, "2025-06-18", tc.version, 1))
+				_, hdr, _ := rawMCPPost(t, url, nil, strings.Replace(initialize, "2025-06-18", tc.version, 1))
 				h["Mcp-Session-Id"] = hdr.Get("Mcp-Session-Id")
-				mcpPost(t, url, h, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+				rawMCPPost(t, url, h, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 			}
-			status, _, body := mcpPost(t, url, h, `{"jsonrpc":"2.0","id":"req-7","method":"no/such/method"}`)
+			status, _, body := rawMCPPost(t, url, h, `{"jsonrpc":"2.0","id":"req-7","method":"no/such/method"}`)
 			var resp struct {
 				ID    any `json:"id"`
 				Error struct {
@@ -67,7 +67,7 @@ func TestUnknownMethodIsMethodNotFound(t *testing.T) {
 				t.Errorf("got %d %s; want %d with -32601 to id req-7", status, body, tc.wantStatus)
 			}
 			if tc.version < statelessProtocol {
-				if status, _, body := mcpPost(t, url, h, `{"jsonrpc":"2.0","method":"notifications/no_such_thing"}`); status != http.StatusAccepted {
+				if status, _, body := rawMCPPost(t, url, h, `{"jsonrpc":"2.0","method":"notifications/no_such_thing"}`); status != http.StatusAccepted {
 					t.Errorf("unknown notification: %d %s; want 202", status, body)
 				}
 			}
@@ -75,7 +75,7 @@ func TestUnknownMethodIsMethodNotFound(t *testing.T) {
 			if tc.version >= statelessProtocol {
 				return // its ping needs per-request _meta; covered elsewhere
 			}
-			if status, _, body := mcpPost(t, url, h, `{"jsonrpc":"2.0","id":9,"method":"ping"}`); status != http.StatusOK || !strings.Contains(body, `"id":9`) {
+			if status, _, body := rawMCPPost(t, url, h, `{"jsonrpc":"2.0","id":9,"method":"ping"}`); status != http.StatusOK || !strings.Contains(body, `"id":9`) {
 				t.Errorf("ping: %d %s", status, body)
 			}
 		})
