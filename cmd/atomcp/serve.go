@@ -93,7 +93,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			logger.Warn("tasks at shutdown", "err", err)
 		}
 	}()
-	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt})
+	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
 	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,
@@ -106,6 +106,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
 		Ready:          st.Ping,
 		Logger:         logger,
+		TrustedProxies: cfg.TrustedProxies,
+		Limits: httpserver.Limits{
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			ReadBodyTimeout:   cfg.ReadBodyTimeout,
+			MinBodyRate:       cfg.MinBodyRate,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxConnsPerClient: cfg.MaxConnsPerClient,
+			Tools:             httpserver.ToolLimits{Rate: cfg.ToolRate, Burst: cfg.ToolBurst, Concurrency: cfg.ToolConcurrency},
+		},
 	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
@@ -87,7 +88,48 @@ func (s *Service) Search(ctx context.Context, a *Actor, p SearchParams) ([]store
 	if len(sc.orgIDs) == 0 {
 		return []store.SearchHit{}, 0, nil
 	}
-	return s.store.SearchText(ctx, store.SearchQuery{Types: p.Types, OrganizationIDs: sc.orgIDs, ProjectID: sc.projectID, Text: p.Text, Limit: p.Limit, Offset: p.Offset})
+	return s.store.SearchText(ctx, store.SearchQuery{Types: p.Types, OrganizationIDs: sc.orgIDs, ProjectID: sc.projectID, Text: searchTerms(p.Text), Limit: p.Limit, Offset: p.Offset})
+}
+
+// Bounds of one full-text search, so that its cost grows with the text
+// given and no faster: every word becomes a prefix term that must occur,
+// and the full-text engines' cost grows faster than the number of terms.
+const (
+	// MaxSearchTerms is how many distinct words are searched for; more
+	// words only narrow the result further, so the rest are dropped.
+	MaxSearchTerms = 32
+	// MaxSearchWordChars is the longest word searched for; a longer one
+	// is cut to its prefix (the term matches as a prefix anyway).
+	MaxSearchWordChars = 64
+)
+
+// searchTerms reduces typed text to the words a full-text search needs:
+// letters and digits (as the stores split them), each distinct word once
+// (case-insensitively), at most MaxSearchTerms of them, each at most
+// MaxSearchWordChars long.
+func searchTerms(text string) string {
+	seen := make(map[string]bool, MaxSearchTerms)
+	var b strings.Builder
+	for w := range strings.FieldsFuncSeq(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) > MaxSearchWordChars {
+			if r := []rune(w); len(r) > MaxSearchWordChars {
+				w = string(r[:MaxSearchWordChars])
+			}
+		}
+		key := strings.ToLower(w)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+		if len(seen) == MaxSearchTerms {
+			break
+		}
+	}
+	return b.String()
 }
 
 // DefaultGroupBy are the fields aggregate counts by when none are named.

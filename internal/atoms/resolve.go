@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -107,7 +108,7 @@ func bestMatch(t domain.EntityType, ref string, items []*domain.Entity, nameFiel
 			exact = append(exact, scored{e, 1})
 			continue
 		}
-		if sc := similarity(want, name); sc >= minScore {
+		if sc := similarityAtLeast(want, name, minScore); sc >= minScore {
 			fuzzy = append(fuzzy, scored{e, sc})
 		}
 	}
@@ -137,39 +138,116 @@ func normalizeName(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
 
+// maxCompareRunes bounds fuzzy name matching: names are compared on
+// their first maxCompareRunes characters, so that a long reference costs
+// no more than a short one (an exact match still compares whole names).
+const maxCompareRunes = 256
+
 // similarity is 1 minus the normalized Levenshtein distance, raised for a
 // name that contains the query as a word prefix ("auth" → "Authentication
 // service"), since that is how people abbreviate.
-func similarity(a, b string) float64 {
+func similarity(a, b string) float64 { return similarityAtLeast(a, b, 0) }
+
+// similarityAtLeast is similarity when that is at least floor, and some
+// score below floor otherwise: it stops comparing as soon as the names
+// differ too much to reach floor, so that one reference against thousands
+// of names costs O(names · maxCompareRunes · band), the band shrinking as
+// floor rises.
+func similarityAtLeast(a, b string, floor float64) float64 {
 	if a == "" || b == "" {
 		return 0
 	}
-	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
-	maxLen := max(la, lb)
-	sc := 1 - float64(levenshtein(a, b))/float64(maxLen)
-	if la >= 3 && (strings.HasPrefix(b, a) || strings.Contains(b, " "+a)) {
+	// A longer a cannot be in b: skip the search (and a's rune count).
+	bonus := len(a) >= 3 && len(a) <= len(b) && utf8.RuneCountInString(a) >= 3 &&
+		(strings.HasPrefix(b, a) || containsWordPrefix(b, a))
+	ra, rb := capRunes(a), capRunes(b)
+	maxLen := max(len(ra), len(rb))
+	k := int(math.Floor((1-floor)*float64(maxLen) + 1e-9))
+	d := boundedLevenshtein(ra, rb, k)
+	if d > k {
+		if bonus {
+			return 0.8
+		}
+		return 0
+	}
+	sc := 1 - float64(d)/float64(maxLen)
+	if bonus {
 		sc = max(sc, 0.8)
 	}
 	return sc
 }
 
+// containsWordPrefix reports whether s contains " "+w, without building it.
+func containsWordPrefix(s, w string) bool {
+	for i := strings.Index(s, w); i >= 0; {
+		if i > 0 && s[i-1] == ' ' {
+			return true
+		}
+		j := strings.Index(s[i+1:], w)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// capRunes returns the first maxCompareRunes runes of s, decoding no more.
+func capRunes(s string) []rune {
+	r := make([]rune, 0, min(len(s), maxCompareRunes))
+	for _, c := range s {
+		if len(r) == maxCompareRunes {
+			break
+		}
+		r = append(r, c)
+	}
+	return r
+}
+
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	return boundedLevenshtein(ra, rb, max(len(ra), len(rb)))
+}
+
+// boundedLevenshtein is the edit distance of a and b when it is at most
+// k, and k+1 otherwise. It fills only the band of cells within k of the
+// diagonal and stops at the first row whose every cell exceeds k: O(len(a)·k).
+func boundedLevenshtein(a, b []rune, k int) int {
+	la, lb := len(a), len(b)
+	if la-lb > k || lb-la > k {
+		return k + 1
 	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
+	inf := k + 1
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = min(j, inf)
+	}
+	for i := 1; i <= la; i++ {
+		lo, hi := max(1, i-k), min(lb, i+k)
+		rowMin := inf
+		if lo == 1 {
+			cur[0] = min(i, inf)
+			rowMin = cur[0]
+		} else {
+			cur[lo-1] = inf
+		}
+		for j := lo; j <= hi; j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] {
+			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if hi < lb {
+			cur[hi+1] = inf
+		}
+		if rowMin >= inf {
+			return inf
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return min(prev[lb], inf)
 }

@@ -6,8 +6,18 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/atomcp/atomcp/internal/domain"
+)
+
+// Length limits of entity fields. A short-text field (a name, a title)
+// holds at most MaxStringChars bytes, a long-text field (description,
+// content) at most MaxTextChars characters; both are far above real use
+// and bound what one entity costs to store, index and search.
+const (
+	MaxStringChars = 1000
+	MaxTextChars   = 100 << 10
 )
 
 // bookkeeping are read-only columns a caller may see but never set; they are
@@ -71,8 +81,13 @@ func coerceValue(f domain.Field, v any) (any, error) {
 		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
 			return nil, fmt.Errorf("%q is not accepted; accepted: %s", s, strings.Join(f.Enum, ", "))
 		}
-		if f.Kind == domain.String && len(s) > 1000 {
-			return nil, fmt.Errorf("is %d characters long; at most 1000 are accepted (use a text field such as description for long text)", len(s))
+		if f.Kind == domain.String && len(s) > MaxStringChars {
+			return nil, fmt.Errorf("is %d characters long; at most %d are accepted (use a text field such as description for long text)", len(s), MaxStringChars)
+		}
+		if f.Kind == domain.Text && len(s) > MaxTextChars {
+			if n := utf8.RuneCountInString(s); n > MaxTextChars {
+				return nil, fmt.Errorf("is %d characters long; at most %d are accepted", n, MaxTextChars)
+			}
 		}
 		return s, nil
 	case domain.Int:

@@ -50,7 +50,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 		items, err = listItems(p)
 	case "csv":
 		var text string
-		if text, err = p.text("csv"); err == nil {
+		if text, err = p.importText("csv"); err == nil {
 			var info *csvImport
 			items, info, err = parseRequirementsCSV(text, MaxWorkflowItems)
 			if err == nil {
@@ -65,7 +65,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 		}
 	case "markdown":
 		var text string
-		if text, err = p.text("markdown"); err == nil {
+		if text, err = p.importText("markdown"); err == nil {
 			var info *mdImport
 			items, info, err = parseRequirementsMarkdown(text, MaxWorkflowItems)
 			if err == nil && len(info.ignoredLines) > 0 {

@@ -65,6 +65,21 @@ func (p *wfParams) text(name string) (string, error) {
 	return s, nil
 }
 
+// MaxImportBytes bounds the CSV or Markdown text of one import, beside
+// its limit of MaxWorkflowItems rows (about 400 bytes for each): it is the
+// default request body limit, and holds when ATOMCP_MAX_BODY_BYTES is raised.
+const MaxImportBytes = 4 << 20
+
+// importText returns the text of a CSV or Markdown import, refused when it
+// is longer than MaxImportBytes.
+func (p *wfParams) importText(name string) (string, error) {
+	s, err := p.text(name)
+	if err == nil && len(s) > MaxImportBytes {
+		return "", fmt.Errorf("%w: parameters.%s is %d bytes long; the limit is %d bytes: split the file and import the parts one after the other", domain.ErrInvalid, name, len(s), MaxImportBytes)
+	}
+	return s, err
+}
+
 // requiredStr returns a string parameter that must be present and not blank.
 func (p *wfParams) requiredStr(name, hint string) (string, error) {
 	s, err := p.str(name)

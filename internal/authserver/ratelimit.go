@@ -2,10 +2,10 @@ package authserver
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
+	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -23,16 +23,14 @@ type sharedLimiter struct {
 	log    *slog.Logger
 }
 
-// allow reports whether a request from r's peer may proceed and, if not,
-// how long until it may. Behind a reverse proxy every request comes from
-// the proxy and shares one budget, which errs on the safe side. When the
-// database cannot count, the request proceeds: the endpoint itself needs
-// the database and will fail on its own.
+// allow reports whether a request from r's client may proceed and, if
+// not, how long until it may. The client is its address as the HTTP
+// server found it (netaddr.Client): behind a proxy listed in
+// ATOMCP_TRUSTED_PROXIES, the address the proxy forwarded; otherwise the
+// socket's peer. When the database cannot count, the request proceeds:
+// the endpoint itself needs the database and will fail on its own.
 func (l *sharedLimiter) allow(r *http.Request) (bool, time.Duration) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := netaddr.Client(r)
 	now := l.now()
 	start := now.Truncate(l.window)
 	n, err := l.st.HitRateLimit(r.Context(), l.name+":"+host, start, start.Add(-l.window))

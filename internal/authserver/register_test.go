@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 func TestRegister(t *testing.T) {
@@ -145,5 +148,32 @@ func TestRateLimitsAreSharedByReplicas(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Fatalf("token request %d in a minute: %d; want 429", tokenRequestsPerMinute+1, last)
+	}
+}
+
+// TestRateLimitIsKeyedByTheClientAddress: the budget belongs to the client
+// address the HTTP server found (netaddr.WithClient, set from a trusted
+// proxy's X-Forwarded-For), not to the socket's peer, which behind a
+// proxy is the proxy for everyone.
+func TestRateLimitIsKeyedByTheClientAddress(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.DCRBurst, o.DCRInterval = 1, 10*time.Second })
+	body := `{"redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"none"}`
+	register := func(client string) int {
+		req := httptest.NewRequest(http.MethodPost, PathRegister, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "10.0.0.1:5555" // the proxy
+		req = req.WithContext(netaddr.WithClient(req.Context(), netip.MustParseAddr(client)))
+		w := httptest.NewRecorder()
+		h.srv.ServeHTTP(w, req)
+		return w.Code
+	}
+	if c := register("198.51.100.1"); c != http.StatusCreated {
+		t.Fatalf("first client: %d", c)
+	}
+	if c := register("198.51.100.1"); c != http.StatusTooManyRequests {
+		t.Fatalf("first client again: %d; want 429", c)
+	}
+	if c := register("198.51.100.2"); c != http.StatusCreated {
+		t.Fatalf("second client behind the same proxy: %d; want 201 (its own budget)", c)
 	}
 }

@@ -78,6 +78,17 @@ type Config struct {
 	SessionTimeout             time.Duration // 0 disables the idle timeout
 	TaskTTL                    time.Duration // how long a task and its result are kept
 
+	// Work bounded per request and per user (0 disables each).
+	RequestTimeout    time.Duration // a tool call's deadline
+	ReadHeaderTimeout time.Duration
+	ReadBodyTimeout   time.Duration // before MinBodyRate applies
+	MinBodyRate       int64         // bytes per second
+	IdleTimeout       time.Duration
+	MaxConnsPerClient int
+	ToolRate          float64 // MCP requests per second per user
+	ToolBurst         int
+	ToolConcurrency   int
+
 	// The embedded authorization server (Auth is AuthEmbedded).
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration

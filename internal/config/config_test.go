@@ -82,6 +82,16 @@ func TestDefaults(t *testing.T) {
 				SigninOIDCScopes: []string{"openid", "email", "profile"},
 				SigninPassword:   true,
 				SigninAutoCreate: true,
+				// Work bounded per request and per user.
+				RequestTimeout:    30 * time.Second,
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadBodyTimeout:   10 * time.Second,
+				MinBodyRate:       4 << 10,
+				IdleTimeout:       2 * time.Minute,
+				MaxConnsPerClient: 64,
+				ToolRate:          10,
+				ToolBurst:         40,
+				ToolConcurrency:   8,
 			}
 			got := *c
 			got.Sources, got.Warnings = nil, nil
@@ -899,7 +909,8 @@ func TestBindFlags(t *testing.T) {
 		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
-		"access-token-ttl", "refresh-token-ttl",
+		"access-token-ttl", "refresh-token-ttl", "request-timeout", "read-header-timeout", "read-body-timeout",
+		"min-body-rate", "idle-timeout", "max-conns-per-client", "tool-rate", "tool-burst", "tool-concurrency",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })

@@ -88,6 +88,8 @@ func showList(l []string) slog.Value { return slog.StringValue(strings.Join(l, "
 // nanoseconds.
 func showDuration(d time.Duration) slog.Value { return slog.StringValue(d.String()) }
 
+func showInt(n int) slog.Value { return slog.IntValue(n) }
+
 func showLevel(l slog.Level) slog.Value { return slog.StringValue(levelName(l)) }
 
 func showDatabaseURL(s string) slog.Value { return slog.StringValue(redactDatabaseURL(s)) }
@@ -163,6 +165,15 @@ const (
 	KeySigninGitHubClientID       = "signin_github_client_id"
 	KeySigninGoogleClientID       = "signin_google_client_id"
 	KeySigninPassword             = "signin_password"
+	KeyRequestTimeout             = "request_timeout"
+	KeyReadHeaderTimeout          = "read_header_timeout"
+	KeyReadBodyTimeout            = "read_body_timeout"
+	KeyMinBodyRate                = "min_body_rate"
+	KeyIdleTimeout                = "idle_timeout"
+	KeyMaxConnsPerClient          = "max_conns_per_client"
+	KeyToolRate                   = "tool_rate"
+	KeyToolBurst                  = "tool_burst"
+	KeyToolConcurrency            = "tool_concurrency"
 )
 
 // settings lists every setting in the order in which Load reads them
@@ -234,7 +245,7 @@ var settings = []setting{
 		typ: "origins", usage: "comma-separated browser origins (scheme://host[:port]) allowed to call the MCP endpoint, or *",
 		bind: bindVar(parseOrigins, func(c *Config) *[]string { return &c.AllowedOrigins }, showList)},
 	{key: KeyTrustedProxies, flag: "trusted-proxies", env: []string{"ATOMCP_TRUSTED_PROXIES"},
-		typ: "cidrs", usage: "comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-Proto and X-Forwarded-Host are believed",
+		typ: "cidrs", usage: "comma-separated IP addresses or CIDR ranges of reverse proxies whose X-Forwarded-For, Forwarded, X-Forwarded-Proto and X-Forwarded-Host are believed",
 		bind: bindVar(parseProxies, func(c *Config) *[]netip.Prefix { return &c.TrustedProxies }, showPrefixes)},
 	{key: KeyAllowUnauthenticatedRemote, flag: "allow-unauthenticated-remote", env: []string{"ATOMCP_ALLOW_UNAUTHENTICATED_REMOTE"},
 		def: "false", typ: "bool", usage: "allow --auth=none on a non-loopback address",
@@ -248,6 +259,33 @@ var settings = []setting{
 	{key: KeyTaskTTL, flag: "task-ttl", env: []string{"ATOMCP_TASK_TTL"},
 		def: "24h", typ: "duration", usage: "how long an MCP task and its result are kept after it started",
 		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.TaskTTL }, showDuration)},
+	{key: KeyRequestTimeout, flag: "request-timeout", env: []string{"ATOMCP_REQUEST_TIMEOUT"},
+		def: "30s", typ: "duration", usage: "longest a tool call may run before it is cancelled; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.RequestTimeout }, showDuration)},
+	{key: KeyReadHeaderTimeout, flag: "read-header-timeout", env: []string{"ATOMCP_READ_HEADER_TIMEOUT"},
+		def: "10s", typ: "duration", usage: "how long a client may take to send a request's headers; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }, showDuration)},
+	{key: KeyReadBodyTimeout, flag: "read-body-timeout", env: []string{"ATOMCP_READ_BODY_TIMEOUT"},
+		def: "10s", typ: "duration", usage: "how long a request body may take, plus one second per min_body_rate bytes; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.ReadBodyTimeout }, showDuration)},
+	{key: KeyMinBodyRate, flag: "min-body-rate", env: []string{"ATOMCP_MIN_BODY_RATE"},
+		def: "4KiB", typ: "size", usage: "slowest accepted request body, in bytes per second, after read_body_timeout",
+		bind: bindVar(parseSize, func(c *Config) *int64 { return &c.MinBodyRate }, slog.Int64Value)},
+	{key: KeyIdleTimeout, flag: "idle-timeout", env: []string{"ATOMCP_IDLE_TIMEOUT"},
+		def: "2m", typ: "duration", usage: "idle keep-alive connections are closed after this long; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.IdleTimeout }, showDuration)},
+	{key: KeyMaxConnsPerClient, flag: "max-conns-per-client", env: []string{"ATOMCP_MAX_CONNS_PER_CLIENT"},
+		def: "64", typ: "count", usage: "most open connections from one address (trusted proxies exempt); 0 disables",
+		bind: bindVar(parseCount, func(c *Config) *int { return &c.MaxConnsPerClient }, showInt)},
+	{key: KeyToolRate, flag: "tool-rate", env: []string{"ATOMCP_TOOL_RATE"},
+		def: "10", typ: "per-second", usage: "MCP requests (tool calls and the rest) per second per user, sustained; 0 disables the rate limit",
+		bind: bindVar(parseRate, func(c *Config) *float64 { return &c.ToolRate }, slog.Float64Value)},
+	{key: KeyToolBurst, flag: "tool-burst", env: []string{"ATOMCP_TOOL_BURST"},
+		def: "40", typ: "count", usage: "MCP requests a user may send at once above tool_rate",
+		bind: bindVar(parseCount, func(c *Config) *int { return &c.ToolBurst }, showInt)},
+	{key: KeyToolConcurrency, flag: "tool-concurrency", env: []string{"ATOMCP_TOOL_CONCURRENCY"},
+		def: "8", typ: "count", usage: "MCP requests of one user in progress at once; 0 disables",
+		bind: bindVar(parseCount, func(c *Config) *int { return &c.ToolConcurrency }, showInt)},
 	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
 		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server",
 		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.AccessTokenTTL }, showDuration)},

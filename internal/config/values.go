@@ -433,6 +433,24 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// parseCount parses a whole number, 0 or more.
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errors.New("not a whole number; accepted: 0 or more, such as 8")
+	}
+	return n, nil
+}
+
+// parseRate parses a number per second, 0 or more, fractions allowed.
+func parseRate(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, errors.New("not a rate; accepted: a number per second, 0 or more, such as 10 or 0.5")
+	}
+	return f, nil
+}
+
 // durationParser returns a parser for a non-negative Go duration; what
 // says what zero means, for the error message.
 func durationParser(zero string) func(string) (time.Duration, error) {

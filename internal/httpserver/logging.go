@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/atomcp/atomcp/internal/netaddr"
 )
 
 // statusRecorder remembers the status code written, for the request log.
@@ -63,7 +65,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("session", session),
-			slog.String("remote", r.RemoteAddr),
+			slog.String("remote", netaddr.Client(r)),
 		)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -41,6 +42,12 @@ type Options struct {
 	// documents under /.well-known/ and an embedded authorization server.
 	Routes map[string]http.Handler
 	Logger *slog.Logger
+	// Limits bound connections, request bodies and each user's MCP
+	// requests (timeouts.go, connlimit.go, toollimit.go).
+	Limits Limits
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded
+	// header names the client (clientaddr.go).
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP handler of atomcp plus what graceful shutdown needs.
@@ -93,8 +100,8 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	// Clients that accept JSON only (or say nothing) get JSON, not the
-	// SDK's plain-text 400.
-	var mcpHandler http.Handler = acceptJSON(streamable)
+	// SDK's plain-text 400; so does a request for an unknown method.
+	mcpHandler := s.limitTools(acceptJSON(answerUnknownMethods(streamable)))
 	if opts.Auth != nil {
 		mcpHandler = opts.Auth(mcpHandler)
 	}
@@ -117,6 +124,8 @@ func New(m *mcp.Server, opts Options) *Server {
 	h = s.cors(h)
 	h = s.logRequests(h)
 	h = s.recoverPanics(h)
+	h = s.bodyDeadline(h)
+	h = s.clientAddr(h)
 	s.handler = h
 	return s
 }
@@ -189,10 +198,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 		// Real requests, bearer token included, need a few KiB; a 1 MB
 		// "token" gets 431 before any handler runs.
 		MaxHeaderBytes:    maxHeaderBytes,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.opts.Limits.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.Limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),
 	}
+	ln = limitConns(ln, s.opts.Limits.MaxConnsPerClient, s.opts.TrustedProxies)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -7,6 +7,7 @@ package mcpserver
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -32,6 +33,9 @@ type Options struct {
 	// calls that rt's policies (and the Atoms tools' declarations) allow
 	// as tasks. Build it with TaskOwner(Caller) as its Owner.
 	Tasks *tasks.Runtime
+	// RequestTimeout is the deadline of each tool call (deadline.go); 0
+	// means none.
+	RequestTimeout time.Duration
 }
 
 const instructions = `Atoms is a requirements-management workspace: organizations contain projects; projects contain documents and tests; documents contain blocks and requirements.
@@ -85,13 +89,15 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 		tasks.Advertise(so.Capabilities)
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "atomcp", Title: "Atoms MCP server", Version: opts.Version}, so)
-	tools.Register(s, tools.Deps{Service: svc, Caller: opts.Caller, Logger: opts.Logger})
+	tools.Register(s, tools.Deps{Service: svc, Caller: opts.Caller, Logger: opts.Logger, RequestTimeout: opts.RequestTimeout})
 	if opts.Tasks != nil {
 		if err := opts.Tasks.Install(s); err != nil {
 			panic(err) // only a name clash with a core method: a programming error
 		}
 		tools.DeclareTasks(opts.Tasks)
 	}
+	// Added last, so it runs first: the deadline covers the whole call.
+	s.AddReceivingMiddleware(requestDeadline(opts.RequestTimeout))
 	return s
 }
 

@@ -48,7 +48,7 @@ func registerEntityTool(s *mcp.Server, d Deps) {
 	})
 	schema.Properties["data"] = dataSchema(schema.Properties["data"].Description)
 	schema.Properties["batch"].Items = dataSchema("one entity's fields")
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, d, &mcp.Tool{
 		Name:  "entity_tool",
 		Title: "Atoms entities",
 		Description: "Create, read, update, delete (soft by default), restore, list, search and batch-create Atoms entities: " +
@@ -102,8 +102,12 @@ func dataSchema(description string) *jsonschema.Schema {
 func fieldSchema(f domain.Field) *jsonschema.Schema {
 	s := &jsonschema.Schema{Description: f.Description}
 	switch f.Kind {
-	case domain.String, domain.Text, domain.Ref:
+	case domain.String, domain.Ref:
 		s.Types = []string{"string", "null"}
+		s.MaxLength = ptr(atoms.MaxStringChars)
+	case domain.Text:
+		s.Types = []string{"string", "null"}
+		s.MaxLength = ptr(atoms.MaxTextChars)
 	case domain.Int:
 		s.Types = []string{"integer", "string", "null"}
 	case domain.Bool:

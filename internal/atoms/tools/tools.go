@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -30,6 +31,11 @@ type Deps struct {
 	// Caller identifies whoever is behind a tool call.
 	Caller Identify
 	Logger *slog.Logger
+	// RequestTimeout is the tool calls' deadline, named in the error of a
+	// call that reaches it.
+	RequestTimeout time.Duration
+
+	lengths *argLengths // the tools' length limits, set by Register
 }
 
 // Register adds every Atoms tool, prompt and resource to the server.
@@ -37,6 +43,7 @@ func Register(s *mcp.Server, d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	d.lengths = &argLengths{schemas: map[string]*jsonschema.Schema{}}
 	registerWorkspaceTool(s, d)
 	registerEntityTool(s, d)
 	registerRelationshipTool(s, d)
@@ -44,6 +51,7 @@ func Register(s *mcp.Server, d Deps) {
 	registerWorkflowTool(s, d)
 	registerPrompts(s)
 	registerResources(s, d)
+	s.AddReceivingMiddleware(d.lengths.middleware)
 }
 
 // actor resolves the caller of a tool call to a user with memberships.
@@ -67,6 +75,10 @@ func (d Deps) toolError(ctx context.Context, tool string, err error) (*mcp.CallT
 	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrNotFound),
 		errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrForbidden):
 		return errorResult(err.Error()), nil, nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errorResult(fmt.Sprintf("the call took longer than the server allows (ATOMCP_REQUEST_TIMEOUT, %v) and was stopped; "+
+			"nothing after that point was done: narrow it (a smaller scope, page or import) and try again", d.RequestTimeout)), nil, nil
 	}
 	if ctx.Err() != nil {
 		return errorResult("the request was cancelled before it finished; nothing after that point was done"), nil, nil
