@@ -336,6 +336,7 @@ run_stage install "Go modules, the pinned npm packages, chromium (cached)"
 run_stage gofmt "gofmt -l (make fmt-check, as make check)" make -s fmt-check
 run_stage vet "go vet ./..." go vet ./...
 run_stage gotest "go test -race ./..."
+run_stage fuzz "a short fuzz run of the security-relevant decoders (scripts/fuzz-short.sh, FUZZTIME=3s each; the seeds also run in gotest)" env FUZZTIME=3s scripts/fuzz-short.sh
 run_stage build "build atomcp and the conformance fixture"
 run_stage conformance_2025 "MCP conformance, requirements of 2025-11-25, fixture (sessions)" \
 	fixture_suite conformance-2025-11-25 fixture --requirements 2025-11-25
