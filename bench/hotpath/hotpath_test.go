@@ -54,6 +54,7 @@ type fixture struct {
 	provider *auth.Provider
 	server   *mcp.Server
 	token    string
+	patID    string
 	caller   atoms.Caller
 	reqID    string
 }
@@ -78,13 +79,15 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.token, _, err = authserver.CreatePersonalToken(ctx, st, authserver.PersonalTokenRequest{
+	var pat *authserver.PersonalToken
+	f.token, pat, err = authserver.CreatePersonalToken(ctx, st, authserver.PersonalTokenRequest{
 		Account: acct, Issuer: issuer, Resource: issuer + mcpPath, TTL: 24 * time.Hour,
 		KeyRetention: authserver.KeyRetention(authserver.DefaultAccessTokenTTL),
 	}, time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
+	f.patID = pat.ID
 	f.caller = atoms.Caller{Issuer: authserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
 	actor, err := f.svc.Actor(ctx, f.caller)
 	if err != nil {
@@ -319,6 +322,18 @@ func BenchmarkHTTP(b *testing.B) {
 	}
 }
 
+// call sends one stateless tools/call of the read with token.
+func (f *fixture) call(front http.Handler, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(`{"jsonrpc":"2.0","id":"1","method":"tools/call","params":`+f.readParams()+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	front.ServeHTTP(rec, req)
+	return rec
+}
+
 // TestFixture checks the fixture the benchmarks measure: the token is
 // accepted and the read answers with the requirement, statelessly.
 func TestFixture(t *testing.T) {
@@ -329,15 +344,30 @@ func TestFixture(t *testing.T) {
 		token string
 		want  int
 	}{{f.token, http.StatusOK}, {f.token + "x", http.StatusUnauthorized}} {
-		req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(`{"jsonrpc":"2.0","id":"1","method":"tools/call","params":`+f.readParams()+`}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-		req.Header.Set("Authorization", "Bearer "+tc.token)
-		rec := httptest.NewRecorder()
-		front.ServeHTTP(rec, req)
+		rec := f.call(front, tc.token)
 		if rec.Code != tc.want || (tc.want == http.StatusOK && !strings.Contains(rec.Body.String(), f.reqID)) {
 			t.Errorf("token accepted=%v: %d %s", tc.want == 200, rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestRevocationIsImmediate: the verifier caches the verified token, and
+// still the first request after `atomcp tokens revoke` (the store alone,
+// as another process or replica would do it) is refused.
+func TestRevocationIsImmediate(t *testing.T) {
+	f := newFixture(t)
+	front := httpserver.New(f.server, httpserver.Options{MCPPath: mcpPath, BaseURL: issuer, Stateless: true, ListenLoopback: true,
+		Auth: f.provider.Middleware.Wrap})
+	for i := range 2 { // the second answer comes from the cache
+		if rec := f.call(front, f.token); rec.Code != http.StatusOK {
+			t.Fatalf("request %d before the revocation: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if _, err := authserver.RevokePersonalToken(t.Context(), f.st, f.patID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.call(front, f.token)
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "revoked") {
+		t.Fatalf("after the revocation: %d %q; want 401 saying revoked", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}
 }
