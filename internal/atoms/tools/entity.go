@@ -48,7 +48,7 @@ func registerEntityTool(s *mcp.Server, d Deps) {
 	})
 	schema.Properties["data"] = dataSchema(schema.Properties["data"].Description)
 	schema.Properties["batch"].Items = dataSchema("one entity's fields")
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "entity_tool",
 		Title: "Atoms entities",
 		Description: "Create, read, update, delete (soft by default), restore, list, search and batch-create Atoms entities: " +

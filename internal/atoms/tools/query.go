@@ -46,7 +46,7 @@ func registerQueryTool(s *mcp.Server, d Deps) {
 		"rag_mode":    semantic.Modes,
 	})
 	schema.Properties["entities"].Items.Enum = toAny(domain.EntityTypeNames())
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "query_tool",
 		Title: "Atoms queries",
 		Description: "Read-only queries over your Atoms data: ranked full-text search, counts by status/priority/type, " +

@@ -55,7 +55,7 @@ func registerRelationshipTool(s *mcp.Server, d Deps) {
 		refSchema.Properties["type"].Enum = toAny(entityTypes)
 		schema.Properties[end] = refSchema
 	}
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "relationship_tool",
 		Title: "Atoms relationships",
 		Description: "Link, unlink, list, check and update relationships: trace links between requirements, tests, documents and blocks; " +

@@ -52,7 +52,7 @@ const workflowDescription = "Run a multi-step Atoms workflow. With transaction_m
 	"People who have signed in before become members at once; the others are invited and join when they first sign in with that verified email."
 
 func registerWorkflowTool(s *mcp.Server, d Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:        "workflow_tool",
 		Title:       "Atoms workflows",
 		Description: workflowDescription,

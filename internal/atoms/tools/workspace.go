@@ -26,7 +26,7 @@ var workspaceOps = ops{
 var workspaceOperations = workspaceOps.names()
 
 func registerWorkspaceTool(s *mcp.Server, d Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, &mcp.Tool{
 		Name:  "workspace_tool",
 		Title: "Workspace context",
 		Description: "Manage your workspace context: the current organization, project and document. " +
