@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -100,12 +101,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		Stateless:      cfg.Stateless,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		SessionTimeout: cfg.SessionTimeout,
-		ListenLoopback: loopback,
-		AllowedHosts:   cfg.AllowedHosts,
-		AllowedOrigins: cfg.AllowedOrigins,
-		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
-		Ready:          st.Ping,
-		Logger:         logger,
+		// ATOMCP_EVENT_STORE_BYTES=0 is none; httpserver's 0 is its default.
+		EventStoreBytes: cmp.Or(cfg.EventStoreBytes, -1),
+		ListenLoopback:  loopback,
+		AllowedHosts:    cfg.AllowedHosts,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		RequireOrigin:   true, // no credentials with ATOMCP_AUTH=none
+		Ready:           st.Ping,
+		Logger:          logger,
 	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may

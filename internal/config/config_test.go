@@ -75,6 +75,7 @@ func TestDefaults(t *testing.T) {
 				ShutdownTimeout: 30 * time.Second,
 				SessionTimeout:  30 * time.Minute,
 				TaskTTL:         24 * time.Hour,
+				EventStoreBytes: 1 << 20,
 				AccessTokenTTL:  time.Hour,
 				RefreshTokenTTL: 30 * 24 * time.Hour,
 				// Sign-in: the password form and account creation on,
@@ -286,6 +287,8 @@ func TestCanonicalNames(t *testing.T) {
 		{"ATOMCP_SHUTDOWN_TIMEOUT=0", KeyShutdownTimeout, func(c *Config) any { return c.ShutdownTimeout }, time.Duration(0)},
 		{"ATOMCP_SESSION_TIMEOUT=0", KeySessionTimeout, func(c *Config) any { return c.SessionTimeout }, time.Duration(0)},
 		{"ATOMCP_SESSION_TIMEOUT=2h", KeySessionTimeout, func(c *Config) any { return c.SessionTimeout }, 2 * time.Hour},
+		{"ATOMCP_EVENT_STORE_BYTES=0", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(0)},
+		{"ATOMCP_EVENT_STORE_BYTES=8MiB", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(8 << 20)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -899,7 +902,7 @@ func TestBindFlags(t *testing.T) {
 		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
-		"access-token-ttl", "refresh-token-ttl",
+		"event-store-bytes", "access-token-ttl", "refresh-token-ttl",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })
