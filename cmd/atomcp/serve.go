@@ -101,15 +101,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		Stateless:      cfg.Stateless,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		SessionTimeout: cfg.SessionTimeout,
-		// ATOMCP_EVENT_STORE_BYTES=0 is none; httpserver's 0 is its default.
-		EventStoreBytes: cmp.Or(cfg.EventStoreBytes, -1),
-		ListenLoopback:  loopback,
-		AllowedHosts:    cfg.AllowedHosts,
-		AllowedOrigins:  cfg.AllowedOrigins,
-		RequireOrigin:   true, // no credentials with ATOMCP_AUTH=none
-		Ready:           st.Ping,
-		Logger:          logger,
+		ListenLoopback: loopback,
+		AllowedHosts:   cfg.AllowedHosts,
+		AllowedOrigins: cfg.AllowedOrigins,
+		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
+		Ready:          st.Ping,
+		Logger:         logger,
 	}
+	// ATOMCP_EVENT_STORE_BYTES=0 keeps no events; httpserver's 0 is its default.
+	opts.EventStoreBytes = cmp.Or(cfg.EventStoreBytes, -1)
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may
 		// call unless ATOMCP_CORS_ORIGINS narrows it.
