@@ -21,11 +21,14 @@ type Search struct {
 	From func(match string) string
 	// Page selects one page of hits from from, best first: entity_type,
 	// entity_id, organization_id, project_id, score (a float8), the
-	// highlighted name and a snippet of the body.
-	Page func(from, limit string) string
+	// highlighted name and a snippet of the body. It ranks every hit but
+	// should highlight only the page's; match is the placeholder of the
+	// engine's query, for a second match that highlighting may need.
+	Page func(from, match, limit string) string
 }
 
-// SearchText runs a ranked full-text query.
+// SearchText runs a ranked full-text query. The count stops at
+// store.SearchCountLimit (or the end of the page) plus one.
 func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
 	if len(q.OrganizationIDs) == 0 {
 		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
@@ -35,7 +38,8 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
 	}
 	var p Params
-	from := o.Search.From(p.Add(match)) + ` AND ` + o.D.In("i.organization_id", q.OrganizationIDs, &p)
+	matchArg := p.Add(match)
+	from := o.Search.From(matchArg) + ` AND ` + o.D.In("i.organization_id", q.OrganizationIDs, &p)
 	if len(q.Types) > 0 {
 		types := make([]string, len(q.Types))
 		for i, t := range q.Types {
@@ -47,6 +51,7 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		from += ` AND i.project_id = ` + p.Add(q.ProjectID)
 	}
 	countArgs := slices.Clone(p)
+	countCap := countArgs.Add(max(store.SearchCountLimit, q.Offset+q.Limit) + 1)
 	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
 	if err != nil {
 		return nil, 0, err
@@ -56,14 +61,14 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		total int
 	)
 	err = o.Conn.Snapshot(ctx, func(db Querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+countCap+`) AS counted`, countArgs...).Scan(&total); err != nil {
 			return err
 		}
 		var err error
 		hits, err = queryAll(ctx, db, func(r Row) (h store.SearchHit, err error) {
 			err = r.Scan((*string)(&h.Type), &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet)
 			return h, err
-		}, o.Search.Page(from, limit), p...)
+		}, o.Search.Page(from, matchArg, limit), p...)
 		return err
 	})
 	if err != nil {
