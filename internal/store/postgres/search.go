@@ -106,7 +106,7 @@ func fullText() sqlcore.Search {
 		From: func(match string) string {
 			return ` FROM search_index i, to_tsquery('simple', ` + match + `) AS query WHERE i.document @@ query`
 		},
-		Page: func(from, _, limit string) string {
+		Page: func(from, limit string) string {
 			return `SELECT entity_type, entity_id, organization_id, project_id, score,
 					ts_headline('simple', name, query, '` + nameHeadline + `'), ts_headline('simple', body, query, '` + bodyHeadline + `')
 				FROM (SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, i.name, i.body, query,

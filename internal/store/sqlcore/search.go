@@ -21,10 +21,8 @@ type Search struct {
 	From func(match string) string
 	// Page selects one page of hits from from, best first: entity_type,
 	// entity_id, organization_id, project_id, score (a float8), the
-	// highlighted name and a snippet of the body. It ranks every hit but
-	// should highlight only the page's; match is the placeholder of the
-	// engine's query, for a second match that highlighting may need.
-	Page func(from, match, limit string) string
+	// highlighted name and a snippet of the body.
+	Page func(from, limit string) string
 }
 
 // SearchText runs a ranked full-text query. The count stops at
@@ -38,8 +36,7 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		return nil, 0, fmt.Errorf("search: %w: the search text %q has no words", domain.ErrInvalid, q.Text)
 	}
 	var p Params
-	matchArg := p.Add(match)
-	from := o.Search.From(matchArg) + ` AND ` + o.D.In("i.organization_id", q.OrganizationIDs, &p)
+	from := o.Search.From(p.Add(match)) + ` AND ` + o.D.In("i.organization_id", q.OrganizationIDs, &p)
 	if len(q.Types) > 0 {
 		types := make([]string, len(q.Types))
 		for i, t := range q.Types {
@@ -68,7 +65,7 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		hits, err = queryAll(ctx, db, func(r Row) (h store.SearchHit, err error) {
 			err = r.Scan((*string)(&h.Type), &h.ID, &h.OrganizationID, &h.ProjectID, &h.Score, &h.Name, &h.Snippet)
 			return h, err
-		}, o.Search.Page(from, matchArg, limit), p...)
+		}, o.Search.Page(from, limit), p...)
 		return err
 	})
 	if err != nil {

@@ -74,7 +74,7 @@ func fullText() sqlcore.Search {
 	return sqlcore.Search{
 		Query: ftsQuery,
 		From:  func(match string) string { return ` FROM search_index i WHERE i.search_index MATCH ` + match },
-		Page: func(from, _, limit string) string {
+		Page: func(from, limit string) string {
 			return `SELECT i.entity_type, i.entity_id, i.organization_id, i.project_id, -bm25(i.search_index, 10.0, 1.0),
 				highlight(i.search_index, 0, '**', '**'), snippet(i.search_index, 1, '**', '**', '…', 16)` + from + `
 				ORDER BY bm25(i.search_index, 10.0, 1.0), i.entity_id` + limit
