@@ -240,8 +240,7 @@ func (v *JWTVerifier) verifyCached(ctx context.Context, key tokenKey, r *http.Re
 	if e := v.checkRevoked(ctx, t.jti); e != nil {
 		return nil, e, true
 	}
-	info := t.info
-	return &info, nil, true
+	return t.info, nil, true
 }
 
 // remember caches a token that passed every check.
@@ -258,7 +257,7 @@ func (v *JWTVerifier) remember(key tokenKey, parsed *jwt.Token, usedKey any, c *
 		jti:      c.ID,
 		keyToken: &jwt.Token{Header: parsed.Header, Method: parsed.Method},
 		key:      usedKey,
-		info:     *info,
+		info:     info,
 	}
 	if c.NotBefore != nil {
 		t.notBefore = &c.NotBefore.Time

@@ -38,9 +38,10 @@ type verifiedToken struct {
 	// the signature is still one of the issuer's keys.
 	keyToken *jwt.Token
 	key      any
-	// info is shared by every hit, read-only: Verify returns a copy of
-	// the struct, whose Scopes and Extra nobody writes to.
-	info sdkauth.TokenInfo
+	// info is what Verify returns for every request with the token: one
+	// value, shared and never written to (TokenInfo is read-only to every
+	// consumer: go-sdk's bearer check and session binding, IdentityOf).
+	info *sdkauth.TokenInfo
 }
 
 // tokenCache is a bounded set of verified tokens with clock (second
