@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -54,6 +55,7 @@ type fixture struct {
 	provider *auth.Provider
 	server   *mcp.Server
 	token    string
+	patID    string
 	caller   atoms.Caller
 	reqID    string
 }
@@ -78,13 +80,15 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f.token, _, err = authserver.CreatePersonalToken(ctx, st, authserver.PersonalTokenRequest{
+	var pat *authserver.PersonalToken
+	f.token, pat, err = authserver.CreatePersonalToken(ctx, st, authserver.PersonalTokenRequest{
 		Account: acct, Issuer: issuer, Resource: issuer + mcpPath, TTL: 24 * time.Hour,
 		KeyRetention: authserver.KeyRetention(authserver.DefaultAccessTokenTTL),
 	}, time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
+	f.patID = pat.ID
 	f.caller = atoms.Caller{Issuer: authserver.EmbeddedIssuer, Subject: acct.ID, Email: acct.Email, EmailVerified: true, Name: acct.Name}
 	actor, err := f.svc.Actor(ctx, f.caller)
 	if err != nil {
@@ -261,16 +265,21 @@ func BenchmarkEncodeResult(b *testing.B) {
 // BenchmarkHTTP is the whole authenticated request as wrk sends it,
 // through atomcp's HTTP front in process (no sockets): the place to take
 // a CPU profile from. Stateful uses one session opened beforehand.
+//
+// Each reports how much the live heap grew over its run (heap-growth-KiB): stateful
+// sessions keep their response events (the event store) and, in go-sdk
+// v1.8, one entry per response stream until the session ends.
 func BenchmarkHTTP(b *testing.B) {
-	for _, stateless := range []bool{true, false} {
-		name := "stateful"
-		if stateless {
-			name = "stateless"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name       string
+		stateless  bool
+		eventStore int64
+	}{{"stateless", true, 0}, {"stateful", false, 0}, {"stateful-event-store-1MiB", false, 1 << 20}, {"stateful-event-store-off", false, -1}} {
+		stateless := tc.stateless
+		b.Run(tc.name, func(b *testing.B) {
 			f := newFixture(b)
 			front := httpserver.New(f.server, httpserver.Options{
-				MCPPath: mcpPath, BaseURL: issuer, Stateless: stateless, ListenLoopback: true,
+				MCPPath: mcpPath, BaseURL: issuer, Stateless: stateless, ListenLoopback: true, EventStoreBytes: tc.eventStore,
 				Auth: f.provider.Middleware.Wrap, Logger: slog.New(slog.DiscardHandler),
 			})
 			do := func(session, body string) *httptest.ResponseRecorder {
@@ -306,6 +315,7 @@ func BenchmarkHTTP(b *testing.B) {
 				}
 			}
 			check(do(session, body()))
+			heapBefore, _, _ := live()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -315,8 +325,23 @@ func BenchmarkHTTP(b *testing.B) {
 					}
 				}
 			})
+			b.StopTimer()
+			heap, _, _ := live()
+			b.ReportMetric(float64(heap-heapBefore)/1024, "heap-growth-KiB")
 		})
 	}
+}
+
+// call sends one stateless tools/call of the read with token.
+func (f *fixture) call(front http.Handler, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(`{"jsonrpc":"2.0","id":"1","method":"tools/call","params":`+f.readParams()+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	front.ServeHTTP(rec, req)
+	return rec
 }
 
 // TestFixture checks the fixture the benchmarks measure: the token is
@@ -329,15 +354,97 @@ func TestFixture(t *testing.T) {
 		token string
 		want  int
 	}{{f.token, http.StatusOK}, {f.token + "x", http.StatusUnauthorized}} {
-		req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(`{"jsonrpc":"2.0","id":"1","method":"tools/call","params":`+f.readParams()+`}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-		req.Header.Set("Authorization", "Bearer "+tc.token)
-		rec := httptest.NewRecorder()
-		front.ServeHTTP(rec, req)
+		rec := f.call(front, tc.token)
 		if rec.Code != tc.want || (tc.want == http.StatusOK && !strings.Contains(rec.Body.String(), f.reqID)) {
 			t.Errorf("token accepted=%v: %d %s", tc.want == 200, rec.Code, rec.Body)
 		}
 	}
+}
+
+// TestRevocationIsImmediate: the verifier caches the verified token, and
+// still the first request after `atomcp tokens revoke` (the store alone,
+// as another process or replica would do it) is refused.
+func TestRevocationIsImmediate(t *testing.T) {
+	f := newFixture(t)
+	front := httpserver.New(f.server, httpserver.Options{MCPPath: mcpPath, BaseURL: issuer, Stateless: true, ListenLoopback: true,
+		Auth: f.provider.Middleware.Wrap})
+	for i := range 2 { // the second answer comes from the cache
+		if rec := f.call(front, f.token); rec.Code != http.StatusOK {
+			t.Fatalf("request %d before the revocation: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	if _, err := authserver.RevokePersonalToken(t.Context(), f.st, f.patID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.call(front, f.token)
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "revoked") {
+		t.Fatalf("after the revocation: %d %q; want 401 saying revoked", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+}
+
+// BenchmarkIdleSessions opens 1,000 stateful sessions (initialize and
+// notifications/initialized, authenticated) and reports the live heap each
+// one holds after a GC, with and without the event store: the in-process
+// counterpart of bench/driver's sessions table, and the place to take a
+// heap profile (-memprofile, then go tool pprof -sample_index=inuse_space).
+func BenchmarkIdleSessions(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		bytes int64
+	}{{"event-store-default", 0}, {"event-store-off", -1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := newFixture(b)
+			front := httpserver.New(f.server, httpserver.Options{
+				MCPPath: mcpPath, BaseURL: issuer, ListenLoopback: true, EventStoreBytes: tc.bytes,
+				Auth: f.provider.Middleware.Wrap, Logger: slog.New(slog.DiscardHandler),
+			})
+			post := func(session, body string) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodPost, issuer+mcpPath, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+				req.Header.Set("Authorization", "Bearer "+f.token)
+				if session != "" {
+					req.Header.Set("Mcp-Session-Id", session)
+				}
+				rec := httptest.NewRecorder()
+				front.ServeHTTP(rec, req)
+				return rec
+			}
+			open := func() {
+				rec := post("", `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`)
+				sid := rec.Header().Get("Mcp-Session-Id")
+				if sid == "" {
+					b.Fatalf("initialize: %d %s", rec.Code, rec.Body)
+				}
+				post(sid, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+			}
+			for range 10 { // warm pools and caches
+				open()
+			}
+			const n = 1000
+			var heap, stack, goroutines float64
+			for b.Loop() {
+				h0, s0, g0 := live()
+				for range n {
+					open()
+				}
+				h1, s1, g1 := live()
+				heap, stack, goroutines = float64(h1-h0)/n, float64(s1-s0)/n, float64(g1-g0)/n
+			}
+			b.ReportMetric(heap, "heap-B/session")
+			b.ReportMetric(stack, "stack-B/session")
+			b.ReportMetric(goroutines, "goroutines/session")
+		})
+	}
+}
+
+// live is the live heap, the goroutine stacks and the goroutines, after
+// a full collection.
+func live() (heap, stack int64, goroutines int) {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc), int64(m.StackInuse), runtime.NumGoroutine()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -116,6 +117,8 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			Tools:             httpserver.ToolLimits{Rate: cfg.ToolRate, Burst: cfg.ToolBurst, Concurrency: cfg.ToolConcurrency},
 		},
 	}
+	// ATOMCP_EVENT_STORE_BYTES=0 keeps no events; httpserver's 0 is its default.
+	opts.EventStoreBytes = cmp.Or(cfg.EventStoreBytes, -1)
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may
 		// call unless ATOMCP_CORS_ORIGINS narrows it.

@@ -3,6 +3,7 @@ package auth
 import (
 	"cmp"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +57,9 @@ type JWTConfig struct {
 	// other check, by its "jti" (then required); true refuses the token
 	// as revoked.
 	Revoked func(ctx context.Context, jti string) (bool, error)
+	// CacheSize bounds the verified-token cache (tokencache.go): zero
+	// means DefaultTokenCacheSize, a negative size turns it off.
+	CacheSize int
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -65,9 +69,16 @@ type JWTConfig struct {
 // a key of the issuer, "alg" from the allow-list, "iss", "aud", "exp"
 // (required), "nbf", "iat", "sub" (required) and, with a Revoked hook,
 // "jti" (required) against the revocations.
+//
+// A verified token is kept (by its SHA-256) until its exp, so that the
+// next request with it skips the parse and the signature; a hit still
+// checks exp, nbf and iat against the clock, the audience against the
+// request, that the key which verified the signature is still one of
+// the issuer's, and the Revoked hook.
 type JWTVerifier struct {
 	cfg    JWTConfig
 	parser *jwt.Parser
+	cache  *tokenCache // nil when JWTConfig.CacheSize < 0
 }
 
 // NewJWTVerifier checks cfg and returns the verifier.
@@ -92,7 +103,7 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &JWTVerifier{
+	v := &JWTVerifier{
 		cfg: cfg,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(cfg.Algorithms),
@@ -101,7 +112,14 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 			jwt.WithIssuedAt(),
 			jwt.WithTimeFunc(cfg.Now),
 		),
-	}, nil
+	}
+	switch {
+	case cfg.CacheSize == 0:
+		v.cache = newTokenCache(DefaultTokenCacheSize)
+	case cfg.CacheSize > 0:
+		v.cache = newTokenCache(cfg.CacheSize)
+	}
+	return v, nil
 }
 
 // accessClaims are the claims read from an access token. Scopes come as
@@ -127,11 +145,27 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	default:
 		return nil, invalidToken(nil, "the token is not a JWT; this server accepts signed JWT access tokens from %s", v.cfg.Issuer)
 	}
+	var key tokenKey
+	if v.cache != nil {
+		key = tokenKeyOf(token)
+		if info, e, ok := v.verifyCached(ctx, key, r); ok {
+			if e != nil {
+				return nil, e
+			}
+			return info, nil
+		}
+	}
 	if e := v.checkHeader(token); e != nil {
 		return nil, e
 	}
 	var claims accessClaims
-	_, err := v.parser.ParseWithClaims(token, &claims, v.cfg.Keys.KeyfuncCtx(ctx))
+	var usedKey any
+	keyfunc := v.cfg.Keys.KeyfuncCtx(ctx)
+	parsed, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		k, err := keyfunc(t)
+		usedKey = k
+		return k, err
+	})
 	if err != nil {
 		return nil, v.parseError(err, &claims)
 	}
@@ -139,14 +173,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 		return nil, invalidToken(nil, "the token was issued by %q, not by this server's authorization server %q", claims.Issuer, v.cfg.Issuer)
 	}
 	if !v.audienceOK(r, claims.Audience) {
-		want := v.cfg.Audience.Expected(r)
-		e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(claims.Audience), want)
-		if v.cfg.AudienceHint != "" {
-			e.Description += "; " + v.cfg.AudienceHint
-		}
-		e.Log = v.cfg.AudienceHint
-		v.cfg.Logger.Warn("token refused: audience mismatch", "got_audience", []string(claims.Audience), "expected_audience", want, "fix", v.cfg.AudienceHint)
-		return nil, e
+		return nil, v.audienceError(r, claims.Audience)
 	}
 	if claims.Subject == "" {
 		return nil, invalidToken(nil, "the token has no subject (sub)")
@@ -171,12 +198,82 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	if c := cmp.Or(claims.ClientID, claims.AZP); c != "" {
 		extra[ExtraClientID] = c
 	}
-	return &sdkauth.TokenInfo{
-		Scopes:     scopes,
+	info := &sdkauth.TokenInfo{
+		Scopes:     slices.Clip(scopes),
 		Expiration: claims.ExpiresAt.Time,
 		UserID:     UserKey(id.Issuer, id.Subject),
 		Extra:      extra,
-	}, nil
+	}
+	if v.cache != nil {
+		v.remember(key, parsed, usedKey, &claims, info)
+	}
+	return info, nil
+}
+
+// verifyCached answers for a token verified before: ok is false when
+// the token is not in the cache (or its key changed), and the full
+// verification must run.
+func (v *JWTVerifier) verifyCached(ctx context.Context, key tokenKey, r *http.Request) (_ *sdkauth.TokenInfo, _ *Error, ok bool) {
+	now := v.cfg.Now()
+	t := v.cache.get(key, now)
+	if t == nil {
+		return nil, nil, false
+	}
+	// The cache drops an entry at its exp; nbf and iat were in the past
+	// (within the leeway) when it was verified, and are checked again so
+	// that a clock that moved back cannot make them otherwise.
+	if (t.notBefore != nil && now.Before(t.notBefore.Add(-v.cfg.Leeway))) ||
+		(t.issuedAt != nil && now.Before(t.issuedAt.Add(-v.cfg.Leeway))) {
+		v.cache.remove(key)
+		return nil, nil, false
+	}
+	// A key the issuer no longer publishes must stop verifying at once,
+	// as it would without the cache.
+	k, err := v.cfg.Keys.KeyfuncCtx(ctx)(t.keyToken)
+	if err != nil || !sameKey(k, t.key) {
+		v.cache.remove(key)
+		return nil, nil, false
+	}
+	if !v.audienceOK(r, t.audience) {
+		return nil, v.audienceError(r, t.audience), true
+	}
+	if e := v.checkRevoked(ctx, t.jti); e != nil {
+		return nil, e, true
+	}
+	return t.info, nil, true
+}
+
+// remember caches a token that passed every check.
+func (v *JWTVerifier) remember(key tokenKey, parsed *jwt.Token, usedKey any, c *accessClaims, info *sdkauth.TokenInfo) {
+	if parsed == nil || usedKey == nil || c.ExpiresAt == nil {
+		return
+	}
+	if _, isSet := usedKey.(jwt.VerificationKeySet); isSet {
+		return // which key of the set verified is unknown
+	}
+	t := &verifiedToken{
+		expires:  c.ExpiresAt.Time,
+		audience: c.Audience,
+		jti:      c.ID,
+		keyToken: &jwt.Token{Header: parsed.Header, Method: parsed.Method},
+		key:      usedKey,
+		info:     info,
+	}
+	if c.NotBefore != nil {
+		t.notBefore = &c.NotBefore.Time
+	}
+	if c.IssuedAt != nil {
+		t.issuedAt = &c.IssuedAt.Time
+	}
+	v.cache.put(key, t, v.cfg.Now())
+}
+
+// sameKey reports whether a and b are the same public key.
+func sameKey(a, b any) bool {
+	if eq, ok := a.(interface{ Equal(crypto.PublicKey) bool }); ok {
+		return eq.Equal(b)
+	}
+	return false
 }
 
 // checkRevoked asks the Revoked hook, if any, about the token with id jti.
@@ -238,6 +335,18 @@ func (v *JWTVerifier) parseError(err error, c *accessClaims) *Error {
 		return invalidToken(err, "the token is issued in the future (iat %s)", timeOf(c.IssuedAt))
 	}
 	return invalidToken(err, "the token is invalid")
+}
+
+// audienceError is the refusal of a token for another audience.
+func (v *JWTVerifier) audienceError(r *http.Request, aud jwt.ClaimStrings) *Error {
+	want := v.cfg.Audience.Expected(r)
+	e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(aud), want)
+	if v.cfg.AudienceHint != "" {
+		e.Description += "; " + v.cfg.AudienceHint
+	}
+	e.Log = v.cfg.AudienceHint
+	v.cfg.Logger.Warn("token refused: audience mismatch", "got_audience", []string(aud), "expected_audience", want, "fix", v.cfg.AudienceHint)
+	return e
 }
 
 func (v *JWTVerifier) audienceOK(r *http.Request, aud jwt.ClaimStrings) bool {

@@ -77,6 +77,7 @@ type Config struct {
 	ShutdownTimeout            time.Duration
 	SessionTimeout             time.Duration // 0 disables the idle timeout
 	TaskTTL                    time.Duration // how long a task and its result are kept
+	EventStoreBytes            int64         // resumable-stream events kept; 0 keeps none
 
 	// Work bounded per request and per user (0 disables each).
 	RequestTimeout    time.Duration // a tool call's deadline

@@ -75,6 +75,7 @@ func TestDefaults(t *testing.T) {
 				ShutdownTimeout: 30 * time.Second,
 				SessionTimeout:  30 * time.Minute,
 				TaskTTL:         24 * time.Hour,
+				EventStoreBytes: 1 << 20,
 				AccessTokenTTL:  time.Hour,
 				RefreshTokenTTL: 30 * 24 * time.Hour,
 				// Sign-in: the password form and account creation on,
@@ -296,6 +297,8 @@ func TestCanonicalNames(t *testing.T) {
 		{"ATOMCP_SHUTDOWN_TIMEOUT=0", KeyShutdownTimeout, func(c *Config) any { return c.ShutdownTimeout }, time.Duration(0)},
 		{"ATOMCP_SESSION_TIMEOUT=0", KeySessionTimeout, func(c *Config) any { return c.SessionTimeout }, time.Duration(0)},
 		{"ATOMCP_SESSION_TIMEOUT=2h", KeySessionTimeout, func(c *Config) any { return c.SessionTimeout }, 2 * time.Hour},
+		{"ATOMCP_EVENT_STORE_BYTES=0", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(0)},
+		{"ATOMCP_EVENT_STORE_BYTES=8MiB", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(8 << 20)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -911,6 +914,7 @@ func TestBindFlags(t *testing.T) {
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
 		"access-token-ttl", "refresh-token-ttl", "request-timeout", "read-header-timeout", "read-body-timeout",
 		"min-body-rate", "idle-timeout", "max-conns-per-client", "tool-rate", "tool-burst", "tool-concurrency",
+		"event-store-bytes",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sort"
@@ -154,6 +155,7 @@ const (
 	KeyShutdownTimeout            = "shutdown_timeout"
 	KeySessionTimeout             = "session_timeout"
 	KeyTaskTTL                    = "task_ttl"
+	KeyEventStoreBytes            = "event_store_bytes"
 	KeyAccessTokenTTL             = "access_token_ttl"
 	KeyRefreshTokenTTL            = "refresh_token_ttl"
 	KeyCIMDAllowPrivate           = "cimd_allow_private"
@@ -286,6 +288,9 @@ var settings = []setting{
 	{key: KeyToolConcurrency, flag: "tool-concurrency", env: []string{"ATOMCP_TOOL_CONCURRENCY"},
 		def: "8", typ: "count", usage: "MCP requests of one user in progress at once; 0 disables",
 		bind: bindVar(parseCount, func(c *Config) *int { return &c.ToolConcurrency }, showInt)},
+	{key: KeyEventStoreBytes, flag: "event-store-bytes", env: []string{"ATOMCP_EVENT_STORE_BYTES"},
+		def: "1MiB", typ: "size", usage: "response events kept, all sessions together, so that a cut response stream can resume (Last-Event-ID); 0 keeps none",
+		bind: bindVar(parseSizeOrOff, func(c *Config) *int64 { return &c.EventStoreBytes }, slog.Int64Value)},
 	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
 		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server",
 		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.AccessTokenTTL }, showDuration)},
@@ -373,3 +378,15 @@ func (v *flagValue) Type() string       { return v.typ }
 type boolFlagValue struct{ flagValue }
 
 func (v *boolFlagValue) IsBoolFlag() bool { return true }
+
+// parseSizeOrOff is parseSize that also accepts 0 (off).
+func parseSizeOrOff(s string) (int64, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w, or 0 for none", err)
+	}
+	return n, nil
+}

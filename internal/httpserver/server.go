@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -24,6 +25,10 @@ type Options struct {
 	Stateless      bool
 	MaxBodyBytes   int64
 	SessionTimeout time.Duration
+	// EventStoreBytes bounds the response events kept for resumable
+	// streams (all sessions together): 0 means DefaultEventStoreBytes, a
+	// negative value keeps none (ATOMCP_EVENT_STORE_BYTES=0).
+	EventStoreBytes int64
 	// ListenLoopback reports that the server listens on a loopback address
 	// only; then Host headers are checked against DNS rebinding.
 	ListenLoopback bool
@@ -49,6 +54,13 @@ type Options struct {
 	// header names the client (clientaddr.go).
 	TrustedProxies []netip.Prefix
 }
+
+// DefaultEventStoreBytes is the size of the resumable-stream event store
+// when Options.EventStoreBytes is zero: about the last 2,000 responses of
+// all sessions, enough to resume a stream cut seconds ago; go-sdk's own
+// default of 10 MiB held 3 MB more live heap under load for no resume a
+// client would make (docs/performance.md).
+const DefaultEventStoreBytes = 1 << 20
 
 // Server is the HTTP handler of atomcp plus what graceful shutdown needs.
 type Server struct {
@@ -83,9 +95,19 @@ func New(m *mcp.Server, opts Options) *Server {
 			// Resumable streams (2025-11-25, SEP-1699): without an event
 			// store, a response stream cut mid-call (a proxy's idle
 			// timeout, a network change) loses the call's result for good.
-			// The store keeps the events of live sessions, at most 10 MiB
-			// in all, and lets the client resume with Last-Event-ID.
-			ho.EventStore = mcp.NewMemoryEventStore(nil)
+			// The store keeps the events of live sessions, at most
+			// EventStoreBytes in all, and lets the client resume with
+			// Last-Event-ID.
+			switch n := opts.EventStoreBytes; {
+			case n == 0:
+				es := mcp.NewMemoryEventStore(nil)
+				es.SetMaxBytes(DefaultEventStoreBytes)
+				ho.EventStore = es
+			case n > 0:
+				es := mcp.NewMemoryEventStore(nil)
+				es.SetMaxBytes(int(min(n, math.MaxInt)))
+				ho.EventStore = es
+			}
 		}
 		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return m }, ho)
 	}

@@ -19,6 +19,12 @@ type SearchQuery struct {
 	Offset int
 }
 
+// SearchCountLimit bounds what SearchText counts: counting every hit of a
+// common word costs as much as ranking them. A query with more than
+// max(SearchCountLimit, Offset+Limit) hits reports that bound plus one as
+// its total, meaning "more than the bound".
+const SearchCountLimit = 1000
+
 // SearchHit is one match, best first.
 type SearchHit struct {
 	Type           domain.EntityType
@@ -46,7 +52,8 @@ type QueuedEmbedding struct {
 // Search is full-text search, aggregation and the embedding queue, all kept
 // in step with entity writes by the backend.
 type Search interface {
-	// SearchText returns one page of hits and the total number of hits.
+	// SearchText returns one page of hits and the total number of hits,
+	// counted up to max(SearchCountLimit, Offset+Limit) + 1.
 	SearchText(ctx context.Context, q SearchQuery) ([]SearchHit, int, error)
 	// CountBy counts the entities matching q (Limit, Offset, OrderBy and
 	// Text are ignored) grouped by one field of the kind, largest first.

@@ -70,7 +70,8 @@ type argLengths struct {
 	schemas map[string]*jsonschema.Schema // by tool name; written only during Register
 }
 
-// addTool adds a tool whose string arguments have length limits.
+// addTool adds a tool whose string arguments have length limits, through
+// addRawTool (go-sdk's low-level registration, arguments decoded once).
 func addTool[In any](s *mcp.Server, d Deps, t *mcp.Tool, h mcp.ToolHandlerFor[In, any]) {
 	if schema, ok := t.InputSchema.(*jsonschema.Schema); ok {
 		limitLengths("", schema)
@@ -78,7 +79,7 @@ func addTool[In any](s *mcp.Server, d Deps, t *mcp.Tool, h mcp.ToolHandlerFor[In
 			d.lengths.schemas[t.Name] = schema
 		}
 	}
-	mcp.AddTool(s, t, h)
+	addRawTool(s, t, h)
 }
 
 // middleware answers a tools/call with an argument over its limit with a

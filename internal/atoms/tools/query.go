@@ -10,6 +10,7 @@ import (
 	"github.com/atomcp/atomcp/internal/atoms/semantic"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/store"
 )
 
 // QueryArgs are the arguments of query_tool.
@@ -105,6 +106,12 @@ func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArg
 			results[i] = r
 		}
 		out["results"], out["total"], out["has_more"] = results, total, args.Offset+len(hits) < total
+		// The store counts at most store.SearchCountLimit hits (or to the
+		// end of the page), plus one to tell that there are more: then
+		// total is the bound and total_capped says "more than total".
+		if bound := max(store.SearchCountLimit, args.Offset+len(hits)); total > bound {
+			out["total"], out["total_capped"] = bound, true
+		}
 	case "aggregate":
 		t := domain.Requirement
 		if len(types) > 1 {

@@ -25,7 +25,8 @@ type Search struct {
 	Page func(from, limit string) string
 }
 
-// SearchText runs a ranked full-text query.
+// SearchText runs a ranked full-text query. The count stops at
+// store.SearchCountLimit (or the end of the page) plus one.
 func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
 	if len(q.OrganizationIDs) == 0 {
 		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
@@ -47,6 +48,7 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		from += ` AND i.project_id = ` + p.Add(q.ProjectID)
 	}
 	countArgs := slices.Clone(p)
+	countCap := countArgs.Add(max(store.SearchCountLimit, q.Offset+q.Limit) + 1)
 	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
 	if err != nil {
 		return nil, 0, err
@@ -56,7 +58,7 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 		total int
 	)
 	err = o.Conn.Snapshot(ctx, func(db Querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*)`+from, countArgs...).Scan(&total); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+countCap+`) AS counted`, countArgs...).Scan(&total); err != nil {
 			return err
 		}
 		var err error

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -60,6 +61,37 @@ var searchTests = []test{
 		}
 		if hits, _, _ := f.s.SearchText(f.ctx, store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "battery"}); len(hits) != 0 {
 			t.Fatalf("stale hits after update and delete: %+v", hits)
+		}
+	}},
+	{"the count stops past SearchCountLimit, or past the page", func(t *testing.T, f *fixture) {
+		org := f.org("capped")
+		doc := f.document(f.project(org, "p"), "d")
+		n := store.SearchCountLimit + 5
+		err := f.s.InTx(f.ctx, func(tx store.Ops) error {
+			for i := range n {
+				if err := tx.CreateEntity(f.ctx, f.requirementOf(doc, fmt.Sprintf("Valve %d", i), "")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "valve", Limit: 20}
+		hits, total, err := f.s.SearchText(f.ctx, q)
+		if err != nil || len(hits) != 20 || total != store.SearchCountLimit+1 {
+			t.Fatalf("%d hits, total %d, %v; want 20 and %d (more than the limit)", len(hits), total, err, store.SearchCountLimit+1)
+		}
+		// Past the limit, the count reaches the end of the page.
+		q.Offset = store.SearchCountLimit - 10
+		hits, total, err = f.s.SearchText(f.ctx, q)
+		if err != nil || len(hits) != 15 || total != n {
+			t.Fatalf("%d hits, total %d, %v at offset %d; want 15 and the exact %d", len(hits), total, err, q.Offset, n)
+		}
+		q.Text, q.Offset = "valve 7", 0 // "7" matches as a prefix: 7, 70-79, 700-799
+		if _, total, err = f.s.SearchText(f.ctx, q); err != nil || total != 111 {
+			t.Fatalf("total %d, %v; want the exact 111 below the limit", total, err)
 		}
 	}},
 	{"count by a field", func(t *testing.T, f *fixture) {
