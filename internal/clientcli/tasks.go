@@ -252,7 +252,7 @@ func callAsTask(cmd *cobra.Command, f *clientFlags, url, name, jsonArgs string, 
 		fmt.Fprintf(cmd.ErrOrStderr(), "The server ran %s at once, not as a task.\n", name)
 		return printToolResult(cmd.OutOrStdout(), name, res, jsonOut)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Task %s started (%s).\n", t.TaskID, t.Status)
+	fmt.Fprintf(cmd.ErrOrStderr(), "Task %s started (%s).\n", t.TaskID, statusLine(t))
 	r, err := follow(ctx, cmd.ErrOrStderr(), s, url, t)
 	if err != nil {
 		return err
@@ -261,12 +261,12 @@ func callAsTask(cmd *cobra.Command, f *clientFlags, url, name, jsonArgs string, 
 }
 
 // follow polls the task at the server's interval until it ends, showing
-// each new status or progress message on w. An interrupt (the command's
-// context ends) stops the polling, not the task, and the error says how to
-// pick the task up again.
+// on w each status or progress message that differs from the last one (t
+// is the one the caller has shown). An interrupt (the command's context
+// ends) stops the polling, not the task, and the error says how to pick
+// the task up again.
 func follow(ctx context.Context, w io.Writer, s *taskSession, url string, t *taskWire) (*taskResult, error) {
 	last := *t
-	shown := false
 	for {
 		wait := time.NewTimer(last.pollInterval())
 		select {
@@ -282,11 +282,8 @@ func follow(ctx context.Context, w io.Writer, s *taskSession, url string, t *tas
 			}
 			return nil, err
 		}
-		if !shown || r.Status != last.Status || r.StatusMessage != last.StatusMessage {
-			if !r.terminal() || r.StatusMessage != "" {
-				fmt.Fprintln(w, statusLine(&r.taskWire))
-			}
-			shown = true
+		if (r.Status != last.Status || r.StatusMessage != last.StatusMessage) && (!r.terminal() || r.StatusMessage != "") {
+			fmt.Fprintln(w, statusLine(&r.taskWire))
 		}
 		last = r.taskWire
 		if r.terminal() || r.Status == "input_required" {

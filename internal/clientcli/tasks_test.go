@@ -125,7 +125,7 @@ func TestToolsCallTask(t *testing.T) {
 			if out != "done a\n" {
 				t.Errorf("stdout %q; want the tool's text", out)
 			}
-			if !regexp.MustCompile(`Task [A-Z0-9]+ started \(working\)`).MatchString(errOut) || !strings.Contains(errOut, "working: halfway through a") {
+			if !regexp.MustCompile(`Task [A-Z0-9]+ started \(working`).MatchString(errOut) || !strings.Contains(errOut, "working: halfway through a") {
 				t.Errorf("stderr %q; want the start and the progress", errOut)
 			}
 			ts.mu.Lock()
