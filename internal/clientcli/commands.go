@@ -1,4 +1,4 @@
-// Package clientcli is the `atomcp tools|resources|prompts|login|logout`
+// Package clientcli is the `atomcp tools|tasks|resources|prompts|login|logout`
 // client commands: an MCP client, with OAuth, for any remote MCP server.
 package clientcli
 
@@ -19,7 +19,7 @@ import (
 func Commands(version string) []*cobra.Command {
 	return []*cobra.Command{
 		newLoginCmd(version), newLogoutCmd(),
-		newToolsCmd(version), newResourcesCmd(version), newPromptsCmd(version),
+		newToolsCmd(version), newTasksCmd(version), newResourcesCmd(version), newPromptsCmd(version),
 	}
 }
 

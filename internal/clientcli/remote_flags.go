@@ -152,6 +152,11 @@ type clientSession struct {
 // connect connects to the MCP server at raw with the flags' way of
 // authorizing. forceLogin ignores a stored token.
 func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw string, forceLogin bool) (*clientSession, error) {
+	return f.connectWith(ctx, cmd, raw, forceLogin, nil)
+}
+
+// connectWith is connect with tune, when set, adjusting the options last.
+func (f *clientFlags) connectWith(ctx context.Context, cmd *cobra.Command, raw string, forceLogin bool, tune func(*mcpclient.Options) error) (*clientSession, error) {
 	u, err := serverURL(raw)
 	if err != nil {
 		return nil, err
@@ -200,6 +205,11 @@ func (f *clientFlags) connect(ctx context.Context, cmd *cobra.Command, raw strin
 		}
 		s.oauth = h
 		opts.OAuth = h
+	}
+	if tune != nil {
+		if err := tune(&opts); err != nil {
+			return nil, err
+		}
 	}
 	c, err := mcpclient.Connect(ctx, opts)
 	if err != nil {

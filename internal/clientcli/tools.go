@@ -121,6 +121,7 @@ func describeArguments(schema any) string {
 func newToolsCallCmd(f *clientFlags) *cobra.Command {
 	var argPairs []string
 	var jsonArgs string
+	var asTask bool
 	cmd := &cobra.Command{
 		Use:   "call URL NAME",
 		Short: "Call the tool NAME of the MCP server at URL",
@@ -134,7 +135,14 @@ valid JSON is read as JSON, anything else as a string.
 
 --json alone prints the result as JSON; --json followed by an object gives
 the arguments (add --input to give them and get JSON output). The exit
-status is 1 when the tool reports an error (isError).`,
+status is 1 when the tool reports an error (isError).
+
+--task runs the call as a task (the MCP tasks extension) when the server
+offers that for the tool: its status and progress are shown on stderr
+while it runs, and its result is printed as above. Ctrl-C stops waiting
+but leaves the task running, and says how to pick it up again with
+atomcp tasks get URL ID --wait (or stop it with atomcp tasks cancel URL ID).
+A server that answers the call at once has its answer printed.`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			jsonOut := f.jsonOut
@@ -149,25 +157,16 @@ status is 1 when the tool reports an error (isError).`,
 				}
 				jsonArgs, jsonOut = args[2], false
 			}
+			if asTask {
+				return callAsTask(cmd, f, args[0], args[1], jsonArgs, argPairs, jsonOut)
+			}
 			s, err := f.connect(cmd.Context(), cmd, args[0], false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			name := args[1]
-			var schema any
-			if len(argPairs) > 0 {
-				tools, err := listTools(cmd.Context(), s)
-				if err != nil {
-					return err
-				}
-				i := slices.IndexFunc(tools, func(t *mcp.Tool) bool { return t.Name == name })
-				if i < 0 {
-					return fmt.Errorf("the server at %s has no tool %q (atomcp tools list %s shows the tools)", args[0], name, args[0])
-				}
-				schema = tools[i].InputSchema
-			}
-			arguments, err := toolArguments(jsonArgs, argPairs, schema)
+			arguments, err := callArguments(cmd.Context(), s, args[0], name, jsonArgs, argPairs)
 			if err != nil {
 				return err
 			}
@@ -175,29 +174,54 @@ status is 1 when the tool reports an error (isError).`,
 			if err != nil {
 				return s.Describe(err)
 			}
-			out := cmd.OutOrStdout()
-			if jsonOut {
-				if err := printJSON(out, res); err != nil {
-					return err
-				}
-				if res.IsError {
-					return fmt.Errorf("the tool %s reported an error", name)
-				}
-				return nil
-			}
-			if res.IsError {
-				return fmt.Errorf("the tool %s reported an error: %s", name, strings.TrimSpace(contentText(res.Content)))
-			}
-			printContent(out, res.Content)
-			if res.StructuredContent != nil && !hasText(res.Content) {
-				return printJSON(out, res.StructuredContent)
-			}
-			return nil
+			return printToolResult(cmd.OutOrStdout(), name, res, jsonOut)
 		},
 	}
 	cmd.Flags().StringArrayVar(&argPairs, "arg", nil, "argument key=value (repeatable)")
 	cmd.Flags().StringVar(&jsonArgs, "input", "", "arguments as a JSON object, '{…}'")
+	cmd.Flags().BoolVar(&asTask, "task", false, "run the call as a task (tasks extension): show its progress, print its result; Ctrl-C stops waiting, not the task")
 	return cmd
+}
+
+// callArguments builds the arguments of a call of the tool name; --arg
+// values are typed by the tool's input schema, which is asked for only
+// when there are some.
+func callArguments(ctx context.Context, s *clientSession, url, name, jsonArgs string, argPairs []string) (map[string]any, error) {
+	var schema any
+	if len(argPairs) > 0 {
+		tools, err := listTools(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(tools, func(t *mcp.Tool) bool { return t.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("the server at %s has no tool %q (atomcp tools list %s shows the tools)", url, name, url)
+		}
+		schema = tools[i].InputSchema
+	}
+	return toolArguments(jsonArgs, argPairs, schema)
+}
+
+// printToolResult prints the result of the tool name as JSON or for a
+// person; a tool error (isError) is an error.
+func printToolResult(out io.Writer, name string, res *mcp.CallToolResult, jsonOut bool) error {
+	if jsonOut {
+		if err := printJSON(out, res); err != nil {
+			return err
+		}
+		if res.IsError {
+			return fmt.Errorf("the tool %s reported an error", name)
+		}
+		return nil
+	}
+	if res.IsError {
+		return fmt.Errorf("the tool %s reported an error: %s", name, strings.TrimSpace(contentText(res.Content)))
+	}
+	printContent(out, res.Content)
+	if res.StructuredContent != nil && !hasText(res.Content) {
+		return printJSON(out, res.StructuredContent)
+	}
+	return nil
 }
 
 // toolArguments merges --json (an object) and --arg pairs, typed by schema.

@@ -35,6 +35,9 @@ type Options struct {
 	Name, Version string
 	// ClientOptions are passed to mcp.NewClient.
 	ClientOptions *mcp.ClientOptions
+	// Prepare, when set, sees the client before it connects, to register
+	// what must be registered on it (custom methods, middleware).
+	Prepare func(*mcp.Client) error
 	// HTTPClient is the base client for the MCP requests (default: one
 	// with the default transport and no overall timeout, as streams may
 	// last).
@@ -90,7 +93,13 @@ func Connect(ctx context.Context, opts Options) (*Client, error) {
 		version = "dev"
 	}
 	c := &Client{url: opts.URL, rec: rec, tokenGiven: opts.Token != "" || headers.Get("Authorization") != ""}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: name, Version: version}, opts.ClientOptions).Connect(ctx, transport, nil)
+	mc := mcp.NewClient(&mcp.Implementation{Name: name, Version: version}, opts.ClientOptions)
+	if opts.Prepare != nil {
+		if err := opts.Prepare(mc); err != nil {
+			return nil, err
+		}
+	}
+	cs, err := mc.Connect(ctx, transport, nil)
 	if err != nil {
 		return nil, c.Describe(err)
 	}
