@@ -53,8 +53,12 @@ func NewIssuer(t testing.TB) *Issuer {
 	mux.HandleFunc("GET /oauth2/jwks", is.serveJWKS)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", is.serveMetadata)
 	mux.HandleFunc("GET /.well-known/openid-configuration", is.serveMetadata)
-	is.server = httptest.NewServer(mux)
-	is.URL = is.server.URL
+	// The URL is set before the server starts: the handlers read it, and a
+	// request from another process (the atomcp binary under test) brings
+	// no happens-before edge with this goroutine's write.
+	is.server = httptest.NewUnstartedServer(mux)
+	is.URL = "http://" + is.server.Listener.Addr().String()
+	is.server.Start()
 	t.Cleanup(is.server.Close)
 	return is
 }

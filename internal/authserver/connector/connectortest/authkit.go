@@ -63,9 +63,12 @@ func NewAuthKit(t testing.TB) *AuthKit {
 			"jwks_uri": a.Domain + "/.well-known/jwks.json", "code_challenge_methods_supported": []string{"S256"}})
 	})
 	mux.Handle("/", proxy)
-	srv := httptest.NewServer(mux)
+	// The domain is set before the server starts: the handlers read it,
+	// and the atomcp binary's requests bring no happens-before edge.
+	srv := httptest.NewUnstartedServer(mux)
+	a.Domain = "http://" + srv.Listener.Addr().String()
+	srv.Start()
 	t.Cleanup(srv.Close)
-	a.Domain = srv.URL
 	return a
 }
 
