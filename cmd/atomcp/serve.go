@@ -54,21 +54,35 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		logger.Warn("serving WITHOUT authentication on a non-loopback address: anyone who can reach it acts as the local user", "addr", ln.Addr().String())
 	}
 
-	st, svc, closeAll, err := openService(ctx, cfg, logger)
+	obs, logger, err := newObservability(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := obs.tracing.Shutdown(c); err != nil {
+			logger.Warn("traces not exported at shutdown", "err", err)
+		}
+	}()
+	st, svc, closeAll, err := openService(ctx, cfg, logger, obs)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	// The authorization server's storage is measured too; st itself stays
+	// unmeasured for /readyz and the scrape-time gauges.
+	measured := obs.wrapStore(st)
 	caller := mcpserver.LocalIdentity
 	var authn *auth.Provider
 	var embedded *authserver.Server
 	if cfg.Auth == config.AuthEmbedded {
-		if embedded, err = newEmbeddedAuthServer(ctx, cfg, st, cmd.ErrOrStderr(), logger); err != nil {
+		if embedded, err = newEmbeddedAuthServer(ctx, cfg, measured, cmd.ErrOrStderr(), logger, obs); err != nil {
 			return err
 		}
 	}
 	if cfg.Auth != config.AuthNone {
-		if authn, err = newAuthProvider(ctx, cfg, logger, embedded); err != nil {
+		if authn, err = newAuthProvider(ctx, cfg, logger, embedded, obs); err != nil {
 			return err
 		}
 		if cfg.Auth == config.AuthAuthKit {
@@ -80,7 +94,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	// Tasks (the MCP tasks extension, docs/tasks.md) are rows in the
 	// database: they outlive a restart and any replica answers for them.
-	rt := tasks.New(tasks.Options{Store: st, Owner: mcpserver.TaskOwner(caller), TTL: cfg.TaskTTL, Logger: logger})
+	rt := tasks.New(tasks.Options{Store: measured, Owner: mcpserver.TaskOwner(caller), TTL: cfg.TaskTTL, Logger: logger})
 	if err := rt.Start(ctx); err != nil {
 		return err
 	}
@@ -94,6 +108,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		}
 	}()
 	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
+	obs.instrument(ctx, server, st, authn, logger)
+	if cfg.MetricsEnabled() && !cfg.MetricsOnMain() {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, obs.metrics, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,
@@ -105,6 +127,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		AllowedOrigins: cfg.AllowedOrigins,
 		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
 		Ready:          st.Ping,
+		Checks:         readyChecks(st, embedded, authn),
+		Metrics:        obs.metrics,
+		Tracing:        obs.tracing,
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		Limits: httpserver.Limits{
@@ -115,6 +140,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			MaxConnsPerClient: cfg.MaxConnsPerClient,
 			Tools:             httpserver.ToolLimits{Rate: cfg.ToolRate, Burst: cfg.ToolBurst, Concurrency: cfg.ToolConcurrency},
 		},
+	}
+	if cfg.MetricsOnMain() {
+		opts.MetricsPath = "/metrics"
 	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may

@@ -14,6 +14,7 @@ import (
 	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
+	"github.com/atomcp/atomcp/internal/telemetry"
 )
 
 // loadConfig reads flags, the environment and ./.env, and builds the logger.
@@ -67,12 +68,13 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 
 // openService opens (and migrates) the store and builds the Atoms service
 // with its embedding worker running. closeAll stops the worker, then
-// closes the store.
-func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st store.Store, svc *atoms.Service, closeAll func(), err error) {
+// closes the store. With obs, the service's store operations and the
+// embedder's requests are measured; st is the store unmeasured.
+func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger, obs *observability) (st store.Store, svc *atoms.Service, closeAll func(), err error) {
 	if st, err = openStore(ctx, cfg, logger); err != nil {
 		return nil, nil, nil, err
 	}
-	if svc, err = newService(cfg, st, logger); err != nil {
+	if svc, err = newService(cfg, st, logger, obs); err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
@@ -83,8 +85,13 @@ func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 // newService builds the Atoms service with the configured embedder (an
 // OpenAI-compatible endpoint when ATOMCP_EMBEDDINGS_URL is set, else the
 // local one that needs no network).
-func newService(cfg *config.Config, st store.Store, logger *slog.Logger) (*atoms.Service, error) {
-	emb, err := embed.New(embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()})
+func newService(cfg *config.Config, st store.Store, logger *slog.Logger, obs *observability) (*atoms.Service, error) {
+	es := embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()}
+	if obs != nil {
+		es.Client = obs.httpClient(nil, telemetry.TargetEmbeddings)
+		st = obs.wrapStore(st)
+	}
+	emb, err := embed.New(es)
 	if err != nil {
 		return nil, fmt.Errorf("embeddings (ATOMCP_EMBEDDINGS_URL): %w", err)
 	}

@@ -19,7 +19,7 @@ func newStdioCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, svc, closeAll, err := openService(ctx, cfg, logger)
+			_, svc, closeAll, err := openService(ctx, cfg, logger, nil)
 			if err != nil {
 				return err
 			}

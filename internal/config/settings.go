@@ -174,6 +174,8 @@ const (
 	KeyToolRate                   = "tool_rate"
 	KeyToolBurst                  = "tool_burst"
 	KeyToolConcurrency            = "tool_concurrency"
+	KeyMetricsAddr                = "metrics_addr"
+	KeyOTLPEndpoint               = "otlp_endpoint"
 )
 
 // settings lists every setting in the order in which Load reads them
@@ -333,6 +335,14 @@ var settings = []setting{
 		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninAllowedDomains }, showList)},
 	{key: "signin_auto_create", env: []string{"ATOMCP_SIGNIN_AUTO_CREATE"}, def: "true",
 		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninAutoCreate }, slog.BoolValue)},
+	{key: KeyMetricsAddr, flag: "metrics-addr", env: []string{"ATOMCP_METRICS_ADDR"},
+		typ: "host:port", usage: "serve /metrics on this separate address instead of the main listener; off for none",
+		bind: bindVar(parseMetricsAddr, func(c *Config) *string { return &c.MetricsAddr }, slog.StringValue)},
+	// The standard OpenTelemetry variables: read here so that config
+	// show lists them and .env can set them; the SDK reads the rest
+	// (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
+	{key: KeyOTLPEndpoint, env: []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		bind: bindVar(parseOTLPEndpoint, func(c *Config) *string { return &c.OTLPEndpoint }, slog.StringValue)},
 }
 
 // BindFlags defines one flag per non-secret setting on fs. Secrets have no

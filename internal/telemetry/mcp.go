@@ -82,3 +82,28 @@ func (t *Tracing) parentOf(ctx context.Context, req mcp.Request) context.Context
 	}
 	return ctx
 }
+
+// ToolNames lists the tools registered on s, by asking it over an
+// in-memory connection as a client would: the fixed list of the tool
+// label.
+func ToolNames(ctx context.Context, s *mcp.Server) ([]string, error) {
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := s.Connect(ctx, st, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "atomcp-telemetry", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer cs.Close()
+	var names []string
+	for tool, err := range cs.Tools(ctx, nil) {
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, tool.Name)
+	}
+	return names, nil
+}

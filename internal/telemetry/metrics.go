@@ -114,7 +114,6 @@ func New(o Options) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		reg:   reg,
-		tools: sortedCopy(o.Tools),
 		auth:  sortedCopy(o.AuthReasons),
 		as:    sortedCopy(o.ASEvents),
 		ops:   sortedCopy(o.StoreOps),
@@ -156,11 +155,7 @@ func New(o Options) *Metrics {
 	}
 	// Series that rate() queries and alerts expect exist from the start,
 	// at zero, rather than appearing with the first event.
-	for _, t := range m.tools {
-		for _, oc := range []string{OutcomeOK, OutcomeError, OutcomeToolError} {
-			m.mcpRequests.WithLabelValues("tools/call", t, oc)
-		}
-	}
+	m.SetTools(o.Tools)
 	for _, r := range m.auth {
 		m.authOutcomes.WithLabelValues(r)
 	}
@@ -168,6 +163,21 @@ func New(o Options) *Metrics {
 		m.asEvents.WithLabelValues(e)
 	}
 	return m
+}
+
+// SetTools sets the tool names counted by name (ToolNames lists the
+// registered ones); other names count as Other. Call it once, before the
+// server serves: the list is read without a lock.
+func (m *Metrics) SetTools(tools []string) {
+	if m == nil {
+		return
+	}
+	m.tools = sortedCopy(tools)
+	for _, t := range m.tools {
+		for _, oc := range []string{OutcomeOK, OutcomeError, OutcomeToolError} {
+			m.mcpRequests.WithLabelValues("tools/call", t, oc)
+		}
+	}
 }
 
 func sortedCopy(l []string) []string {

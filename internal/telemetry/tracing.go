@@ -28,15 +28,11 @@ type Tracing struct {
 	shutdown func(context.Context) error
 }
 
-// TracingEnabled reports whether the standard OpenTelemetry variables ask
-// for traces: an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) and neither OTEL_SDK_DISABLED=true
-// nor OTEL_TRACES_EXPORTER=none says otherwise.
-func TracingEnabled(getenv func(string) string) bool {
-	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
-		return false
-	}
-	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+// TracingDisabled reports whether the standard OpenTelemetry variables
+// switch traces off although an endpoint is set: OTEL_SDK_DISABLED=true
+// or OTEL_TRACES_EXPORTER=none.
+func TracingDisabled(getenv func(string) string) bool {
+	return strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none")
 }
 
 // NewOTLPTracing exports spans over OTLP/HTTP, configured by the standard

@@ -12,6 +12,13 @@ import (
 // sends its traceparent. m and t may be nil; base nil means
 // http.DefaultTransport.
 func Transport(m *Metrics, t *Tracing, target string, base http.RoundTripper) http.RoundTripper {
+	return TransportFunc(m, t, func(*http.Request) string { return target }, base)
+}
+
+// TransportFunc is Transport for a client that fetches several kinds of
+// document (an issuer's metadata and its keys): target names each
+// request's kind, one of the Target* constants.
+func TransportFunc(m *Metrics, t *Tracing, target func(*http.Request) string, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
@@ -24,14 +31,15 @@ func Transport(m *Metrics, t *Tracing, target string, base http.RoundTripper) ht
 type transport struct {
 	m      *Metrics
 	t      *Tracing
-	target string
+	target func(*http.Request) string
 	base   http.RoundTripper
 }
 
 func (tr *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	target := tr.target(r)
 	var span trace.Span
 	if tr.t.Enabled() {
-		ctx, s := tr.t.Start(r.Context(), "fetch "+tr.target, trace.SpanKindClient,
+		ctx, s := tr.t.Start(r.Context(), "fetch "+target, trace.SpanKindClient,
 			attribute.String("http.request.method", r.Method), attribute.String("server.address", r.URL.Host))
 		span = s
 		r = r.Clone(ctx) // RoundTrip must not change the caller's request
@@ -39,7 +47,7 @@ func (tr *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := tr.base.RoundTrip(r)
 	ok := err == nil && resp.StatusCode < 400
-	tr.m.Fetch(tr.target, ok)
+	tr.m.Fetch(target, ok)
 	if span != nil {
 		if resp != nil {
 			span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))

@@ -4,15 +4,10 @@ package telstore
 
 import (
 	"context"
-	"time"
-
+	"encoding/json"
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
-)
-
-var (
-	_ = time.Time{}
-	_ domain.EntityType
+	"time"
 )
 
 // Operations returns the names of the store operations, the values of
@@ -23,6 +18,7 @@ func Operations() []string {
 		"AppendAudit",
 		"ConsumeAuthCode",
 		"ConsumeSetupToken",
+		"ConsumeSigninRequest",
 		"CountBy",
 		"CountLocalAccounts",
 		"CountQueuedEmbeddings",
@@ -34,28 +30,35 @@ func Operations() []string {
 		"CreateOAuthClient",
 		"CreateRefreshToken",
 		"CreateSetupToken",
+		"CreateSigninRequest",
 		"CreateSigningKey",
+		"CreateTask",
 		"CreateTokenFamily",
 		"CreateUser",
 		"DeleteConsents",
 		"DeleteEmbedding",
 		"DeleteEntity",
+		"DeleteExpiredTasks",
 		"DeleteLink",
+		"DeleteLinkedIdentities",
 		"DeleteSigningKeysRetiredBefore",
 		"DenyAccessToken",
 		"DequeueEmbedding",
 		"EmbeddingQueue",
+		"FailStaleTasks",
 		"FindUsersByEmail",
 		"GetAuthCode",
 		"GetConsent",
 		"GetEmbedding",
 		"GetEntity",
 		"GetLink",
+		"GetLinkedIdentity",
 		"GetLocalAccount",
 		"GetLocalAccountByEmail",
 		"GetMember",
 		"GetOAuthClient",
 		"GetRefreshToken",
+		"GetTask",
 		"GetTokenFamily",
 		"GetUser",
 		"GetUserBySubject",
@@ -66,6 +69,7 @@ func Operations() []string {
 		"ListEmbeddings",
 		"ListEntities",
 		"ListInvitations",
+		"ListLinkedIdentities",
 		"ListLinks",
 		"ListLocalAccounts",
 		"ListMembers",
@@ -77,6 +81,7 @@ func Operations() []string {
 		"PurgeExpiredTokens",
 		"PutConsent",
 		"PutEmbedding",
+		"PutLinkedIdentity",
 		"PutMember",
 		"PutWorkspace",
 		"RecordAccessToken",
@@ -91,6 +96,7 @@ func Operations() []string {
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
+		"UpdateTask",
 		"UpdateUser",
 		"UseRefreshToken",
 		"InTx", "Migrate", "Ping",
@@ -123,6 +129,14 @@ func (o *ops) ConsumeSetupToken(ctx context.Context, a1_0 string, a2_0 time.Time
 	SetupToken, error) {
 	ctx, done := o.start(ctx, "ConsumeSetupToken")
 	r0, r1 := o.inner.ConsumeSetupToken(ctx, a1_0, a2_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) ConsumeSigninRequest(ctx context.Context, a1_0 string, a2_0 time.Time) (*store.
+	SigninRequest, error) {
+	ctx, done := o.start(ctx, "ConsumeSigninRequest")
+	r0, r1 := o.inner.ConsumeSigninRequest(ctx, a1_0, a2_0)
 	done(r1)
 	return r0, r1
 }
@@ -211,10 +225,26 @@ func (o *ops) CreateSetupToken(ctx context.Context, a1_0 *store.
 	return r0
 }
 
+func (o *ops) CreateSigninRequest(ctx context.Context, a1_0 *store.
+	SigninRequest) error {
+	ctx, done := o.start(ctx, "CreateSigninRequest")
+	r0 := o.inner.CreateSigninRequest(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
 func (o *ops) CreateSigningKey(ctx context.Context, a1_0 *store.
 	SigningKey) error {
 	ctx, done := o.start(ctx, "CreateSigningKey")
 	r0 := o.inner.CreateSigningKey(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) CreateTask(ctx context.Context, a1_0 *store.
+	Task) error {
+	ctx, done := o.start(ctx, "CreateTask")
+	r0 := o.inner.CreateTask(ctx, a1_0)
 	done(r0)
 	return r0
 }
@@ -255,11 +285,25 @@ func (o *ops) DeleteEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 str
 	return r0
 }
 
+func (o *ops) DeleteExpiredTasks(ctx context.Context, a1_0 time.Time) (int, error) {
+	ctx, done := o.start(ctx, "DeleteExpiredTasks")
+	r0, r1 := o.inner.DeleteExpiredTasks(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) DeleteLink(ctx context.Context, a1_0 domain.LinkKind, a2_0 string) error {
 	ctx, done := o.start(ctx, "DeleteLink")
 	r0 := o.inner.DeleteLink(ctx, a1_0, a2_0)
 	done(r0)
 	return r0
+}
+
+func (o *ops) DeleteLinkedIdentities(ctx context.Context, a1_0 string, a1_1 string) (int, error) {
+	ctx, done := o.start(ctx, "DeleteLinkedIdentities")
+	r0, r1 := o.inner.DeleteLinkedIdentities(ctx, a1_0, a1_1)
+	done(r1)
+	return r0, r1
 }
 
 func (o *ops) DeleteSigningKeysRetiredBefore(ctx context.Context, a1_0 time.Time) (int, error) {
@@ -288,6 +332,13 @@ func (o *ops) EmbeddingQueue(ctx context.Context, a1_0 int) ([]store.
 	QueuedEmbedding, error) {
 	ctx, done := o.start(ctx, "EmbeddingQueue")
 	r0, r1 := o.inner.EmbeddingQueue(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) FailStaleTasks(ctx context.Context, a1_0 time.Time, a1_1 time.Time, a2_0 string, a3_0 json.RawMessage) (int, error) {
+	ctx, done := o.start(ctx, "FailStaleTasks")
+	r0, r1 := o.inner.FailStaleTasks(ctx, a1_0, a1_1, a2_0, a3_0)
 	done(r1)
 	return r0, r1
 }
@@ -337,6 +388,14 @@ func (o *ops) GetLink(ctx context.Context, a1_0 domain.LinkKind, a2_0 string) (*
 	return r0, r1
 }
 
+func (o *ops) GetLinkedIdentity(ctx context.Context, a1_0 string, a1_1 string) (*store.
+	LinkedIdentity, error) {
+	ctx, done := o.start(ctx, "GetLinkedIdentity")
+	r0, r1 := o.inner.GetLinkedIdentity(ctx, a1_0, a1_1)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) GetLocalAccount(ctx context.Context, a1_0 string) (*store.
 	LocalAccount, error) {
 	ctx, done := o.start(ctx, "GetLocalAccount")
@@ -372,6 +431,14 @@ func (o *ops) GetRefreshToken(ctx context.Context, a1_0 string) (*store.
 	RefreshToken, error) {
 	ctx, done := o.start(ctx, "GetRefreshToken")
 	r0, r1 := o.inner.GetRefreshToken(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) GetTask(ctx context.Context, a1_0 string, a1_1 string) (*store.
+	Task, error) {
+	ctx, done := o.start(ctx, "GetTask")
+	r0, r1 := o.inner.GetTask(ctx, a1_0, a1_1)
 	done(r1)
 	return r0, r1
 }
@@ -448,6 +515,14 @@ func (o *ops) ListEntities(ctx context.Context, a1_0 store.
 func (o *ops) ListInvitations(ctx context.Context, a1_0 string) ([]*domain.Invitation, error) {
 	ctx, done := o.start(ctx, "ListInvitations")
 	r0, r1 := o.inner.ListInvitations(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) ListLinkedIdentities(ctx context.Context, a1_0 string) ([]*store.
+	LinkedIdentity, error) {
+	ctx, done := o.start(ctx, "ListLinkedIdentities")
+	r0, r1 := o.inner.ListLinkedIdentities(ctx, a1_0)
 	done(r1)
 	return r0, r1
 }
@@ -531,6 +606,14 @@ func (o *ops) PutEmbedding(ctx context.Context, a1_0 *store.
 	Embedding) error {
 	ctx, done := o.start(ctx, "PutEmbedding")
 	r0 := o.inner.PutEmbedding(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) PutLinkedIdentity(ctx context.Context, a1_0 *store.
+	LinkedIdentity) error {
+	ctx, done := o.start(ctx, "PutLinkedIdentity")
+	r0 := o.inner.PutLinkedIdentity(ctx, a1_0)
 	done(r0)
 	return r0
 }
@@ -635,6 +718,15 @@ func (o *ops) UpdateLocalAccount(ctx context.Context, a1_0 *store.
 	r0 := o.inner.UpdateLocalAccount(ctx, a1_0)
 	done(r0)
 	return r0
+}
+
+func (o *ops) UpdateTask(ctx context.Context, a1_0 string, a1_1 string, a2_0 func(*store.
+	Task) error) (*store.
+	Task, error) {
+	ctx, done := o.start(ctx, "UpdateTask")
+	r0, r1 := o.inner.UpdateTask(ctx, a1_0, a1_1, a2_0)
+	done(r1)
+	return r0, r1
 }
 
 func (o *ops) UpdateUser(ctx context.Context, a1_0 *domain.User) error {
