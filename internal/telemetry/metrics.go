@@ -113,10 +113,10 @@ const (
 func New(o Options) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg:   reg,
-		auth:  sortedCopy(o.AuthReasons),
-		as:    sortedCopy(o.ASEvents),
-		ops:   sortedCopy(o.StoreOps),
+		reg:  reg,
+		auth: sortedCopy(o.AuthReasons),
+		as:   sortedCopy(o.ASEvents),
+		ops:  sortedCopy(o.StoreOps),
 		mcpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: NameMCPRequests,
 			Help: "MCP requests and notifications handled, by method, tool (tools/call only; \"\" otherwise) and outcome (ok, error, tool_error)."},
 			[]string{"method", "tool", "outcome"}),
