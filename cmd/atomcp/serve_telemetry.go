@@ -95,11 +95,14 @@ func (o *observability) observeAuth(ctx context.Context, reason string) {
 // instrument adds the MCP middleware and the gauges read at each scrape
 // to a server whose tools are all registered.
 func (o *observability) instrument(ctx context.Context, server *mcp.Server, raw store.Store, provider *auth.Provider, logger *slog.Logger) {
+	if o.metrics == nil && !o.tracing.Enabled() {
+		return
+	}
+	names, err := telemetry.ToolNames(ctx, server)
+	if err != nil {
+		logger.Warn("telemetry: could not list the tools; tool calls are counted as other", "err", err)
+	}
 	if o.metrics != nil {
-		names, err := telemetry.ToolNames(ctx, server)
-		if err != nil {
-			logger.Warn("metrics: could not list the tools; tool calls are counted as other", "err", err)
-		}
 		o.metrics.SetTools(names)
 		o.metrics.GaugeFunc(telemetry.NameSessions, "MCP sessions open now.", func() float64 {
 			n := 0
@@ -118,7 +121,7 @@ func (o *observability) instrument(ctx context.Context, server *mcp.Server, raw 
 				})
 		}
 	}
-	server.AddReceivingMiddleware(telemetry.MCPMiddleware(o.metrics, o.tracing))
+	server.AddReceivingMiddleware(telemetry.MCPMiddleware(o.metrics, o.tracing, names))
 }
 
 // queuedEmbeddings counts the embedding queue over every organization.

@@ -15,8 +15,11 @@ import (
 // NAME" for a tool call, the method otherwise. The span's parent is the
 // traceparent in the request's params._meta (SEP-414, the 2026-07-28
 // specification's tracing convention), else the one in its HTTP request's
-// header, which HTTPMiddleware sets to the HTTP span.
-func MCPMiddleware(m *Metrics, t *Tracing) mcp.Middleware {
+// header, which HTTPMiddleware sets to the HTTP span. tools are the
+// registered tool names (ToolNames) a span may be named after; any other
+// name is Other.
+func MCPMiddleware(m *Metrics, t *Tracing, tools []string) mcp.Middleware {
+	known := sortedCopy(tools)
 	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		if m == nil && !t.Enabled() {
 			return next
@@ -34,7 +37,7 @@ func MCPMiddleware(m *Metrics, t *Tracing) mcp.Middleware {
 				if tool != "" {
 					// The span name and attribute are the registered tool's
 					// name or Other: never free text from the client.
-					tool := m.toolLabel(tool)
+					tool := oneOf(known, tool)
 					name += " " + tool
 					attrs = append(attrs, attribute.String("gen_ai.tool.name", tool))
 				}
@@ -56,15 +59,6 @@ func MCPMiddleware(m *Metrics, t *Tracing) mcp.Middleware {
 			return res, err
 		}
 	}
-}
-
-// toolLabel is the tool's name if it is registered, else Other. Without
-// metrics there is no list, and every name is Other.
-func (m *Metrics) toolLabel(tool string) string {
-	if m == nil {
-		return Other
-	}
-	return oneOf(m.tools, tool)
 }
 
 // parentOf returns ctx with the remote parent of an MCP request: its
