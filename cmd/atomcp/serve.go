@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"time"
@@ -34,6 +35,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	cfg, logger, err := loadConfig(cmd)
 	if err != nil {
 		return err
+	}
+	// A person at a terminal gets a short summary; logs read by machines
+	// (JSON, not a terminal) keep every start-up line at info.
+	human := cfg.LogFormat != config.LogFormatJSON && isTerminal(cmd.ErrOrStderr())
+	if human {
+		ctx = withStartupLevel(ctx, slog.LevelDebug)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -108,7 +115,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		}
 	}()
 	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
-	obs.instrument(ctx, server, st, authn, logger)
+	// The probe lists the same tools (without the tasks runtime, whose
+	// Install must happen once).
+	probe := mcpserver.New(svc, mcpserver.Options{Version: version, Caller: caller})
+	obs.instrument(ctx, server, probe, st, authn, logger)
 	if cfg.MetricsEnabled() && !cfg.MetricsOnMain() {
 		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, obs.metrics, logger)
 		if err != nil {
@@ -157,8 +167,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	front := httpserver.New(server, opts)
 
 	attrs := []any{"version", version, "listen", ln.Addr().String(), "mcp_url", cfg.MCPURL(), "auth", cfg.Auth, "stateless", cfg.Stateless}
-	logger.Info("atomcp serving", attrs...)
-	logger.Info("configuration", cfg.LogAttrsAny()...)
+	level := startupLevel(ctx)
+	logger.Log(ctx, level, "atomcp serving", attrs...)
+	logger.Log(ctx, level, "configuration", cfg.LogAttrsAny()...)
+	if human {
+		writeSummary(cmd.ErrOrStderr(), summarize(ctx, cfg, st, embedded, authn, obs))
+	}
 	if err := front.Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
 		return err
 	}

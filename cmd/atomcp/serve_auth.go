@@ -90,7 +90,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 			audience = baseURL + cfg.MCPPath
 		}
 	}
-	logger.Info("auth", "provider", cfg.Auth, "issuer", s.Issuer, "expected_audience", audience,
+	logger.Log(ctx, startupLevel(ctx), "auth", "provider", cfg.Auth, "issuer", s.Issuer, "expected_audience", audience,
 		"required_scopes", cfg.TokenRequiredScopes(), "static_token_names", names,
 		"tool_scopes", s.Tools.Enabled())
 	return p, nil

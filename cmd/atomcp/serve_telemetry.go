@@ -93,12 +93,14 @@ func (o *observability) observeAuth(ctx context.Context, reason string) {
 }
 
 // instrument adds the MCP middleware and the gauges read at each scrape
-// to a server whose tools are all registered.
-func (o *observability) instrument(ctx context.Context, server *mcp.Server, raw store.Store, provider *auth.Provider, logger *slog.Logger) {
+// to server. probe is a server built the same way, asked for the tool
+// names (the tool label's fixed list) so that server's own log shows no
+// session for it.
+func (o *observability) instrument(ctx context.Context, server, probe *mcp.Server, raw store.Store, provider *auth.Provider, logger *slog.Logger) {
 	if o.metrics == nil && !o.tracing.Enabled() {
 		return
 	}
-	names, err := telemetry.ToolNames(ctx, server)
+	names, err := telemetry.ToolNames(ctx, probe)
 	if err != nil {
 		logger.Warn("telemetry: could not list the tools; tool calls are counted as other", "err", err)
 	}
@@ -194,7 +196,7 @@ func serveMetrics(ctx context.Context, addr string, m *telemetry.Metrics, logger
 			logger.Error("metrics listener stopped", "err", err)
 		}
 	}()
-	logger.Info("metrics", "url", "http://"+loopbackDisplay(ln.Addr())+"/metrics")
+	logger.Log(ctx, startupLevel(ctx), "metrics", "url", "http://"+loopbackDisplay(ln.Addr())+"/metrics")
 	return func() {
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

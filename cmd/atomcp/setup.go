@@ -17,6 +17,10 @@ import (
 	"github.com/atomcp/atomcp/internal/telemetry"
 )
 
+// storeSettings are the flags of a command that only opens the database:
+// every other setting is still read from the environment and .env.
+var storeSettings = []string{config.KeyDatabaseURL, config.KeyLogLevel, config.KeyLogFormat}
+
 // loadConfig reads flags, the environment and ./.env, and builds the logger.
 func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(cmd.Flags(), os.Environ(), ".env")
@@ -28,6 +32,23 @@ func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
 		logger.Warn(w)
 	}
 	return cfg, logger, nil
+}
+
+// startupLevelKey marks a context whose start-up lines (auth, embeddings,
+// metrics) are logged at another level than info: debug on a terminal,
+// where the start-up summary says the same in fewer lines.
+type startupLevelKey struct{}
+
+func withStartupLevel(ctx context.Context, l slog.Level) context.Context {
+	return context.WithValue(ctx, startupLevelKey{}, l)
+}
+
+// startupLevel is the level of start-up lines: info unless ctx says.
+func startupLevel(ctx context.Context) slog.Level {
+	if l, ok := ctx.Value(startupLevelKey{}).(slog.Level); ok {
+		return l
+	}
+	return slog.LevelInfo
 }
 
 // newLogger logs text on a terminal and JSON otherwise (unless told).
@@ -74,7 +95,7 @@ func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger, o
 	if st, err = openStore(ctx, cfg, logger); err != nil {
 		return nil, nil, nil, err
 	}
-	if svc, err = newService(cfg, st, logger, obs); err != nil {
+	if svc, err = newService(ctx, cfg, st, logger, obs); err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
@@ -85,7 +106,7 @@ func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger, o
 // newService builds the Atoms service with the configured embedder (an
 // OpenAI-compatible endpoint when ATOMCP_EMBEDDINGS_URL is set, else the
 // local one that needs no network).
-func newService(cfg *config.Config, st store.Store, logger *slog.Logger, obs *observability) (*atoms.Service, error) {
+func newService(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, obs *observability) (*atoms.Service, error) {
 	es := embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()}
 	if obs != nil {
 		es.Client = obs.httpClient(nil, telemetry.TargetEmbeddings)
@@ -95,7 +116,7 @@ func newService(cfg *config.Config, st store.Store, logger *slog.Logger, obs *ob
 	if err != nil {
 		return nil, fmt.Errorf("embeddings (ATOMCP_EMBEDDINGS_URL): %w", err)
 	}
-	logger.Info("embeddings", "model", emb.Model())
+	logger.Log(ctx, startupLevel(ctx), "embeddings", "model", emb.Model())
 	return atoms.New(st, atoms.WithLogger(logger), atoms.WithEmbedder(emb)), nil
 }
 

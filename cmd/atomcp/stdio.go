@@ -32,6 +32,7 @@ func newStdioCmd() *cobra.Command {
 			return err
 		},
 	}
-	config.BindFlags(cmd.Flags())
+	// No listener, no tokens: only the database and the log.
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	return cmd
 }

@@ -350,9 +350,24 @@ var settings = []setting{
 // the environment or the .env file only. The flags only record what was
 // typed: Load validates them, so that flag, environment and .env mistakes
 // are all reported the same way.
-func BindFlags(fs *pflag.FlagSet) {
+func BindFlags(fs *pflag.FlagSet) { bindFlags(fs, nil) }
+
+// BindFlagsFor is BindFlags for the settings with these keys only (Key*
+// constants): a command that only opens the database shows
+// --database-url and the log flags, not the listener's. The other
+// settings are still read from the environment by Load.
+func BindFlagsFor(fs *pflag.FlagSet, keys ...string) {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	bindFlags(fs, want)
+}
+
+// bindFlags binds the flags of the settings in want (nil: all).
+func bindFlags(fs *pflag.FlagSet, want map[string]bool) {
 	for _, s := range settings {
-		if s.flag == "" {
+		if s.flag == "" || (want != nil && !want[s.key]) || fs.Lookup(s.flag) != nil {
 			continue
 		}
 		envDoc := s.envDoc
