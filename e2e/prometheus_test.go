@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,8 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // prometheusBinary finds Debian's prometheus (scripts/install-prometheus.sh
@@ -57,29 +61,43 @@ func TestPrometheusScrapesAtomcp(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = prom.Process.Kill(); _ = prom.Wait() })
 
+	// Tool calls go on in the background while Prometheus scrapes (each
+	// second) and the test polls its API; bounded in count and time.
 	cs := connect(t, s.URL)
-	deadline := time.Now().Add(6 * time.Second)
-	calls := 0
-	for time.Now().Before(deadline) && calls < 2000 {
-		mustCall(t, cs, "workspace_tool", map[string]any{"operation": "list_workspaces"})
-		calls++
-		time.Sleep(20 * time.Millisecond)
-	}
+	stop := make(chan struct{})
+	var calls atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		deadline := time.Now().Add(45 * time.Second)
+		for time.Now().Before(deadline) && calls.Load() < 3000 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "workspace_tool", Arguments: map[string]any{"operation": "list_workspaces"}}); err == nil {
+				calls.Add(1)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	time.Sleep(4 * time.Second)
 
-	// The rate over the scrapes so far; Prometheus needs two scrapes of a
-	// series, so poll for a while.
-	query := `sum(rate(atomcp_mcp_requests_total{method="tools/call",tool="workspace_tool",outcome="ok"}[5s]))`
+	// Prometheus needs two scrapes of a series for a rate: poll.
+	query := `sum(rate(atomcp_mcp_requests_total{method="tools/call",tool="workspace_tool",outcome="ok"}[15s]))`
 	var last string
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 60; i++ {
 		v, body, err := promQuery(promAddr, query)
 		last = body
 		if err == nil && v > 0 {
-			t.Logf("%d calls; Prometheus reports %s = %.1f/s", calls, query, v)
+			t.Logf("%d calls so far; Prometheus reports %s = %.1f/s", calls.Load(), query, v)
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("Prometheus never saw a tool-call rate above 0 after %d calls; last answer: %s", calls, last)
+	t.Fatalf("Prometheus never saw a tool-call rate above 0 after %d calls; last answer: %s", calls.Load(), last)
 }
 
 // promQuery runs an instant query and returns its single value.
