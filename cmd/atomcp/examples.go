@@ -25,6 +25,7 @@ var examples = map[string]string{
 	"atomcp users list":           `  atomcp users list`,
 	"atomcp users disable":        `  atomcp users disable alice@example.com`,
 	"atomcp users enable":         `  atomcp users enable alice@example.com`,
+	"atomcp users unlink":         `  atomcp users unlink alice@example.com github`,
 	"atomcp users reset-password": `  atomcp users reset-password alice@example.com --generate-password`,
 	"atomcp clients":              `  atomcp clients list`,
 	"atomcp clients add":          `  atomcp clients add --name "CI bot" --redirect-uri http://127.0.0.1/callback --confidential`,

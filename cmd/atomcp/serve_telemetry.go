@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/authserver"
+	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/httpserver"
@@ -177,9 +179,36 @@ func readyChecks(st store.Store, embedded *authserver.Server, provider *auth.Pro
 			return nil
 		}})
 	}
-	// Hook: upstream sign-in providers (not built yet) add a check of
-	// their discovery documents here.
+	if embedded != nil && len(embedded.Connectors()) > 0 {
+		checks = append(checks, httpserver.ReadyCheck{Name: "signin", Check: signinCheck(embedded.Connectors(), time.Minute)})
+	}
 	return checks
+}
+
+// signinCheck checks that every upstream sign-in provider's discovery
+// (or API root) answers. A load balancer asks /readyz every few seconds;
+// the providers are asked at most once per interval and the answer is
+// kept meanwhile.
+func signinCheck(conns []connector.Connector, interval time.Duration) func(context.Context) error {
+	var mu sync.Mutex
+	var checked time.Time
+	var last error
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !checked.IsZero() && time.Since(checked) < interval {
+			return last
+		}
+		last = nil
+		for _, c := range conns {
+			if err := c.Check(ctx); err != nil {
+				last = fmt.Errorf("sign-in provider %s does not answer: %w", c.ID(), err)
+				break
+			}
+		}
+		checked = time.Now()
+		return last
+	}
 }
 
 // serveMetrics serves /metrics on a listener of its own until ctx ends.

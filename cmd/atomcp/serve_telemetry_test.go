@@ -1,17 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/auth/authtest"
+	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
 )
@@ -83,5 +87,40 @@ func TestReadyz(t *testing.T) {
 	}
 	if checks, _ := body["checks"].(map[string]any); checks["migrations"] != "ok" || checks["keys"] != "ok" || checks["database"] != "database did not answer" {
 		t.Errorf("checks = %v", body["checks"])
+	}
+}
+
+// fakeConnector is a sign-in provider whose Check fails while down.
+type fakeConnector struct {
+	connector.Connector
+	down   bool
+	checks int
+}
+
+func (f *fakeConnector) ID() string { return "fake" }
+func (f *fakeConnector) Check(context.Context) error {
+	f.checks++
+	if f.down {
+		return errors.New("discovery: connection refused")
+	}
+	return nil
+}
+
+// TestSigninCheck: an upstream provider that does not answer fails the
+// check, and the provider is asked at most once per interval.
+func TestSigninCheck(t *testing.T) {
+	c := &fakeConnector{down: true}
+	check := signinCheck([]connector.Connector{c}, time.Hour)
+	for range 3 {
+		if err := check(t.Context()); err == nil || !strings.Contains(err.Error(), "sign-in provider fake does not answer") {
+			t.Fatalf("provider down: %v", err)
+		}
+	}
+	if c.checks != 1 {
+		t.Errorf("the provider was asked %d times within the interval; want 1", c.checks)
+	}
+	c.down = false
+	if err := signinCheck([]connector.Connector{c}, time.Hour)(t.Context()); err != nil {
+		t.Errorf("provider up: %v", err)
 	}
 }

@@ -32,7 +32,14 @@ func summarize(ctx context.Context, cfg *config.Config, st store.Store, embedded
 		s.SignIn = "none needed"
 	case config.AuthEmbedded:
 		s.Auth = "embedded authorization server, issuer " + embedded.Issuer()
-		s.SignIn = "email and password on this server's pages; personal access tokens (atomcp tokens create)"
+		var methods []string
+		if embedded.PasswordSignin() {
+			methods = append(methods, "email and password")
+		}
+		for _, c := range embedded.Connectors() {
+			methods = append(methods, c.Name())
+		}
+		s.SignIn = strings.Join(methods, ", ") + " on this server's pages; personal access tokens (atomcp tokens create)"
 		if n, err := st.CountLocalAccounts(ctx); err == nil && n == 0 {
 			s.Next = "create the first account with the setup link above, or: atomcp users add EMAIL --owner"
 		}
