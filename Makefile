@@ -39,6 +39,8 @@ fmt:
 bench:
 	@bench/install-wrk.sh
 	go run ./bench/driver $(BENCH_FLAGS)
+	# The cost of metrics and tracing (docs/performance.md).
+	go test -run xxx -bench Telemetry -count 4 ./bench/hotpath/
 
 bench-smoke:
 	@bench/install-wrk.sh

@@ -129,6 +129,7 @@ stage_install() {
 	echo "npm packages of the conformance suite (conformance/package-lock.json)"
 	npm_install || return 1
 	"$ROOT/scripts/install-chromium.sh" || return 1
+	"$ROOT/scripts/install-prometheus.sh" || return 1
 }
 
 need_suite() { [ -x "$NODE" ] && [ -f "$SUITE" ] || { echo "the conformance suite is not installed: run scripts/test.sh install"; return 1; }; }
@@ -332,7 +333,7 @@ stage_bench_smoke() {
 # --- The stages, in order ---
 
 RUN_START=$(now_ms)
-run_stage install "Go modules, the pinned npm packages, chromium (cached)"
+run_stage install "Go modules, the pinned npm packages, chromium and prometheus (cached)"
 run_stage gofmt "gofmt -l (make fmt-check, as make check)" make -s fmt-check
 run_stage vet "go vet ./..." go vet ./...
 run_stage gotest "go test -race ./..."

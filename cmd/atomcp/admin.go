@@ -36,7 +36,7 @@ func adminCmd(use, short string, args cobra.PositionalArgs, fn func(cmd *cobra.C
 			return fn(cmd, st, args)
 		},
 	}
-	config.BindFlags(cmd.Flags())
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	return cmd
 }
 

@@ -115,7 +115,7 @@ PostgreSQL database and start the replicas.`,
 			return nil
 		},
 	}
-	config.BindFlags(cmd.Flags())
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	cmd.Flags().StringVar(&to, "to", "", "URL of the PostgreSQL database to copy into (migrated first; must be empty)")
 	return cmd
 }

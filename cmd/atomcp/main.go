@@ -37,6 +37,11 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDoctorCmd())
 	root.AddCommand(newTokensCmd())
 	root.AddCommand(newDBCmd())
+	root.AddCommand(newConfigCmd())
+	// cobra's completion command (bash, zsh, fish, powershell), added now
+	// rather than at Execute so that it gets its examples too.
+	root.InitDefaultCompletionCmd()
+	addExamples(root)
 	return root
 }
 

@@ -28,6 +28,6 @@ func newMigrateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	config.BindFlags(cmd.Flags())
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	return cmd
 }

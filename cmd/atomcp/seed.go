@@ -67,6 +67,6 @@ func newSeedCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "create the demo organization")
 	cmd.Flags().StringVar(&forEmail, "for", "", "the email of an account of the embedded authorization server to own the demo (default: the local user of ATOMCP_AUTH=none and stdio)")
-	config.BindFlags(cmd.Flags())
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"time"
@@ -36,6 +37,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	// A person at a terminal gets a short summary; logs read by machines
+	// (JSON, not a terminal) keep every start-up line at info.
+	human := cfg.LogFormat != config.LogFormatJSON && isTerminal(cmd.ErrOrStderr())
+	if human {
+		ctx = withStartupLevel(ctx, slog.LevelDebug)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (ATOMCP_ADDR): %w", cfg.Addr, err)
@@ -55,21 +62,35 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		logger.Warn("serving WITHOUT authentication on a non-loopback address: anyone who can reach it acts as the local user", "addr", ln.Addr().String())
 	}
 
-	st, svc, closeAll, err := openService(ctx, cfg, logger)
+	obs, logger, err := newObservability(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := obs.tracing.Shutdown(c); err != nil {
+			logger.Warn("traces not exported at shutdown", "err", err)
+		}
+	}()
+	st, svc, closeAll, err := openService(ctx, cfg, logger, obs)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	// The authorization server's storage is measured too; st itself stays
+	// unmeasured for /readyz and the scrape-time gauges.
+	measured := obs.wrapStore(st)
 	caller := mcpserver.LocalIdentity
 	var authn *auth.Provider
 	var embedded *authserver.Server
 	if cfg.Auth == config.AuthEmbedded {
-		if embedded, err = newEmbeddedAuthServer(ctx, cfg, st, cmd.ErrOrStderr(), logger); err != nil {
+		if embedded, err = newEmbeddedAuthServer(ctx, cfg, measured, cmd.ErrOrStderr(), logger, obs); err != nil {
 			return err
 		}
 	}
 	if cfg.Auth != config.AuthNone {
-		if authn, err = newAuthProvider(ctx, cfg, logger, embedded); err != nil {
+		if authn, err = newAuthProvider(ctx, cfg, logger, embedded, obs); err != nil {
 			return err
 		}
 		if cfg.Auth == config.AuthAuthKit {
@@ -81,7 +102,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	// Tasks (the MCP tasks extension, docs/tasks.md) are rows in the
 	// database: they outlive a restart and any replica answers for them.
-	rt := tasks.New(tasks.Options{Store: st, Owner: mcpserver.TaskOwner(caller), TTL: cfg.TaskTTL, Logger: logger})
+	rt := tasks.New(tasks.Options{Store: measured, Owner: mcpserver.TaskOwner(caller), TTL: cfg.TaskTTL, Logger: logger})
 	if err := rt.Start(ctx); err != nil {
 		return err
 	}
@@ -95,6 +116,17 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		}
 	}()
 	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
+	// The probe lists the same tools (without the tasks runtime, whose
+	// Install must happen once).
+	probe := mcpserver.New(svc, mcpserver.Options{Version: version, Caller: caller})
+	obs.instrument(ctx, server, probe, st, authn, logger)
+	if cfg.MetricsEnabled() && !cfg.MetricsOnMain() {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, obs.metrics, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	opts := httpserver.Options{
 		MCPPath:        cfg.MCPPath,
 		BaseURL:        cfg.BaseURL,
@@ -106,6 +138,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		AllowedOrigins: cfg.AllowedOrigins,
 		RequireOrigin:  true, // no credentials with ATOMCP_AUTH=none
 		Ready:          st.Ping,
+		Checks:         readyChecks(st, embedded, authn),
+		Metrics:        obs.metrics,
+		Tracing:        obs.tracing,
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		Limits: httpserver.Limits{
@@ -119,6 +154,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	// ATOMCP_EVENT_STORE_BYTES=0 keeps no events; httpserver's 0 is its default.
 	opts.EventStoreBytes = cmp.Or(cfg.EventStoreBytes, -1)
+	if cfg.MetricsOnMain() {
+		opts.MetricsPath = "/metrics"
+	}
 	if authn != nil {
 		// A bearer token, not a cookie, is the credential: any origin may
 		// call unless ATOMCP_CORS_ORIGINS narrows it.
@@ -132,8 +170,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	front := httpserver.New(server, opts)
 
 	attrs := []any{"version", version, "listen", ln.Addr().String(), "mcp_url", cfg.MCPURL(), "auth", cfg.Auth, "stateless", cfg.Stateless}
-	logger.Info("atomcp serving", attrs...)
-	logger.Info("configuration", cfg.LogAttrsAny()...)
+	level := startupLevel(ctx)
+	logger.Log(ctx, level, "atomcp serving", attrs...)
+	logger.Log(ctx, level, "configuration", cfg.LogAttrsAny()...)
+	if human {
+		writeSummary(cmd.ErrOrStderr(), summarize(ctx, cfg, st, embedded, authn, obs))
+	}
 	if err := front.Serve(ctx, ln, cfg.ShutdownTimeout); err != nil {
 		return err
 	}

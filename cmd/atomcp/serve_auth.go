@@ -17,7 +17,7 @@ import (
 // ATOMCP_STATIC_TOKENS) are accepted beside any provider, as the old
 // server accepted its internal token beside AuthKit.
 // embedded is the embedded authorization server when cfg.Auth is embedded.
-func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logger, embedded *authserver.Server) (*auth.Provider, error) {
+func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logger, embedded *authserver.Server, obs *observability) (*auth.Provider, error) {
 	tokens := make(map[string]string, len(cfg.StaticTokens)+1)
 	for name, tok := range cfg.StaticTokens {
 		tokens[name] = tok.Reveal()
@@ -47,6 +47,8 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       logger,
+		HTTPClient:   obs.issuerClient(),
+		Observe:      obs.observeAuth,
 	}
 	switch cfg.Auth {
 	case config.AuthAuthKit:
@@ -88,7 +90,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 			audience = baseURL + cfg.MCPPath
 		}
 	}
-	logger.Info("auth", "provider", cfg.Auth, "issuer", s.Issuer, "expected_audience", audience,
+	logger.Log(ctx, startupLevel(ctx), "auth", "provider", cfg.Auth, "issuer", s.Issuer, "expected_audience", audience,
 		"required_scopes", cfg.TokenRequiredScopes(), "static_token_names", names,
 		"tool_scopes", s.Tools.Enabled())
 	return p, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -14,13 +15,14 @@ import (
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/telemetry"
 )
 
 // newEmbeddedAuthServer builds the embedded authorization server
 // (ATOMCP_AUTH=embedded): issuer = the public base URL, audience = the MCP
 // URL. stderr is where start-up messages go; the one-time setup link goes
 // only to a terminal.
-func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, stderr io.Writer, logger *slog.Logger) (*authserver.Server, error) {
+func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, stderr io.Writer, logger *slog.Logger, obs *observability) (*authserver.Server, error) {
 	as, err := authserver.New(ctx, authserver.Options{
 		Issuer:           cfg.BaseURL,
 		Resource:         cfg.MCPURL(),
@@ -34,6 +36,10 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 		Connectors:       connector.FromConfig(cfg),
 		NoPassword:       !cfg.SigninPassword,
 		SigninRules:      authserver.SigninRules{AllowedDomains: cfg.SigninAllowedDomains, NoAutoCreate: !cfg.SigninAutoCreate},
+		Event:            obs.metrics.ASEvent,
+		CIMDTransport: func(rt http.RoundTripper) http.RoundTripper {
+			return telemetry.Transport(obs.metrics, obs.tracing, telemetry.TargetCIMD, rt)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -25,13 +25,13 @@ func logSigninMethods(ctx context.Context, as *authserver.Server, stderr io.Writ
 	for _, c := range as.Connectors() {
 		methods = append(methods, c.Name())
 	}
-	logger.Info("sign-in methods", "methods", strings.Join(methods, ", "))
+	logger.Log(ctx, startupLevel(ctx), "sign-in methods", "methods", strings.Join(methods, ", "))
 	var banner strings.Builder
 	if len(as.Connectors()) > 0 {
 		fmt.Fprintf(&banner, "\n  Sign-in: %s.\n", strings.Join(methods, ", "))
 	}
 	for _, c := range as.Connectors() {
-		logger.Info("sign-in provider", "connector", c.ID(), "name", c.Name(), "callback_url", as.CallbackURL())
+		logger.Log(ctx, startupLevel(ctx), "sign-in provider", "connector", c.ID(), "name", c.Name(), "callback_url", as.CallbackURL())
 		fmt.Fprintf(&banner, "  %s: register the callback (redirect) URL %s\n", c.Name(), as.CallbackURL())
 		go func() {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)

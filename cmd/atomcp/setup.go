@@ -14,7 +14,12 @@ import (
 	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
+	"github.com/atomcp/atomcp/internal/telemetry"
 )
+
+// storeSettings are the flags of a command that only opens the database:
+// every other setting is still read from the environment and .env.
+var storeSettings = []string{config.KeyDatabaseURL, config.KeyLogLevel, config.KeyLogFormat}
 
 // loadConfig reads flags, the environment and ./.env, and builds the logger.
 func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
@@ -27,6 +32,23 @@ func loadConfig(cmd *cobra.Command) (*config.Config, *slog.Logger, error) {
 		logger.Warn(w)
 	}
 	return cfg, logger, nil
+}
+
+// startupLevelKey marks a context whose start-up lines (auth, embeddings,
+// metrics) are logged at another level than info: debug on a terminal,
+// where the start-up summary says the same in fewer lines.
+type startupLevelKey struct{}
+
+func withStartupLevel(ctx context.Context, l slog.Level) context.Context {
+	return context.WithValue(ctx, startupLevelKey{}, l)
+}
+
+// startupLevel is the level of start-up lines: info unless ctx says.
+func startupLevel(ctx context.Context) slog.Level {
+	if l, ok := ctx.Value(startupLevelKey{}).(slog.Level); ok {
+		return l
+	}
+	return slog.LevelInfo
 }
 
 // newLogger logs text on a terminal and JSON otherwise (unless told).
@@ -67,12 +89,13 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 
 // openService opens (and migrates) the store and builds the Atoms service
 // with its embedding worker running. closeAll stops the worker, then
-// closes the store.
-func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st store.Store, svc *atoms.Service, closeAll func(), err error) {
+// closes the store. With obs, the service's store operations and the
+// embedder's requests are measured; st is the store unmeasured.
+func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger, obs *observability) (st store.Store, svc *atoms.Service, closeAll func(), err error) {
 	if st, err = openStore(ctx, cfg, logger); err != nil {
 		return nil, nil, nil, err
 	}
-	if svc, err = newService(cfg, st, logger); err != nil {
+	if svc, err = newService(ctx, cfg, st, logger, obs); err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
@@ -83,12 +106,17 @@ func openService(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 // newService builds the Atoms service with the configured embedder (an
 // OpenAI-compatible endpoint when ATOMCP_EMBEDDINGS_URL is set, else the
 // local one that needs no network).
-func newService(cfg *config.Config, st store.Store, logger *slog.Logger) (*atoms.Service, error) {
-	emb, err := embed.New(embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()})
+func newService(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, obs *observability) (*atoms.Service, error) {
+	es := embed.Settings{URL: cfg.EmbeddingsURL, Model: cfg.EmbeddingsModel, APIKey: cfg.EmbeddingsAPIKey.Reveal()}
+	if obs != nil {
+		es.Client = obs.httpClient(nil, telemetry.TargetEmbeddings)
+		st = obs.wrapStore(st)
+	}
+	emb, err := embed.New(es)
 	if err != nil {
 		return nil, fmt.Errorf("embeddings (ATOMCP_EMBEDDINGS_URL): %w", err)
 	}
-	logger.Info("embeddings", "model", emb.Model())
+	logger.Log(ctx, startupLevel(ctx), "embeddings", "model", emb.Model())
 	return atoms.New(st, atoms.WithLogger(logger), atoms.WithEmbedder(emb)), nil
 }
 

@@ -19,7 +19,7 @@ func newStdioCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, svc, closeAll, err := openService(ctx, cfg, logger)
+			_, svc, closeAll, err := openService(ctx, cfg, logger, nil)
 			if err != nil {
 				return err
 			}
@@ -32,6 +32,7 @@ func newStdioCmd() *cobra.Command {
 			return err
 		},
 	}
-	config.BindFlags(cmd.Flags())
+	// No listener, no tokens: only the database and the log.
+	config.BindFlagsFor(cmd.Flags(), storeSettings...)
 	return cmd
 }

@@ -86,6 +86,8 @@ func newTokensCreateCmd() *cobra.Command {
 	f.StringVar(&scope, "scope", "", "space- or comma-separated scopes: atoms:read, atoms:write (default both)")
 	f.StringVar(&ttl, "ttl", "30d", "lifetime: days (90d) or a Go duration (12h); at most 366d")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the token (for scripts)")
+	// The token's audience is this server's MCP URL.
+	config.BindFlagsFor(f, config.KeyBaseURL, config.KeyMCPPath)
 	_ = cmd.MarkFlagRequired("user")
 	return cmd
 }

@@ -15,6 +15,34 @@ const (
 	CodeInsufficientScope = "insufficient_scope"
 )
 
+// Reasons of a bearer check, as the metrics count them
+// (atomcp_auth_requests_total{reason}): ReasonOK, or why the request was
+// refused. They are a fixed list, never text from the token.
+const (
+	ReasonOK                = "ok"
+	ReasonMissingToken      = "missing_token"      // no Authorization header, or not Bearer
+	ReasonInvalidRequest    = "invalid_request"    // token in the URL, two headers, unreadable body
+	ReasonMalformed         = "malformed"          // not a JWT, bad encoding, missing claims
+	ReasonAlgorithm         = "algorithm"          // alg none, HMAC or not accepted
+	ReasonUnknownKey        = "unknown_key"        // kid not among the issuer's keys
+	ReasonKeysUnavailable   = "keys_unavailable"   // the issuer's keys could not be fetched
+	ReasonBadSignature      = "bad_signature"      // signature does not verify
+	ReasonExpired           = "expired"            // exp passed
+	ReasonNotYetValid       = "not_yet_valid"      // nbf or iat in the future
+	ReasonWrongIssuer       = "wrong_issuer"       // iss is another server
+	ReasonWrongAudience     = "wrong_audience"     // aud is not this server
+	ReasonRevoked           = "revoked"            // on the deny-list, or the check failed
+	ReasonInsufficientScope = "insufficient_scope" // a required or tool scope is missing
+	ReasonInvalidToken      = "invalid_token"      // any other refused token
+)
+
+// Reasons lists every Reason* value, for the metrics' fixed label list.
+func Reasons() []string {
+	return []string{ReasonOK, ReasonMissingToken, ReasonInvalidRequest, ReasonMalformed, ReasonAlgorithm,
+		ReasonUnknownKey, ReasonKeysUnavailable, ReasonBadSignature, ReasonExpired, ReasonNotYetValid,
+		ReasonWrongIssuer, ReasonWrongAudience, ReasonRevoked, ReasonInsufficientScope, ReasonInvalidToken}
+}
+
 // Error is a refused request: what the client is told (status, RFC 6750
 // error code and a description that never contains the token) and what
 // only the log sees (Log and the wrapped cause).
@@ -29,6 +57,30 @@ type Error struct {
 	// operator must make at the identity provider.
 	Log string
 	Err error // cause, for the log only
+	// Reason is one of the Reason* constants; empty means the one
+	// Status and Code imply (see reason).
+	Reason string
+}
+
+// reason is e's Reason, or the one its status and code imply.
+func (e *Error) reason() string {
+	switch {
+	case e.Reason != "":
+		return e.Reason
+	case e.Code == CodeInsufficientScope:
+		return ReasonInsufficientScope
+	case e.Code == CodeInvalidRequest:
+		return ReasonInvalidRequest
+	case e.Code == "":
+		return ReasonMissingToken
+	}
+	return ReasonInvalidToken
+}
+
+// because sets the reason of a refusal and returns it.
+func (e *Error) because(reason string) *Error {
+	e.Reason = reason
+	return e
 }
 
 func (e *Error) Error() string {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
@@ -68,4 +69,21 @@ func RemoteKeys(ctx context.Context, jwksURL string, client *http.Client, logger
 		return nil, fmt.Errorf("JWKS %s: %w", jwksURL, err)
 	}
 	return k, nil
+}
+
+// KeyCount returns how many keys a KeySource holds now, without fetching
+// (a remote set counts the keys kept from its last successful fetch). A
+// source that cannot tell (a plain LocalKeys) counts as one key.
+func KeyCount(ctx context.Context, k KeySource) (int, error) {
+	switch k := k.(type) {
+	case interface{ Storage() jwkset.Storage }:
+		keys, err := k.Storage().KeyReadAll(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read the key set: %w", err)
+		}
+		return len(keys), nil
+	case *discoveredKeys:
+		return k.keyCount(ctx)
+	}
+	return 1, nil
 }

@@ -141,9 +141,9 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	switch strings.Count(token, ".") {
 	case 2:
 	case 4:
-		return nil, invalidToken(nil, "the token is encrypted (JWE); this server accepts only signed JWT access tokens")
+		return nil, invalidToken(nil, "the token is encrypted (JWE); this server accepts only signed JWT access tokens").because(ReasonMalformed)
 	default:
-		return nil, invalidToken(nil, "the token is not a JWT; this server accepts signed JWT access tokens from %s", v.cfg.Issuer)
+		return nil, invalidToken(nil, "the token is not a JWT; this server accepts signed JWT access tokens from %s", v.cfg.Issuer).because(ReasonMalformed)
 	}
 	var key tokenKey
 	if v.cache != nil {
@@ -170,17 +170,17 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 		return nil, v.parseError(err, &claims)
 	}
 	if claims.Issuer != v.cfg.Issuer {
-		return nil, invalidToken(nil, "the token was issued by %q, not by this server's authorization server %q", claims.Issuer, v.cfg.Issuer)
+		return nil, invalidToken(nil, "the token was issued by %q, not by this server's authorization server %q", claims.Issuer, v.cfg.Issuer).because(ReasonWrongIssuer)
 	}
 	if !v.audienceOK(r, claims.Audience) {
 		return nil, v.audienceError(r, claims.Audience)
 	}
 	if claims.Subject == "" {
-		return nil, invalidToken(nil, "the token has no subject (sub)")
+		return nil, invalidToken(nil, "the token has no subject (sub)").because(ReasonMalformed)
 	}
 	scopes, err := parseScopes(claims.Scope, claims.Scp)
 	if err != nil {
-		return nil, invalidToken(err, "the token's scope claim is malformed")
+		return nil, invalidToken(err, "the token's scope claim is malformed").because(ReasonMalformed)
 	}
 	if e := v.checkRevoked(ctx, claims.ID); e != nil {
 		return nil, e
@@ -282,14 +282,14 @@ func (v *JWTVerifier) checkRevoked(ctx context.Context, jti string) *Error {
 		return nil
 	}
 	if jti == "" {
-		return invalidToken(nil, "the token has no id (jti), so whether it was revoked cannot be checked")
+		return invalidToken(nil, "the token has no id (jti), so whether it was revoked cannot be checked").because(ReasonMalformed)
 	}
 	revoked, err := v.cfg.Revoked(ctx, jti)
 	if err != nil {
-		return invalidToken(err, "whether the token was revoked could not be checked")
+		return invalidToken(err, "whether the token was revoked could not be checked").because(ReasonRevoked)
 	}
 	if revoked {
-		return invalidToken(nil, "the token was revoked")
+		return invalidToken(nil, "the token was revoked").because(ReasonRevoked)
 	}
 	return nil
 }
@@ -300,16 +300,16 @@ func (v *JWTVerifier) checkHeader(token string) *Error {
 	var claims jwt.MapClaims
 	t, _, err := jwt.NewParser().ParseUnverified(token, &claims)
 	if err != nil {
-		return invalidToken(err, "the token is malformed (not base64url-encoded JSON)")
+		return invalidToken(err, "the token is malformed (not base64url-encoded JSON)").because(ReasonMalformed)
 	}
 	alg, _ := t.Header["alg"].(string)
 	switch {
 	case alg == "" || strings.EqualFold(alg, "none"):
-		return invalidToken(nil, "unsigned tokens (alg none) are not accepted")
+		return invalidToken(nil, "unsigned tokens (alg none) are not accepted").because(ReasonAlgorithm)
 	case strings.HasPrefix(strings.ToUpper(alg), "HS"):
-		return invalidToken(nil, "HMAC-signed tokens (alg %s) are not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", "))
+		return invalidToken(nil, "HMAC-signed tokens (alg %s) are not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", ")).because(ReasonAlgorithm)
 	case !slices.Contains(v.cfg.Algorithms, alg):
-		return invalidToken(nil, "signing algorithm %s is not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", "))
+		return invalidToken(nil, "signing algorithm %s is not accepted; accepted: %s", alg, strings.Join(v.cfg.Algorithms, ", ")).because(ReasonAlgorithm)
 	}
 	return nil
 }
@@ -318,21 +318,21 @@ func (v *JWTVerifier) checkHeader(token string) *Error {
 func (v *JWTVerifier) parseError(err error, c *accessClaims) *Error {
 	switch {
 	case errors.Is(err, jwkset.ErrKeyNotFound):
-		return invalidToken(err, "the token's signing key is not among %s's published keys", v.cfg.Issuer)
+		return invalidToken(err, "the token's signing key is not among %s's published keys", v.cfg.Issuer).because(ReasonUnknownKey)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return invalidToken(err, "the token's signing key could not be obtained from %s", v.cfg.Issuer)
+		return invalidToken(err, "the token's signing key could not be obtained from %s", v.cfg.Issuer).because(ReasonKeysUnavailable)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return invalidToken(err, "the token's signature does not verify with %s's key", v.cfg.Issuer)
+		return invalidToken(err, "the token's signature does not verify with %s's key", v.cfg.Issuer).because(ReasonBadSignature)
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return invalidToken(err, "the token is malformed")
+		return invalidToken(err, "the token is malformed").because(ReasonMalformed)
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return invalidToken(err, "the token has no expiry (exp)")
+		return invalidToken(err, "the token has no expiry (exp)").because(ReasonMalformed)
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return invalidToken(err, "the token expired at %s", timeOf(c.ExpiresAt))
+		return invalidToken(err, "the token expired at %s", timeOf(c.ExpiresAt)).because(ReasonExpired)
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return invalidToken(err, "the token is not valid before %s", timeOf(c.NotBefore))
+		return invalidToken(err, "the token is not valid before %s", timeOf(c.NotBefore)).because(ReasonNotYetValid)
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return invalidToken(err, "the token is issued in the future (iat %s)", timeOf(c.IssuedAt))
+		return invalidToken(err, "the token is issued in the future (iat %s)", timeOf(c.IssuedAt)).because(ReasonNotYetValid)
 	}
 	return invalidToken(err, "the token is invalid")
 }
@@ -340,7 +340,7 @@ func (v *JWTVerifier) parseError(err error, c *accessClaims) *Error {
 // audienceError is the refusal of a token for another audience.
 func (v *JWTVerifier) audienceError(r *http.Request, aud jwt.ClaimStrings) *Error {
 	want := v.cfg.Audience.Expected(r)
-	e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(aud), want)
+	e := invalidToken(nil, "the token's audience %s is not this server (%s)", quoteList(aud), want).because(ReasonWrongAudience)
 	if v.cfg.AudienceHint != "" {
 		e.Description += "; " + v.cfg.AudienceHint
 	}

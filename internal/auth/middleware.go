@@ -36,6 +36,10 @@ type MiddlewareOptions struct {
 	// Leeway is passed to go-sdk, which checks expiry once more.
 	Leeway time.Duration
 	Logger *slog.Logger
+	// Observe, when set, is told the outcome of every bearer check:
+	// ReasonOK or the refusal's Reason* constant (for metrics and the
+	// trace). ctx is the request's.
+	Observe func(ctx context.Context, reason string)
 }
 
 // Middleware is the bearer check in front of the MCP endpoint. Unlike
@@ -109,6 +113,15 @@ func (m *Middleware) ChallengeScopes() []string {
 // (mcpparse.go) and check each tool call's scope (scopecheck.go); then
 // hand go-sdk's handler the TokenInfo.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	unchecked := next
+	if observe := m.o.Observe; observe != nil {
+		// Counted as ok once every check, the tool scopes' too, passed.
+		inner := next
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			observe(r.Context(), ReasonOK)
+			inner.ServeHTTP(w, r)
+		})
+	}
 	h := m.install(next)
 	if m.o.Tools.Enabled() {
 		h = m.peekMCP(m.requireToolScopes(h))
@@ -117,7 +130,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if r.Method == http.MethodOptions {
 			// Preflights are answered by the CORS layer before this;
 			// anything else gets the MCP handler's 405.
-			next.ServeHTTP(w, r)
+			unchecked.ServeHTTP(w, r)
 			return
 		}
 		metaURL, err := m.o.Public.MetadataURL(r)
@@ -200,11 +213,14 @@ func (m *Middleware) authenticate(r *http.Request) (*sdkauth.TokenInfo, *Error) 
 
 // refuse writes the challenge and logs the refusal (never the token).
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, metaURL string, info *sdkauth.TokenInfo) {
+	if m.o.Observe != nil {
+		m.o.Observe(r.Context(), e.reason())
+	}
 	scopes := e.Scopes
 	if scopes == nil && e.Status != http.StatusForbidden {
 		scopes = m.ChallengeScopes()
 	}
-	attrs := []any{"status", e.Status, "error", e.Code, "reason", e.Description, "path", r.URL.Path, "remote", r.RemoteAddr}
+	attrs := []any{"status", e.Status, "error", e.Code, "reason", e.Description, "reason_code", e.reason(), "path", r.URL.Path, "remote", r.RemoteAddr}
 	if e.Err != nil {
 		attrs = append(attrs, "cause", e.Err.Error())
 	}

@@ -48,6 +48,8 @@ type Settings struct {
 	MaxBodyBytes int64
 	HTTPClient   *http.Client
 	Logger       *slog.Logger
+	// Observe is passed to the middleware (MiddlewareOptions.Observe).
+	Observe func(ctx context.Context, reason string)
 }
 
 // Provider is what the HTTP server needs from auth.
@@ -59,6 +61,34 @@ type Provider struct {
 	AuthServerMetadata http.Handler
 	// Verifier is the whole token check (static tokens, then JWTs).
 	Verifier Verifier
+	// keys are the issuer's signing keys (nil with static tokens only).
+	keys KeySource
+}
+
+// KeyCount returns how many signing keys the issuer's key set holds now
+// (0 with static tokens only), for the metrics.
+func (p *Provider) KeyCount(ctx context.Context) (int, error) {
+	if p.keys == nil {
+		return 0, nil
+	}
+	return KeyCount(ctx, p.keys)
+}
+
+// KeysReady reports whether the issuer's signing keys are at hand (for
+// /readyz): fetched, or kept from an earlier fetch, with at least one
+// key. With static tokens only, there are none to need.
+func (p *Provider) KeysReady(ctx context.Context) error {
+	if p.keys == nil {
+		return nil
+	}
+	n, err := KeyCount(ctx, p.keys)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New("the issuer's key set has no keys")
+	}
+	return nil
 }
 
 // authKitAudienceHint is what an operator must do when AuthKit issues
@@ -125,6 +155,7 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 			return nil, err
 		}
 		chain = append(chain, jv)
+		p.keys = keys
 		issuer := s.Issuer
 		authServers = func(*http.Request) ([]string, error) { return []string{issuer}, nil }
 		p.AuthServerMetadata = NewASMetadataProxy(s.Issuer, s.Public.MCPPath, s.HTTPClient, DefaultMetadataTTL, s.Logger)
@@ -142,6 +173,7 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 			return nil, err
 		}
 		chain = append(chain, jv)
+		p.keys = s.Keys
 		issuer := s.Issuer
 		authServers = func(*http.Request) ([]string, error) { return []string{issuer}, nil }
 	case ProviderStatic:
@@ -154,7 +186,7 @@ func New(ctx context.Context, s Settings) (*Provider, error) {
 	p.Verifier = chain
 	p.Middleware = NewMiddleware(MiddlewareOptions{
 		Verifier: chain, Public: s.Public, RequiredScopes: s.RequiredScopes, Tools: s.Tools,
-		MaxBodyBytes: s.MaxBodyBytes, Logger: s.Logger,
+		MaxBodyBytes: s.MaxBodyBytes, Logger: s.Logger, Observe: s.Observe,
 	})
 	p.ResourceMetadata = &ResourceMetadata{
 		Public: s.Public, AuthorizationServers: authServers,
@@ -204,6 +236,16 @@ func (d *discoveredKeys) resolve(ctx context.Context) (KeySource, error) {
 	}
 	d.logger.Info("OIDC discovery", "issuer", d.issuer, "jwks_uri", jwksURL)
 	return d.keys, nil
+}
+
+// keyCount counts the discovered set's keys; before discovery succeeds
+// it tries once more (as a token would) and reports why it failed.
+func (d *discoveredKeys) keyCount(ctx context.Context) (int, error) {
+	keys, err := d.resolve(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("discover the issuer's keys: %w", err)
+	}
+	return KeyCount(ctx, keys)
 }
 
 // KeyfuncCtx implements KeySource.

@@ -59,7 +59,7 @@ type cimdEntry struct {
 	expires time.Time
 }
 
-func newCIMDFetcher(allowPrivate bool, roots *x509.CertPool, now func() time.Time) *cimdFetcher {
+func newCIMDFetcher(allowPrivate bool, roots *x509.CertPool, now func() time.Time, wrap func(http.RoundTripper) http.RoundTripper) *cimdFetcher {
 	dialer := &net.Dialer{Timeout: cimdTimeout}
 	if !allowPrivate {
 		dialer.Control = refusePrivate
@@ -76,9 +76,13 @@ func newCIMDFetcher(allowPrivate bool, roots *x509.CertPool, now func() time.Tim
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      true,
 	}
+	var rt http.RoundTripper = transport
+	if wrap != nil {
+		rt = wrap(rt)
+	}
 	return &cimdFetcher{
 		client: &http.Client{
-			Transport: transport,
+			Transport: rt,
 			Timeout:   cimdTimeout,
 			// The document must be at the client_id URL itself; a
 			// redirect could also lead the fetch somewhere private.

@@ -142,12 +142,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var locked *lockedError
 	switch {
 	case errors.As(err, &locked):
+		s.event(EventSignInFailed)
 		s.showLogin(w, r, req, http.StatusTooManyRequests, email, locked.Error()+".")
 		return
 	case errors.Is(err, errBadCredentials):
+		s.event(EventSignInFailed)
 		s.showLogin(w, r, req, http.StatusUnauthorized, email, "Wrong email or password.")
 		return
 	case errors.Is(err, errDisabled):
+		s.event(EventSignInFailed)
 		s.showLogin(w, r, req, http.StatusForbidden, email, "This account is disabled; ask the server's operator.")
 		return
 	case err != nil:
@@ -160,6 +163,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusInternalServerError, "The server could not sign you in; try again.", "")
 		return
 	}
+	s.event(EventSignInOK)
 	s.log.Info("signed in", "account", acct.ID)
 	s.continueSignedIn(w, r, req, acct, false)
 }

@@ -99,6 +99,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errServer())
 		return
 	}
+	s.event(EventClientRegistered)
 	s.log.Info("client registered", "client_id", c.ID, "client_name", c.Name, "confidential", secret != "")
 	writeJSON(w, http.StatusCreated, registrationResponseFor(c, secret))
 }

@@ -59,6 +59,11 @@ type Options struct {
 	// CIMDRootCAs replaces the system roots for metadata document fetches
 	// (tests with httptest.NewTLSServer).
 	CIMDRootCAs *x509.CertPool
+	// CIMDTransport, when set, wraps the metadata document fetcher's
+	// transport (for metrics and tracing); the address check stays below it.
+	CIMDTransport func(http.RoundTripper) http.RoundTripper
+	// Event, when set, is told of each Event* that happens (for metrics).
+	Event func(event string)
 
 	// DCRBurst and DCRInterval rate-limit registrations per source
 	// address: DCRBurst per window of DCRBurst×DCRInterval, counted in the
@@ -116,6 +121,29 @@ type Server struct {
 	setupValidTil time.Time // expiry of the last printed setup link
 }
 
+// Events of the authorization server, as Options.Event hears them and the
+// metrics count them (atomcp_authserver_events_total{event}).
+const (
+	EventClientRegistered = "client_registered"   // dynamic client registration
+	EventSignInOK         = "sign_in_ok"          // a correct password
+	EventSignInFailed     = "sign_in_failed"      // wrong password, locked or disabled account
+	EventTokensIssued     = "tokens_issued"       // a code exchange or refresh that issued tokens
+	EventRefreshReuse     = "refresh_token_reuse" // a rotated refresh token replayed: its family revoked
+	EventCodeReuse        = "code_reuse"          // an authorization code replayed: its family revoked
+)
+
+// Events lists every Event* value, for the metrics' fixed label list.
+func Events() []string {
+	return []string{EventClientRegistered, EventSignInOK, EventSignInFailed, EventTokensIssued, EventRefreshReuse, EventCodeReuse}
+}
+
+// event tells Options.Event, if set.
+func (s *Server) event(e string) {
+	if s.opts.Event != nil {
+		s.opts.Event(e)
+	}
+}
+
 // New builds the server, loading (or generating) its signing keys.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Store == nil {
@@ -159,7 +187,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		st:   opts.Store,
 		log:  opts.Logger,
 		keys: keys,
-		cimd: newCIMDFetcher(opts.AllowPrivateCIMD, opts.CIMDRootCAs, opts.Now),
+		cimd: newCIMDFetcher(opts.AllowPrivateCIMD, opts.CIMDRootCAs, opts.Now, opts.CIMDTransport),
 		// DCRBurst registrations per DCRBurst×DCRInterval window.
 		dcr:   &sharedLimiter{st: opts.Store, name: "register", limit: opts.DCRBurst, window: time.Duration(opts.DCRBurst) * opts.DCRInterval, now: opts.Now},
 		token: &sharedLimiter{st: opts.Store, name: "token", limit: tokenRequestsPerMinute, window: time.Minute, now: opts.Now},

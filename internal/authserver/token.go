@@ -121,6 +121,7 @@ func (s *Server) exchangeCode(r *http.Request, c *client) (*tokenResponse, *oaut
 	stored, err = s.st.ConsumeAuthCode(ctx, hash, now)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
+		s.event(EventCodeReuse)
 		s.revokeFamily(ctx, stored.FamilyID, "authorization code reused")
 		return nil, errInvalidGrant("the authorization code was already used; every token issued from it is now revoked; start the authorization again")
 	case err != nil:
@@ -189,6 +190,7 @@ func (s *Server) refresh(r *http.Request, c *client) (*tokenResponse, *oauthErro
 	stored, err = s.st.UseRefreshToken(ctx, hash, now)
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
+		s.event(EventRefreshReuse)
 		s.revokeFamily(ctx, stored.FamilyID, "refresh token replayed after rotation")
 		return nil, errInvalidGrant("the refresh token was already used (each one works once); every token of this sign-in is now revoked; sign in again")
 	case err != nil:
@@ -261,6 +263,7 @@ func (s *Server) issueTokens(ctx context.Context, c *client, acct *store.LocalAc
 	if revoked {
 		return nil, errInvalidGrant("this authorization was revoked (its code or a refresh token was replayed); start the authorization again")
 	}
+	s.event(EventTokensIssued)
 	s.log.Info("tokens issued", "client_id", c.ID, "account", acct.ID, "scope", scope, "refresh", resp.RefreshToken != "")
 	return resp, nil
 }

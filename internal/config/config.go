@@ -121,6 +121,11 @@ type Config struct {
 	SigninPassword           bool
 	SigninAllowedDomains     []string // lower-case email domains
 	SigninAutoCreate         bool
+	// Operations: where /metrics is served ("" on the main listener, a
+	// host:port of its own, or MetricsOff) and the OTLP endpoint traces
+	// are exported to ("" traces nothing).
+	MetricsAddr  string
+	OTLPEndpoint string
 
 	// Sources maps each setting's key (the Key* constants) to where its
 	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",

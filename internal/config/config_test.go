@@ -913,7 +913,7 @@ func TestBindFlags(t *testing.T) {
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
 		"access-token-ttl", "refresh-token-ttl", "request-timeout", "read-header-timeout", "read-body-timeout",
-		"min-body-rate", "idle-timeout", "max-conns-per-client", "tool-rate", "tool-burst", "tool-concurrency",
+		"min-body-rate", "idle-timeout", "max-conns-per-client", "tool-rate", "tool-burst", "tool-concurrency", "metrics-addr",
 		"event-store-bytes",
 	}
 	var got []string

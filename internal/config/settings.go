@@ -176,6 +176,8 @@ const (
 	KeyToolRate                   = "tool_rate"
 	KeyToolBurst                  = "tool_burst"
 	KeyToolConcurrency            = "tool_concurrency"
+	KeyMetricsAddr                = "metrics_addr"
+	KeyOTLPEndpoint               = "otlp_endpoint"
 )
 
 // settings lists every setting in the order in which Load reads them
@@ -338,6 +340,14 @@ var settings = []setting{
 		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninAllowedDomains }, showList)},
 	{key: "signin_auto_create", env: []string{"ATOMCP_SIGNIN_AUTO_CREATE"}, def: "true",
 		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninAutoCreate }, slog.BoolValue)},
+	{key: KeyMetricsAddr, flag: "metrics-addr", env: []string{"ATOMCP_METRICS_ADDR"},
+		typ: "host:port", usage: "serve /metrics on this separate address instead of the main listener; off for none",
+		bind: bindVar(parseMetricsAddr, func(c *Config) *string { return &c.MetricsAddr }, slog.StringValue)},
+	// The standard OpenTelemetry variables: read here so that config
+	// show lists them and .env can set them; the SDK reads the rest
+	// (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
+	{key: KeyOTLPEndpoint, env: []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		bind: bindVar(parseOTLPEndpoint, func(c *Config) *string { return &c.OTLPEndpoint }, slog.StringValue)},
 }
 
 // BindFlags defines one flag per non-secret setting on fs. Secrets have no
@@ -345,9 +355,24 @@ var settings = []setting{
 // the environment or the .env file only. The flags only record what was
 // typed: Load validates them, so that flag, environment and .env mistakes
 // are all reported the same way.
-func BindFlags(fs *pflag.FlagSet) {
+func BindFlags(fs *pflag.FlagSet) { bindFlags(fs, nil) }
+
+// BindFlagsFor is BindFlags for the settings with these keys only (Key*
+// constants): a command that only opens the database shows
+// --database-url and the log flags, not the listener's. The other
+// settings are still read from the environment by Load.
+func BindFlagsFor(fs *pflag.FlagSet, keys ...string) {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	bindFlags(fs, want)
+}
+
+// bindFlags binds the flags of the settings in want (nil: all).
+func bindFlags(fs *pflag.FlagSet, want map[string]bool) {
 	for _, s := range settings {
-		if s.flag == "" {
+		if s.flag == "" || (want != nil && !want[s.key]) || fs.Lookup(s.flag) != nil {
 			continue
 		}
 		envDoc := s.envDoc

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 )
 
 // Embedder computes embeddings.
@@ -94,6 +95,8 @@ type Settings struct {
 	URL    string // empty: the local embedder
 	Model  string
 	APIKey string
+	// Client is the HTTP embedder's client (nil: one of its own).
+	Client *http.Client
 }
 
 // New returns the HTTP embedder when s.URL is set, otherwise the local one
@@ -102,5 +105,5 @@ func New(s Settings) (Embedder, error) {
 	if s.URL == "" {
 		return NewLocal(0), nil
 	}
-	return NewHTTP(HTTPConfig{URL: s.URL, Model: s.Model, APIKey: s.APIKey})
+	return NewHTTP(HTTPConfig{URL: s.URL, Model: s.Model, APIKey: s.APIKey, Client: s.Client})
 }

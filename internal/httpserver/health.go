@@ -6,23 +6,60 @@ import (
 	"time"
 )
 
-// healthz is liveness: the process answers.
+// ReadyCheck is one condition of readiness, named in the /readyz body.
+type ReadyCheck struct {
+	Name string // short and fixed: "database", "migrations", "keys", …
+	// Check returns nil when the condition holds, else why not; the
+	// message is shown to whoever asks /readyz, so it must not carry a
+	// secret.
+	Check func(ctx context.Context) error
+}
+
+// readyTimeout bounds all the checks of one /readyz.
+const readyTimeout = 2 * time.Second
+
+// healthz is liveness: the process answers. It never looks at the
+// database or the issuer, so that an outage of either does not get the
+// process restarted.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz is readiness: the database answers within two seconds.
+// readyz is readiness: the database answers (Options.Ready) and every
+// Options.Checks holds, within two seconds in all. A 503 names the first
+// failed check in "reason" and lists every check's result in "checks".
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Ready == nil {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
-	if err := s.opts.Ready(ctx); err != nil {
-		s.opts.Logger.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database did not answer"})
+	checks := s.opts.Checks
+	if s.opts.Ready != nil {
+		checks = append([]ReadyCheck{{Name: "database", Check: s.opts.Ready}}, checks...)
+	}
+	results := make(map[string]string, len(checks))
+	reason := ""
+	for _, c := range checks {
+		err := c.Check(ctx)
+		if err == nil {
+			results[c.Name] = "ok"
+			continue
+		}
+		msg := err.Error()
+		if c.Name == "database" {
+			// The driver's error may name hosts and users; the log has it.
+			msg = "database did not answer"
+		}
+		results[c.Name] = msg
+		if reason == "" {
+			reason = c.Name + ": " + msg
+			if c.Name == "database" {
+				reason = msg
+			}
+		}
+		s.opts.Logger.Warn("not ready", "check", c.Name, "err", err)
+	}
+	if reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "reason": reason, "checks": results})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": results})
 }

@@ -12,10 +12,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/telemetry"
 )
 
 // Options configures the HTTP server.
@@ -40,6 +43,17 @@ type Options struct {
 	RequireOrigin bool
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
+	// Checks are further conditions of readiness (migrations, the
+	// issuer's keys), each named in the /readyz body.
+	Checks []ReadyCheck
+	// Metrics, when set, counts requests; MetricsPath, when also set,
+	// serves the registry there on this listener (ATOMCP_METRICS_ADDR
+	// unset). A nil Metrics counts nothing.
+	Metrics     *telemetry.Metrics
+	MetricsPath string
+	// Tracing, when on, serves each request in a span (and the bearer
+	// check in a child span); nil traces nothing.
+	Tracing *telemetry.Tracing
 	// Auth, when set, wraps the MCP endpoint: the bearer-token check. It
 	// never sees preflights, which are answered before routing.
 	Auth func(http.Handler) http.Handler
@@ -121,11 +135,14 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	if opts.Metrics != nil && opts.MetricsPath != "" {
+		mux.Handle("GET "+opts.MetricsPath, opts.Metrics.Handler())
+	}
 	// Clients that accept JSON only (or say nothing) get JSON, not the
 	// SDK's plain-text 400; so does a request for an unknown method.
 	mcpHandler := s.limitTools(acceptJSON(answerUnknownMethods(streamable)))
 	if opts.Auth != nil {
-		mcpHandler = opts.Auth(mcpHandler)
+		mcpHandler = telemetry.AuthSpan(opts.Tracing, opts.Auth, mcpHandler)
 	}
 	mcpHandler = s.trackInflight(mcpHandler)
 	for pattern, h := range opts.Routes {
@@ -144,7 +161,9 @@ func New(m *mcp.Server, opts Options) *Server {
 	h = limitBody(h, opts.MaxBodyBytes, opts.MCPPath)
 	h = s.guard(h)
 	h = s.cors(h)
+	// Outside the request log, so that its lines carry the trace id.
 	h = s.logRequests(h)
+	h = telemetry.HTTPMiddleware(opts.Metrics, opts.Tracing, s.route, h)
 	h = s.recoverPanics(h)
 	h = s.bodyDeadline(h)
 	h = s.clientAddr(h)
@@ -153,6 +172,35 @@ func New(m *mcp.Server, opts Options) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes of the request counter and span names: a fixed set, never the
+// path a client sent.
+const (
+	RouteMCP       = "mcp"
+	RouteWellKnown = "well_known"
+	RouteOAuth     = "oauth"
+	RouteHealth    = "health"
+	RouteMetrics   = "metrics"
+	RouteOther     = "other"
+)
+
+// route classifies a request for the metrics and spans.
+func (s *Server) route(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case p == s.opts.MCPPath || p == s.opts.MCPPath+"/":
+		return RouteMCP
+	case p == "/healthz" || p == "/readyz":
+		return RouteHealth
+	case s.opts.MetricsPath != "" && p == s.opts.MetricsPath:
+		return RouteMetrics
+	case strings.HasPrefix(p, "/.well-known/"):
+		return RouteWellKnown
+	case strings.HasPrefix(p, "/oauth/"): // the embedded authorization server
+		return RouteOAuth
+	}
+	return RouteOther
+}
 
 // byWireVersion answers both protocol generations at one URL. go-sdk's
 // stateful handler refuses 2026-07-28 requests and its stateless handler
