@@ -5,8 +5,8 @@ import { chromium } from 'playwright-core';
 
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
-  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+export async function launch(args = []) {
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', ...args] });
 }
 
 // signIn opens authorizationURL, signs in with email and password, allows
