@@ -5,8 +5,12 @@ import net from 'node:net';
 
 export const checks = { passes: 0, failures: 0 };
 
+const start = Date.now();
+
+// check prints one check with the seconds since the driver started (the
+// stages should stay under a minute; this shows where the time goes).
 export function check(ok, what) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what} (${((Date.now() - start) / 1000).toFixed(1)}s)`);
   ok ? checks.passes++ : checks.failures++;
   return ok;
 }

@@ -5,16 +5,17 @@
 // must find nothing; then `tools/call` with the stored tokens; then, once
 // the access token has expired, `tools/call` again, which must refresh.
 //
-//   node inspector-flow.mjs NODE MCP_URL EMAIL PASSWORD WORKDIR
+//   node inspector-flow.mjs MCP_URL EMAIL PASSWORD WORKDIR
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launch, signIn } from './browser.mjs';
 import { check, finish, freePort, untilRefused } from './clients.mjs';
 
-const [node, mcpURL, email, password, dir] = process.argv.slice(2);
+const [mcpURL, email, password, dir] = process.argv.slice(2);
+const node = process.execPath; // the pinned Node 22 that runs this driver
 if (!dir) {
-  console.error('usage: inspector-flow.mjs NODE MCP_URL EMAIL PASSWORD WORKDIR');
+  console.error('usage: inspector-flow.mjs MCP_URL EMAIL PASSWORD WORKDIR');
   process.exit(2);
 }
 const inspector = fileURLToPath(new URL('../node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js', import.meta.url));

@@ -6,7 +6,7 @@
 // prints, its loopback callback), tools/list and tools/call, then, once the
 // access token has expired, another tools/call, which must refresh.
 //
-//   node mcp-remote-flow.mjs NODE MCP_URL EMAIL PASSWORD WORKDIR
+//   node mcp-remote-flow.mjs MCP_URL EMAIL PASSWORD WORKDIR
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,9 +14,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { launch, signIn } from './browser.mjs';
 import { check, finish, freePort, untilRefused } from './clients.mjs';
 
-const [node, mcpURL, email, password, dir] = process.argv.slice(2);
+const [mcpURL, email, password, dir] = process.argv.slice(2);
+const node = process.execPath; // the pinned Node 22 that runs this driver
 if (!dir) {
-  console.error('usage: mcp-remote-flow.mjs NODE MCP_URL EMAIL PASSWORD WORKDIR');
+  console.error('usage: mcp-remote-flow.mjs MCP_URL EMAIL PASSWORD WORKDIR');
   process.exit(2);
 }
 const proxy = fileURLToPath(new URL('../node_modules/mcp-remote/dist/proxy.js', import.meta.url));
