@@ -300,6 +300,45 @@ stage_ts_client() {
 	return $rc
 }
 
+# client_stage NAME DRIVER [ENV...]: a real client's driver
+# (conformance/authserver/DRIVER, see docs/conformance.md) against `atomcp
+# serve` with its embedded authorization server, an account in its default
+# database and access tokens that expire after 5 s, so that the driver can
+# prove a refresh; ENV are more settings for the server. The driver gets
+# the MCP URL, the account, a work directory and $CLIENT_PORT if set;
+# counts are checks.
+client_stage() {
+	local name=$1 driver=$2 dir="$OUT/$1-client" log="$OUT/$1.log" rc
+	shift 2
+	[ -x "$BIN/atomcp" ] || stage_build || return 1
+	need_suite && need_chromium || return 1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	# shellcheck disable=SC2016 # $0 is expanded by sh
+	start_server "$name-serve" env -u ATOMCP_DATABASE_URL -u ATOMCP_AUTH ATOMCP_ADDR=127.0.0.1:0 ATOMCP_ACCESS_TOKEN_TTL=5s "$@" \
+		sh -c 'printf "client-password\n" | "$0" users add client@example.com >/dev/null && exec "$0" serve' "$BIN/atomcp" || return 1
+	"$NODE" "$CONF_DIR/authserver/$driver" "$URL" client@example.com client-password "$dir" ${CLIENT_PORT:+"$CLIENT_PORT"} >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	driver_counts "$log"
+	return $rc
+}
+
+# The MCP Inspector's CLI: its OAuth, tools/list --strict (no schema
+# finding), tools/call, a refresh.
+stage_inspector() { client_stage inspector inspector-flow.mjs; }
+
+# mcp-remote through its stdio: its OAuth, tools/list, tools/call, a refresh.
+stage_mcp_remote() { client_stage mcp-remote mcp-remote-flow.mjs; }
+
+# The TypeScript SDK client in a page on https://app.test:PORT, the origin
+# atomcp allows (ATOMCP_ALLOWED_ORIGINS).
+stage_web_client() {
+	local CLIENT_PORT
+	CLIENT_PORT=$("$NODE" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	client_stage web-client web-client-flow.mjs ATOMCP_ALLOWED_ORIGINS="https://app.test:$CLIENT_PORT"
+}
+
 # `conformance client` against cmd/atomcp-conformance-client, the code of
 # `atomcp login` and `atomcp tools` (docs/client.md). No baseline.
 stage_conformance_client() {
@@ -353,10 +392,12 @@ run_stage serve_2026 "generic scenarios against atomcp serve (ATOMCP_AUTH=none),
 	serve_suite 2026-07-28 server-stateless http-header-validation
 run_stage authserver "authorization-server conformance against the embedded authorization server (headless Chromium)"
 run_stage ts_client "TypeScript SDK client: discovery, registration, sign-in, token, tools/list, refresh (default settings)"
+run_stage inspector "MCP Inspector CLI: OAuth (DCR, sign-in, consent), tools/list --strict without findings, tools/call, refresh"
+run_stage mcp_remote "mcp-remote through its stdio: OAuth (DCR, sign-in, consent), tools/list, tools/call, refresh"
+run_stage web_client "TypeScript SDK client in a page on a foreign https origin: DCR, sign-in, consent, tools/call, refresh (CORS)"
 run_stage conformance_client "MCP conformance, client scenarios against the atomcp client (2025-11-25, 2026-07-28, backcompat, extensions)"
 run_stage bench_smoke "benchmark smoke run: every server of make bench answers 2 s of wrk without errors"
 stop_started
-# Still to come: end-to-end tests with other third-party clients.
 
 if [ ${#ROWS[@]} -eq 0 ]; then
 	echo "no stage is named ${SELECT[*]}; the stages: ${STAGES[*]}"

@@ -5,14 +5,15 @@ import { chromium } from 'playwright-core';
 
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
-  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+export async function launch(args = []) {
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', ...args] });
 }
 
 // signIn opens authorizationURL, signs in with email and password, allows
 // the consent page if it is shown, and waits until the browser is at a
-// URL that starts with callbackPrefix. It returns that URL.
-export async function signIn(browser, authorizationURL, { email, password, callbackPrefix, timeout = 30000 }) {
+// URL that starts with callbackPrefix. It returns that URL; seen.consent
+// is set when the consent page was shown.
+export async function signIn(browser, authorizationURL, { email, password, callbackPrefix, timeout = 30000, seen = {} }) {
   const page = await browser.newPage();
   try {
     const failed = [];
@@ -30,6 +31,7 @@ export async function signIn(browser, authorizationURL, { email, password, callb
     // callback comes next.
     await Promise.race([allow.waitFor({ timeout }), atCallback]);
     if (await allow.count() > 0) {
+      seen.consent = true;
       await allow.click();
     }
     await atCallback;

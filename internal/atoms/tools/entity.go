@@ -113,7 +113,9 @@ func fieldSchema(f domain.Field) *jsonschema.Schema {
 	case domain.Bool:
 		s.Types = []string{"boolean", "string", "null"}
 	case domain.JSON:
-		// any JSON value
+		// Stored as given; declared an object (custom properties), as a
+		// schema without a type constrains nothing and is not portable.
+		s.Types = []string{"object", "null"}
 	}
 	return s
 }

@@ -70,11 +70,14 @@ type argLengths struct {
 	schemas map[string]*jsonschema.Schema // by tool name; written only during Register
 }
 
-// addTool adds a tool whose string arguments have length limits, through
-// addRawTool (go-sdk's low-level registration, arguments decoded once).
+// addTool adds a tool whose string arguments have length limits, with its
+// input schema made portable (after the limits: limitLengths reads type
+// arrays), through addRawTool (go-sdk's low-level registration, arguments
+// decoded once).
 func addTool[In any](s *mcp.Server, d Deps, t *mcp.Tool, h mcp.ToolHandlerFor[In, any]) {
 	if schema, ok := t.InputSchema.(*jsonschema.Schema); ok {
 		limitLengths("", schema)
+		portable(schema)
 		if d.lengths != nil {
 			d.lengths.schemas[t.Name] = schema
 		}
@@ -115,6 +118,12 @@ func (e *LengthError) Error() string {
 func checkLengths(path string, s *jsonschema.Schema, raw json.RawMessage) error {
 	if s == nil || len(raw) == 0 {
 		return nil
+	}
+	// A nullable argument's type and keywords are in anyOf branches (portable).
+	for _, b := range s.AnyOf {
+		if err := checkLengths(path, b, raw); err != nil {
+			return err
+		}
 	}
 	switch raw[0] {
 	case '"':

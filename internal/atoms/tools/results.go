@@ -49,32 +49,75 @@ type EntityResult struct {
 // every error result.
 
 // outputSchema infers the schema of T, whose fields are all omitted when
-// unset (omitempty or omitzero), and then simplifies it: it drops the
-// "null" the inference adds to pointer, slice and map types (such a field
-// is never null, only absent, and a type array is less portable than a
-// plain type) and the "additionalProperties": true of maps (the default;
-// tools/list is sent to every client and read by the model).
+// unset (omitempty or omitzero), and then simplifies it (see portable): it
+// also drops the "null" the inference adds to pointer, slice and map types,
+// since such a field is never null, only absent.
 func outputSchema[T any]() *jsonschema.Schema {
 	s, err := jsonschema.For[T](nil)
 	if err != nil {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err)) // a programming error, caught by every test
 	}
-	simplify(s)
+	simplify(s, false)
 	return s
 }
 
-func simplify(s *jsonschema.Schema) {
+// portable simplifies a finished input schema (see simplify; addTool
+// calls it for every tool), keeping
+// null wherever it is accepted today: a client may send null for an
+// optional argument, and null clears an entity field.
+func portable(s *jsonschema.Schema) *jsonschema.Schema {
+	simplify(s, true)
+	return s
+}
+
+// simplify rewrites s, in place, into the spelling that clients mapping
+// tool schemas onto a single-type dialect (Gemini's function declarations,
+// OpenAPI 3.0) and the MCP Inspector's --strict lint accept, without
+// changing what it accepts: a type array such as ["string","null"] becomes
+// anyOf branches of one type each, the type's own keywords (items,
+// properties, required, additionalProperties, maxLength) inside its branch; "null" is
+// dropped where it can never match (an enum without null) or, unless
+// keepNull, where the value is never null; and the default
+// "additionalProperties": true is left out (tools/list is sent to every
+// client and read by the model).
+func simplify(s *jsonschema.Schema, keepNull bool) {
 	if s == nil {
 		return
-	}
-	if i := slices.Index(s.Types, "null"); i >= 0 && len(s.Types) == 2 {
-		s.Type, s.Types = s.Types[1-i], nil
 	}
 	if reflect.DeepEqual(s.AdditionalProperties, &jsonschema.Schema{}) {
 		s.AdditionalProperties = nil
 	}
-	simplify(s.Items)
+	simplify(s.Items, keepNull)
+	simplify(s.AdditionalProperties, keepNull)
 	for _, p := range s.Properties {
-		simplify(p)
+		simplify(p, keepNull)
+	}
+	types := s.Types
+	if s.Type != "" || len(types) == 0 {
+		return
+	}
+	if !keepNull || (s.Enum != nil && !slices.Contains(s.Enum, nil)) {
+		types = slices.DeleteFunc(slices.Clone(types), func(t string) bool { return t == "null" })
+	}
+	s.Types = nil
+	if len(types) == 1 {
+		s.Type = types[0]
+		return
+	}
+	// null last, as clients that read anyOf as "nullable X" expect.
+	nonNull := slices.DeleteFunc(slices.Clone(types), func(t string) bool { return t == "null" })
+	for _, t := range nonNull {
+		s.AnyOf = append(s.AnyOf, &jsonschema.Schema{Type: t})
+	}
+	if len(nonNull) < len(types) {
+		s.AnyOf = append(s.AnyOf, &jsonschema.Schema{Type: "null"})
+	}
+	if len(nonNull) == 1 {
+		b := s.AnyOf[0]
+		b.Items, s.Items = s.Items, nil
+		b.Properties, s.Properties = s.Properties, nil
+		b.Required, s.Required = s.Required, nil
+		b.AdditionalProperties, s.AdditionalProperties = s.AdditionalProperties, nil
+		b.MaxLength, s.MaxLength = s.MaxLength, nil
 	}
 }
