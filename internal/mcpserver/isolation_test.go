@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,8 +43,13 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // rate and concurrency limits (ATOMCP_TOOL_*) hold the hostile user to
 // its rate by making its requests wait, which costs no CPU.
 func TestOneUsersLoadLeavesAnotherUsersLatency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures latency for several seconds")
+	// A latency ratio is a measurement, not a unit test: on a machine that
+	// runs other packages' tests at the same time (go test ./... on two
+	// cores, as CI does) it measures the neighbours. It runs when asked:
+	// ATOMCP_MEASURE_ISOLATION=1 go test ./internal/mcpserver -run OneUsersLoad -v
+	// (docs/security.md has the figures).
+	if testing.Short() || os.Getenv("ATOMCP_MEASURE_ISOLATION") == "" {
+		t.Skip("a latency measurement: set ATOMCP_MEASURE_ISOLATION=1 to run it on a quiet machine")
 	}
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iso.db"))
