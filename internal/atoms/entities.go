@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -433,25 +434,23 @@ func (s *Service) ListEntities(ctx context.Context, a *Actor, t domain.EntityTyp
 		}
 	}
 	equals := make(map[string]any, len(p.Filters))
+	var compare []store.Comparison
 	for name, v := range p.Filters {
 		f, ok := k.Field(name)
 		if !ok {
 			return store.EntityPage{}, fmt.Errorf("%w: filters.%s is not a field of %s; accepted: %s", domain.ErrInvalid, name, t, strings.Join(k.FieldNames(), ", "))
 		}
-		cv, err := coerceValue(domain.Field{Name: f.Name, Kind: f.Kind, Enum: f.Enum}, v)
-		if err != nil {
-			return store.EntityPage{}, fmt.Errorf("%w: filters.%s: %v", domain.ErrInvalid, name, err)
+		if ops, isOps := v.(map[string]any); isOps && f.Kind != domain.JSON {
+			cs, err := s.comparisons(ctx, a, f, ops)
+			if err != nil {
+				return store.EntityPage{}, err
+			}
+			compare = append(compare, cs...)
+			continue
 		}
-		if ref, ok := cv.(string); ok && f.Kind == domain.Ref {
-			ref, err = s.expandAuto(ctx, s.store, a, f.Ref, ref)
-			if err != nil {
-				return store.EntityPage{}, fmt.Errorf("filters.%s: %w", name, err)
-			}
-			e, err := s.resolve(ctx, s.store, a, f.Ref, ref)
-			if err != nil {
-				return store.EntityPage{}, fmt.Errorf("filters.%s: %w", name, err)
-			}
-			cv = e.ID
+		cv, err := s.filterValue(ctx, a, f, v)
+		if err != nil {
+			return store.EntityPage{}, err
 		}
 		equals[name] = cv
 	}
@@ -460,7 +459,81 @@ func (s *Service) ListEntities(ctx context.Context, a *Actor, t domain.EntityTyp
 		return store.EntityPage{Items: []*domain.Entity{}}, nil
 	}
 	return s.store.ListEntities(ctx, store.EntityQuery{
-		Type: t, OrganizationIDs: orgs, Equals: equals, Text: strings.TrimSpace(p.Search),
+		Type: t, OrganizationIDs: orgs, Equals: equals, Compare: compare, Text: strings.TrimSpace(p.Search),
 		Deleted: p.Deleted, OrderBy: p.OrderBy, Desc: p.Desc, Limit: p.Limit, Offset: p.Offset,
 	})
+}
+
+// filterValue coerces one filter value to f's type; a reference may be a
+// name or "auto", resolved to the id.
+func (s *Service) filterValue(ctx context.Context, a *Actor, f domain.Field, v any) (any, error) {
+	cv, err := coerceValue(domain.Field{Name: f.Name, Kind: f.Kind, Enum: f.Enum}, v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: filters.%s: %v", domain.ErrInvalid, f.Name, err)
+	}
+	if ref, ok := cv.(string); ok && f.Kind == domain.Ref {
+		ref, err = s.expandAuto(ctx, s.store, a, f.Ref, ref)
+		if err != nil {
+			return nil, fmt.Errorf("filters.%s: %w", f.Name, err)
+		}
+		e, err := s.resolve(ctx, s.store, a, f.Ref, ref)
+		if err != nil {
+			return nil, fmt.Errorf("filters.%s: %w", f.Name, err)
+		}
+		cv = e.ID
+	}
+	return cv, nil
+}
+
+// comparisons turns an operator filter ({"in": [...]}, {"gte": 3}, the
+// PostgREST style of the old Atoms server) into store comparisons. The
+// values of eq, neq, the orderings and in are coerced like plain filter
+// values (names resolved for references); like, ilike and contains take
+// the text as given.
+func (s *Service) comparisons(ctx context.Context, a *Actor, f domain.Field, ops map[string]any) ([]store.Comparison, error) {
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("%w: filters.%s: an empty operator object; accepted operators: %v", domain.ErrInvalid, f.Name, store.CompareOps)
+	}
+	names := make([]string, 0, len(ops))
+	for n := range ops {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]store.Comparison, 0, len(ops))
+	for _, n := range names {
+		op := store.CompareOp(n)
+		v := ops[n]
+		switch op {
+		case store.OpEq, store.OpNeq, store.OpGt, store.OpGte, store.OpLt, store.OpLte:
+			if v != nil {
+				cv, err := s.filterValue(ctx, a, f, v)
+				if err != nil {
+					return nil, err
+				}
+				v = cv
+			}
+		case store.OpIn:
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("%w: filters.%s.in needs a list", domain.ErrInvalid, f.Name)
+			}
+			vs := make([]any, len(list))
+			for i, x := range list {
+				cv, err := s.filterValue(ctx, a, f, x)
+				if err != nil {
+					return nil, err
+				}
+				vs[i] = cv
+			}
+			v = vs
+		case store.OpLike, store.OpILike, store.OpContains:
+			if _, ok := v.(string); !ok {
+				return nil, fmt.Errorf("%w: filters.%s.%s needs a string", domain.ErrInvalid, f.Name, n)
+			}
+		default:
+			return nil, fmt.Errorf("%w: filters.%s: operator %q; accepted: %v", domain.ErrInvalid, f.Name, n, store.CompareOps)
+		}
+		out = append(out, store.Comparison{Field: f.Name, Op: op, Value: v})
+	}
+	return out, nil
 }

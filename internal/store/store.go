@@ -67,6 +67,9 @@ type EntityQuery struct {
 	AllOrganizations bool
 	// Equals filters on fields of the kind (AND). A nil value matches NULL.
 	Equals map[string]any
+	// Compare filters on fields of the kind with an operator (AND with
+	// Equals and each other); every value is a query parameter.
+	Compare []Comparison
 	// Text, when set, matches entities any of whose searchable fields
 	// contain it, case-insensitively.
 	Text    string
@@ -78,6 +81,36 @@ type EntityQuery struct {
 	Limit   int // 0 means no limit
 	Offset  int
 }
+
+// Comparison is one operator filter of an EntityQuery: Field Op Value.
+type Comparison struct {
+	Field string
+	Op    CompareOp
+	// Value is the value compared with (already the field's type); for In
+	// a []any; for Like and ILike a pattern with % and _ wildcards; for
+	// Contains a text found anywhere in the field, case-insensitively.
+	Value any
+}
+
+// CompareOp is an operator of a Comparison, named as PostgREST names it
+// (the old Atoms server's filters).
+type CompareOp string
+
+const (
+	OpEq       CompareOp = "eq"
+	OpNeq      CompareOp = "neq"
+	OpGt       CompareOp = "gt"
+	OpGte      CompareOp = "gte"
+	OpLt       CompareOp = "lt"
+	OpLte      CompareOp = "lte"
+	OpIn       CompareOp = "in"
+	OpLike     CompareOp = "like"
+	OpILike    CompareOp = "ilike"
+	OpContains CompareOp = "contains"
+)
+
+// CompareOps are the operators, in the order error messages list them.
+var CompareOps = []CompareOp{OpEq, OpNeq, OpGt, OpGte, OpLt, OpLte, OpIn, OpLike, OpILike, OpContains}
 
 // EntityPage is one page of a query, with the total number that matched.
 type EntityPage struct {

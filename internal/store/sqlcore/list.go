@@ -2,6 +2,7 @@ package sqlcore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -110,6 +111,13 @@ func (o Ops) Where(t *Table, q store.EntityQuery, p *Params) (string, error) {
 		}
 		conds = append(conds, QuoteIdent(k)+" = "+p.Add(v))
 	}
+	for _, c := range q.Compare {
+		cond, err := o.comparison(t, c, p)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, cond)
+	}
 
 	if q.Text != "" {
 		var matches []string
@@ -130,6 +138,102 @@ func (o Ops) Where(t *Table, q store.EntityQuery, p *Params) (string, error) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), nil
+}
+
+// comparison builds the condition of one operator filter, adding its
+// values to p as parameters (no value is ever part of the SQL text).
+func (o Ops) comparison(t *Table, c store.Comparison, p *Params) (string, error) {
+	f, ok := t.Kind.FilterField(c.Field)
+	if !ok {
+		return "", fmt.Errorf("%w: cannot filter %s by %q; accepted: %s",
+			domain.ErrInvalid, t.Kind.Type, c.Field, strings.Join(t.Kind.FilterNames(), ", "))
+	}
+	col := QuoteIdent(c.Field)
+	if f.Kind == domain.JSON && c.Op != store.OpContains {
+		return "", fmt.Errorf("%w: cannot compare %s by %q with %s: it is a JSON field (only contains)", domain.ErrInvalid, t.Kind.Type, c.Field, c.Op)
+	}
+	encode := func(v any) (string, error) {
+		ev, err := EncodeField(o.D, f, v)
+		if err != nil {
+			return "", err
+		}
+		if ev == nil {
+			return "", fmt.Errorf("%w: filters.%s.%s: null can only be compared with eq or neq", domain.ErrInvalid, c.Field, c.Op)
+		}
+		return p.Add(ev), nil
+	}
+	text := func() (string, error) {
+		s, ok := c.Value.(string)
+		if !ok {
+			return "", fmt.Errorf("%w: filters.%s.%s needs a string", domain.ErrInvalid, c.Field, c.Op)
+		}
+		return p.Add(s), nil
+	}
+	switch c.Op {
+	case store.OpEq, store.OpNeq:
+		if c.Value == nil {
+			if c.Op == store.OpEq {
+				return col + " IS NULL", nil
+			}
+			return col + " IS NOT NULL", nil
+		}
+		v, err := encode(c.Value)
+		if err != nil {
+			return "", err
+		}
+		if c.Op == store.OpEq {
+			return col + " = " + v, nil
+		}
+		return col + " <> " + v, nil
+	case store.OpGt, store.OpGte, store.OpLt, store.OpLte:
+		v, err := encode(c.Value)
+		if err != nil {
+			return "", err
+		}
+		sym := map[store.CompareOp]string{store.OpGt: " > ", store.OpGte: " >= ", store.OpLt: " < ", store.OpLte: " <= "}[c.Op]
+		return col + sym + v, nil
+	case store.OpIn:
+		vs, ok := c.Value.([]any)
+		if !ok {
+			return "", fmt.Errorf("%w: filters.%s.in needs a list", domain.ErrInvalid, c.Field)
+		}
+		if len(vs) == 0 {
+			return "1 = 0", nil // in nothing matches nothing
+		}
+		ps := make([]string, len(vs))
+		for i, v := range vs {
+			x, err := encode(v)
+			if err != nil {
+				return "", err
+			}
+			ps[i] = x
+		}
+		return col + " IN (" + strings.Join(ps, ", ") + ")", nil
+	case store.OpLike:
+		v, err := text()
+		if err != nil {
+			return "", err
+		}
+		return "CAST(" + col + " AS text) LIKE " + v, nil
+	case store.OpILike:
+		v, err := text()
+		if err != nil {
+			return "", err
+		}
+		return o.D.Fold + "(CAST(" + col + " AS text)) LIKE " + o.D.Fold + "(" + v + ")", nil
+	case store.OpContains:
+		s, ok := c.Value.(string)
+		if !ok {
+			return "", fmt.Errorf("%w: filters.%s.contains needs a string", domain.ErrInvalid, c.Field)
+		}
+		if f.Kind == domain.JSON {
+			// A string element of a JSON list (tags): its JSON text.
+			b, _ := json.Marshal(s)
+			s = string(b)
+		}
+		return o.D.StrPos + "(" + o.D.Fold + "(CAST(" + col + " AS text)), " + o.D.Fold + "(CAST(" + p.Add(s) + " AS text))) > 0", nil
+	}
+	return "", fmt.Errorf("%w: filter operator %q; accepted: %v", domain.ErrInvalid, c.Op, store.CompareOps)
 }
 
 // orderBy builds the ORDER BY clause. Text sorts case-insensitively (then

@@ -11,6 +11,7 @@ var listTests = []test{
 	{"Scope", testListScope},
 	{"Equals", testListEquals},
 	{"EqualsInvalid", testListEqualsInvalid},
+	{"Compare", testListCompare},
 	{"Deleted", testListDeleted},
 	{"Text", testListText},
 	{"Paging", testListPaging},
@@ -322,4 +323,55 @@ func testListOrderBy(t *testing.T, f *fixture) {
 			t.Errorf("equal priorities are not ordered by id: %v", lows)
 		}
 	})
+}
+
+// testListCompare: the operator filters, each a parameter of the query
+// (a value with quotes and wildcards in it matches only itself).
+func testListCompare(t *testing.T, f *fixture) {
+	org := f.org("o")
+	p := f.project(org, "p")
+	high := f.test(p, "Battery High", map[string]any{"priority": "high", "status": "passed"})
+	crit := f.test(p, "battery critical", map[string]any{"priority": "critical", "status": "failed"})
+	low := f.test(p, "Motor low", map[string]any{"priority": "low"})
+	odd := f.test(p, "it's 100% _odd_", map[string]any{"priority": "medium"})
+	q := func(cs ...store.Comparison) store.EntityQuery {
+		return store.EntityQuery{Type: domain.Test, OrganizationIDs: []string{org.ID}, Compare: cs}
+	}
+	c := func(field string, op store.CompareOp, v any) store.Comparison {
+		return store.Comparison{Field: field, Op: op, Value: v}
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.EntityQuery
+		want []*domain.Entity
+	}{
+		{"eq", q(c("priority", store.OpEq, "high")), []*domain.Entity{high}},
+		{"neq", q(c("priority", store.OpNeq, "high")), []*domain.Entity{crit, low, odd}},
+		{"in", q(c("priority", store.OpIn, []any{"high", "critical"})), []*domain.Entity{high, crit}},
+		{"in nothing", q(c("priority", store.OpIn, []any{})), nil},
+		{"ilike", q(c("title", store.OpILike, "battery%")), []*domain.Entity{high, crit}},
+		{"like", q(c("title", store.OpLike, "%low")), []*domain.Entity{low}},
+		{"contains", q(c("title", store.OpContains, "HIGH")), []*domain.Entity{high}},
+		{"contains quotes and wildcards", q(c("title", store.OpContains, "'s 100% _")), []*domain.Entity{odd}},
+		{"gte and lte", q(c("title", store.OpGte, "b"), c("title", store.OpLt, "c")), []*domain.Entity{crit}},
+		{"eq id", q(c("id", store.OpEq, high.ID)), []*domain.Entity{high}},
+		{"eq null", q(c("status", store.OpEq, nil), c("priority", store.OpIn, []any{"low", "high"})), []*domain.Entity{low}},
+		{"neq null", q(c("status", store.OpNeq, nil)), []*domain.Entity{high, crit}},
+		{"with equals", store.EntityQuery{Type: domain.Test, OrganizationIDs: []string{org.ID}, Equals: map[string]any{"status": "passed"},
+			Compare: []store.Comparison{c("priority", store.OpIn, []any{"high", "critical"})}}, []*domain.Entity{high}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := f.sub(t)
+			sameIDs(t, "items", f.list(tc.q).Items, tc.want...)
+		})
+	}
+	for _, bad := range []store.EntityQuery{
+		q(c("colour", store.OpEq, "red")),
+		q(c("priority", store.OpGt, nil)),
+		q(c("priority", store.OpIn, "high")),
+		q(c("priority", "between", "a")),
+	} {
+		_, err := f.s.ListEntities(f.ctx, bad)
+		wantErr(t, err, domain.ErrInvalid)
+	}
 }
