@@ -36,7 +36,7 @@ func newAuthProvider(ctx context.Context, cfg *config.Config, logger *slog.Logge
 		Audience:       cfg.Audience,
 		Algorithms:     cfg.Algorithms,
 		RequiredScopes: cfg.TokenRequiredScopes(),
-		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite, Access: tools.Access},
+		Tools:          auth.ScopePolicy{Read: cfg.ScopeRead, Write: cfg.ScopeWrite, Access: tools.CallAccess},
 		StaticTokens:   tokens,
 		Public: &auth.PublicURL{
 			BaseURL:        baseURL,

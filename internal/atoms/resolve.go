@@ -119,7 +119,7 @@ func bestMatch(t domain.EntityType, ref string, items []*domain.Entity, nameFiel
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].score > candidates[j].score })
 	switch {
 	case len(candidates) == 0:
-		return nil, fmt.Errorf("no %s named like %q: %w", t, ref, domain.ErrNotFound)
+		return nil, &NoMatchError{Type: t, Query: ref, Suggestions: suggestions(want, items, nameField)}
 	case len(candidates) == 1,
 		len(exact) == 0 && candidates[0].score-candidates[1].score >= clearMargin:
 		return candidates[0].e, nil
@@ -132,6 +132,39 @@ func bestMatch(t domain.EntityType, ref string, items []*domain.Entity, nameFiel
 		amb.Candidates = append(amb.Candidates, Candidate{ID: c.e.ID, Name: c.e.Str(nameField), Score: float64(int(c.score*100)) / 100})
 	}
 	return nil, amb
+}
+
+// NoMatchError is a name that matches no entity; Suggestions are the
+// nearest names, best first (the old Atoms server offered them too).
+type NoMatchError struct {
+	Type        domain.EntityType
+	Query       string
+	Suggestions []Candidate
+}
+
+func (e *NoMatchError) Error() string {
+	return fmt.Sprintf("no %s named like %q: %v", e.Type, e.Query, domain.ErrNotFound)
+}
+
+func (e *NoMatchError) Unwrap() error { return domain.ErrNotFound }
+
+// Suggestions below this similarity are not worth offering.
+const minSuggestionScore = 0.3
+
+// suggestions are the (at most three) names nearest to want, however far.
+func suggestions(want string, items []*domain.Entity, nameField string) []Candidate {
+	var out []Candidate
+	for _, e := range items {
+		sc := similarity(want, normalizeName(e.Str(nameField)))
+		if sc >= minSuggestionScore {
+			out = append(out, Candidate{ID: e.ID, Name: e.Str(nameField), Score: float64(int(sc*100)) / 100})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	if len(out) > 3 {
+		out = out[:3]
+	}
+	return out
 }
 
 func normalizeName(s string) string {

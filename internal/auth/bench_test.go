@@ -37,4 +37,4 @@ func BenchmarkWrapToolCall(b *testing.B) {
 	}
 }
 
-var toolScopes = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write", Access: tools.Access}
+var toolScopes = auth.ScopePolicy{Read: "atoms:read", Write: "atoms:write", Access: tools.CallAccess}

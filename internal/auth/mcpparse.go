@@ -8,9 +8,13 @@ import (
 	"net/http"
 )
 
-// toolCall is one tools/call of a request body: the tool and its
-// "operation" argument ("" when it has none, or it is not a string).
-type toolCall struct{ tool, operation string }
+// toolCall is one tools/call of a request body: the tool, its
+// "operation" argument ("" when it has none, or it is not a string) and
+// all its arguments, for the tools' own reading (ScopePolicy.Access).
+type toolCall struct {
+	tool, operation string
+	arguments       json.RawMessage
+}
 
 func (c toolCall) String() string {
 	if c.operation == "" {
@@ -23,10 +27,8 @@ func (c toolCall) String() string {
 type mcpMessage struct {
 	Method string `json:"method"`
 	Params struct {
-		Name      string `json:"name"`
-		Arguments struct {
-			Operation any `json:"operation"`
-		} `json:"arguments"`
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
 	} `json:"params"`
 }
 
@@ -81,6 +83,10 @@ func appendToolCall(calls []toolCall, msg *mcpMessage) []toolCall {
 	if msg.Method != "tools/call" {
 		return calls
 	}
-	op, _ := msg.Params.Arguments.Operation.(string)
-	return append(calls, toolCall{tool: msg.Params.Name, operation: op})
+	var args struct {
+		Operation any `json:"operation"`
+	}
+	_ = json.Unmarshal(msg.Params.Arguments, &args) // not an object: no operation
+	op, _ := args.Operation.(string)
+	return append(calls, toolCall{tool: msg.Params.Name, operation: op, arguments: msg.Params.Arguments})
 }

@@ -255,6 +255,9 @@ func TestToolScopes(t *testing.T) {
 	call := func(tool, op string) string {
 		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":{"operation":"` + op + `"}}}`
 	}
+	args := func(tool, arguments string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":` + arguments + `}}`
+	}
 	for _, tc := range []struct {
 		name   string
 		body   string
@@ -273,6 +276,21 @@ func TestToolScopes(t *testing.T) {
 		{"unknown tool", call("new_tool", "read"), 403},
 		{"a batch with one write", "[" + call("entity_tool", "read") + "," + call("entity_tool", "delete") + "]", 403},
 		{"not JSON", `{{{`, 200},
+		// Old clients (the Python Atoms server's): the access is that of
+		// the call as the tools normalise it.
+		{"inferred read", args("entity_tool", `{"entity_type":"project","entity_id":"P"}`), 200},
+		{"inferred list", args("entity_tool", `{"entity_type":"project"}`), 200},
+		{"inferred search", args("entity_tool", `{"entity_type":"requirement","search_term":"battery"}`), 200},
+		{"inferred create", args("entity_tool", `{"entity_type":"project","data":{"name":"x"}}`), 403},
+		{"inferred update", args("entity_tool", `{"entity_type":"project","entity_id":"P","data":{"name":"x"}}`), 403},
+		{"create with batch", args("entity_tool", `{"entity_type":"document","operation":"create","batch":[{"name":"x"}]}`), 403},
+		{"old archive", call("entity_tool", "archive"), 403},
+		{"old bulk_create", call("entity_tool", "bulk_create"), 403},
+		{"entity rag_search is a query", args("entity_tool", `{"entity_type":"requirement","operation":"rag_search","content":"x"}`), 200},
+		{"context_tool", call("context_tool", "set_context"), 200},
+		{"health_check", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"health_check"}}`, 200},
+		{"workflow_execute", args("workflow_execute", `{"workflow_name":"setup_new_project"}`), 403},
+		{"arguments not an object", args("entity_tool", `[1]`), 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", reader, tc.body)

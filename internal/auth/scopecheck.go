@@ -30,7 +30,7 @@ func (m *Middleware) checkToolScopes(v *verified) *Error {
 	var need []string
 	var what []string
 	for _, c := range v.calls {
-		s := m.o.Tools.scopeFor(m.o.Tools.access(c.tool, c.operation))
+		s := m.o.Tools.scopeFor(m.o.Tools.access(c.tool, c.arguments))
 		if s != "" && !slices.Contains(v.info.Scopes, s) {
 			if !slices.Contains(need, s) {
 				need = append(need, s)

@@ -615,3 +615,15 @@ func shorten(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
+
+// Filter keeps the hits for which keep is true (the old server's
+// similarity_threshold and exclude_id, applied by the tools).
+func (r *Result) Filter(keep func(t domain.EntityType, id string, score float64) bool) {
+	kept := r.Hits[:0]
+	for _, h := range r.Hits {
+		if keep(h.Type, h.ID, h.Score) {
+			kept = append(kept, h)
+		}
+	}
+	r.Hits = kept
+}

@@ -61,6 +61,9 @@ var declarations = []declaration{
 	{"relationship_tool", operationArg, relationshipOps},
 	{"query_tool", "query_type", queryOps},
 	{"workflow_tool", "workflow", workflowOps},
+	{"context_tool", operationArg, contextOps},
+	{"workflow_execute", "workflow_name", workflowExecuteOps},
+	{"health_check", "", healthOps},
 }
 
 // operationArg is the argument the HTTP scope check reads

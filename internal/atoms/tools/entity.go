@@ -155,7 +155,13 @@ func (d Deps) entity(ctx context.Context, req *mcp.CallToolRequest, args EntityA
 		if err != nil {
 			return nil, err
 		}
-		return &EntityResult{Operation: args.Operation, EntityType: string(t), Entity: atoms.Format(e, format)}, nil
+		out := atoms.Format(e, format)
+		if compatOf(ctx).includeRelations && (args.Operation == "read" || args.Operation == "update") {
+			if err := d.withRelations(ctx, a, t, out); err != nil {
+				return nil, err
+			}
+		}
+		return &EntityResult{Operation: args.Operation, EntityType: string(t), Entity: out}, nil
 	}
 	switch args.Operation {
 	case "create":

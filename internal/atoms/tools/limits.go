@@ -93,7 +93,7 @@ func (l *argLengths) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
 			if schema := l.schemas[call.Params.Name]; schema != nil {
 				if err := checkLengths("", schema, call.Params.Arguments); err != nil {
-					return errorResult(err.Error()), nil
+					return failureResult(err.Error(), errorValidation), nil
 				}
 			}
 		}

@@ -113,31 +113,38 @@ func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArg
 			out["total"], out["total_capped"] = bound, true
 		}
 	case "aggregate":
-		t := domain.Requirement
 		if len(types) > 1 {
-			return nil, errInvalid("aggregate counts one entity type at a time: pass one in entities")
+			// Several types (the old server counted each): one result per type.
+			per := map[string]any{}
+			for _, t := range types {
+				total, groups, err := d.aggregate(ctx, a, t, args.GroupBy, scope)
+				if err != nil {
+					return nil, err
+				}
+				per[string(t)] = map[string]any{"total": total, "counts": groups}
+			}
+			out["results"] = per
+			break
 		}
+		t := domain.Requirement
 		if len(types) == 1 {
 			t = types[0]
 		}
-		counts, total, err := d.Service.Aggregate(ctx, a, t, args.GroupBy, scope)
+		total, groups, err := d.aggregate(ctx, a, t, args.GroupBy, scope)
 		if err != nil {
 			return nil, err
 		}
-		groups := map[string]any{}
-		for field, cs := range counts {
-			m := map[string]int{}
-			for _, c := range cs {
-				key := c.Value
-				if key == "" {
-					key = "(unset)"
-				}
-				m[key] = c.N
-			}
-			groups[field] = m
-		}
 		out["entity_type"], out["total"], out["counts"] = string(t), total, groups
 	case "analyze":
+		if scope == (atoms.Scope{}) {
+			// No scope (the old analyze was global): every project's coverage.
+			projects, err := d.analyzeAll(ctx, a)
+			if err != nil {
+				return nil, err
+			}
+			out["projects"] = projects
+			break
+		}
 		c, err := d.Service.Analyze(ctx, a, scope)
 		if err != nil {
 			return nil, err
@@ -170,6 +177,51 @@ func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArg
 			return nil, err
 		}
 		out["rag"] = res
+	}
+	if err := d.compatQuery(ctx, a, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// aggregate counts one entity type by the groupBy fields.
+func (d Deps) aggregate(ctx context.Context, a *atoms.Actor, t domain.EntityType, groupBy []string, scope atoms.Scope) (int, map[string]any, error) {
+	counts, total, err := d.Service.Aggregate(ctx, a, t, groupBy, scope)
+	if err != nil {
+		return 0, nil, err
+	}
+	groups := map[string]any{}
+	for field, cs := range counts {
+		m := map[string]int{}
+		for _, c := range cs {
+			key := c.Value
+			if key == "" {
+				key = "(unset)"
+			}
+			m[key] = c.N
+		}
+		groups[field] = m
+	}
+	return total, groups, nil
+}
+
+// maxAnalyzedProjects bounds a scope-less analyze.
+const maxAnalyzedProjects = 50
+
+// analyzeAll is the coverage of every project the caller can see (the
+// newest maxAnalyzedProjects).
+func (d Deps) analyzeAll(ctx context.Context, a *atoms.Actor) ([]map[string]any, error) {
+	page, err := d.Service.ListEntities(ctx, a, domain.Project, atoms.ListParams{Limit: maxAnalyzedProjects, Desc: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, 0, len(page.Items))
+	for _, p := range page.Items {
+		c, err := d.Service.Analyze(ctx, a, atoms.Scope{ProjectID: p.ID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, map[string]any{"project_id": p.ID, "name": p.Str("name"), "coverage": c})
 	}
 	return out, nil
 }

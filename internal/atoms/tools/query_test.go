@@ -83,8 +83,10 @@ func TestQueryToolSearchAggregateAnalyzeGraph(t *testing.T) {
 	if len(orphans) != 1 {
 		t.Fatalf("orphan trace links = %v", orphans)
 	}
-	if r := call(t, cs, "query_tool", map[string]any{"query_type": "analyze"}); !r.isError || !strings.Contains(r.text, "project_id") {
-		t.Fatalf("analyze without scope: %q", r.text)
+	// Without a scope (the old server's global analyze): every project's coverage.
+	all := ok(t, cs, "query_tool", map[string]any{"query_type": "analyze"})
+	if ps, _ := all["projects"].([]any); len(ps) != 1 || ps[0].(map[string]any)["coverage"].(map[string]any)["requirements"] != float64(3) {
+		t.Fatalf("analyze without scope: %v", all["projects"])
 	}
 
 	// relationships graph

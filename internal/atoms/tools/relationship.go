@@ -173,10 +173,13 @@ func (d Deps) relationship(ctx context.Context, req *mcp.CallToolRequest, args R
 		if limit <= 0 {
 			limit = 200
 		}
-		links, err := d.Service.ListLinks(ctx, a, kind, src, args.LinkType, limit)
+		// The old offset pages the list (it has no paging of its own).
+		skip := compatOf(ctx).offset
+		links, err := d.Service.ListLinks(ctx, a, kind, src, args.LinkType, limit+skip)
 		if err != nil {
 			return nil, err
 		}
+		links = links[min(skip, len(links)):]
 		items := make([]atoms.LinkResult, len(links))
 		for i, l := range links {
 			items[i] = atoms.FormatLink(l)

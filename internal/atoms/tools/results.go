@@ -32,6 +32,17 @@ type EntityResult struct {
 	Error      string            `json:"error,omitempty"`
 	Message    string            `json:"message,omitempty"`
 	Candidates []atoms.Candidate `json:"candidates,omitzero"`
+
+	// The old Atoms server's envelope, added to every result by the
+	// compatibility layer (compat_envelope.go): success, data (the entity
+	// or the items), count and total_count of a list; error_type and
+	// suggestions of a failure.
+	Success     *bool  `json:"success,omitempty"`
+	Data        any    `json:"data,omitempty"`
+	Count       *int   `json:"count,omitempty"`
+	TotalCount  *int   `json:"total_count,omitempty"`
+	ErrorType   string `json:"error_type,omitempty"`
+	Suggestions any    `json:"suggestions,omitempty"`
 }
 
 // Only entity_tool declares an output schema. go-sdk (v1.8.0) validates a

@@ -49,6 +49,8 @@ func Register(s *mcp.Server, d Deps) {
 	registerRelationshipTool(s, d)
 	registerQueryTool(s, d)
 	registerWorkflowTool(s, d)
+	registerCompatTools(s, d)
+	s.AddReceivingMiddleware(compatMiddleware)
 	registerPrompts(s)
 	registerResources(s, d)
 	s.AddReceivingMiddleware(d.lengths.middleware)
@@ -65,31 +67,39 @@ func (d Deps) actor(ctx context.Context, req *mcp.CallToolRequest) (*atoms.Actor
 
 // toolError turns a service error into the tool result a model sees. Errors
 // the caller can fix keep their message; anything else is logged with a
-// reference and reported without internals.
+// reference and reported without internals. The text is the old Atoms
+// server's JSON failure ({"success": false, "error", "error_type"}),
+// which its clients parse; isError stays true, as MCP wants.
 func (d Deps) toolError(ctx context.Context, tool string, err error) (*mcp.CallToolResult, any, error) {
 	var amb *atoms.AmbiguousError
+	var nomatch *atoms.NoMatchError
 	switch {
 	case errors.As(err, &amb):
-		res := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}
-		return res, map[string]any{"error": "ambiguous", "message": err.Error(), "candidates": amb.Candidates}, nil
-	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrNotFound),
-		errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrForbidden):
-		return errorResult(err.Error()), nil, nil
+		out := failure(err.Error(), errorValidation)
+		out["error"], out["message"], out["candidates"], out["suggestions"] = "ambiguous", err.Error(), amb.Candidates, amb.Candidates
+		return failureWith(out), out, nil
+	case errors.As(err, &nomatch) && len(nomatch.Suggestions) > 0:
+		out := failure(err.Error(), errorNotFound)
+		out["suggestions"] = nomatch.Suggestions
+		out["hint"] = "did you mean one of the suggestions? pass its id or exact name"
+		return failureWith(out), nil, nil
+	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrConflict):
+		return failureResult(err.Error(), errorValidation), nil, nil
+	case errors.Is(err, domain.ErrNotFound):
+		return failureResult(err.Error(), errorNotFound), nil, nil
+	case errors.Is(err, domain.ErrForbidden):
+		return failureResult(err.Error(), errorPermission), nil, nil
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errorResult(fmt.Sprintf("the call took longer than the server allows (ATOMCP_REQUEST_TIMEOUT, %v) and was stopped; "+
-			"nothing after that point was done: narrow it (a smaller scope, page or import) and try again", d.RequestTimeout)), nil, nil
+		return failureResult(fmt.Sprintf("the call took longer than the server allows (ATOMCP_REQUEST_TIMEOUT, %v) and was stopped; "+
+			"nothing after that point was done: narrow it (a smaller scope, page or import) and try again", d.RequestTimeout), errorServer), nil, nil
 	}
 	if ctx.Err() != nil {
-		return errorResult("the request was cancelled before it finished; nothing after that point was done"), nil, nil
+		return failureResult("the request was cancelled before it finished; nothing after that point was done", errorServer), nil, nil
 	}
 	ref := newRef()
 	d.Logger.ErrorContext(ctx, "tool failed", "tool", tool, "ref", ref, "err", err)
-	return errorResult(fmt.Sprintf("internal error (reference %s): the operation was not completed; the server log has the details", ref)), nil, nil
-}
-
-func errorResult(msg string) *mcp.CallToolResult {
-	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+	return failureResult(fmt.Sprintf("internal error (reference %s): the operation was not completed; the server log has the details", ref), errorServer), nil, nil
 }
 
 func newRef() string {
