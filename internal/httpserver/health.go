@@ -25,6 +25,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// health answers GET /health as the Python Atoms server did (its
+// deployment's load balancer and uptime checks probe that path): 200 with
+// a status while the process runs, like healthz; readiness stays /readyz.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "healthy", "service": "atomcp"})
+}
+
 // readyz is readiness: the database answers (Options.Ready) and every
 // Options.Checks holds, within two seconds in all. A 503 names the first
 // failed check in "reason" and lists every check's result in "checks".

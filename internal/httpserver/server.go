@@ -135,6 +135,7 @@ func New(m *mcp.Server, opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /health", s.health) // the old Atoms server's path
 	if opts.Metrics != nil && opts.MetricsPath != "" {
 		mux.Handle("GET "+opts.MetricsPath, opts.Metrics.Handler())
 	}

@@ -86,6 +86,19 @@ func TestHostAndOriginGuard(t *testing.T) {
 	}
 }
 
+// TestOldHealthPath: GET /health answers as the Python Atoms server's
+// route did, for the probes configured for it.
+func TestOldHealthPath(t *testing.T) {
+	s := newTestServer(Options{Ready: func(context.Context) error { return errors.New("db down") }})
+	w := do(s, http.MethodGet, "/health", nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"status":"healthy"`) {
+		t.Fatalf("GET /health = %d %s", w.Code, w.Body)
+	}
+	if w := do(s, http.MethodPost, "/health", nil); w.Code == http.StatusOK {
+		t.Errorf("POST /health = %d; only GET is the probe", w.Code)
+	}
+}
+
 func TestNotFoundAndReadiness(t *testing.T) {
 	failing := newTestServer(Options{Ready: func(context.Context) error { return errors.New("db down") }})
 	if w := do(failing, http.MethodGet, "/readyz", nil); w.Code != http.StatusServiceUnavailable {
