@@ -74,13 +74,13 @@ type Membership struct {
 
 // Invitation invites an email address into an organization.
 type Invitation struct {
-	ID             string
-	OrganizationID string
-	Email          string
-	Role           Role
-	Status         string // "pending", "accepted", "revoked"
-	InvitedBy      string
-	CreatedAt      time.Time
+	ID             string    `json:"id"`
+	OrganizationID string    `json:"organization_id"`
+	Email          string    `json:"email"`
+	Role           Role      `json:"role"`
+	Status         string    `json:"status"` // "pending", "accepted", "revoked"
+	InvitedBy      string    `json:"invited_by"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // WorkspaceContext is a user's current organization, project and document,

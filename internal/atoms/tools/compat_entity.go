@@ -132,7 +132,9 @@ func entityToQuery(c *compatCall, op string) error {
 	q := map[string]any{"query_type": op}
 	if t := str(a, "entity_type"); t != "" {
 		q["entities"] = []any{t}
-		q["entity_type"] = t
+		if op == "similarity" {
+			q["entity_type"] = t // the centre entity's type, with entity_id
+		}
 	}
 	for _, k := range []string{"search_term", "content", "rag_mode", "similarity_threshold", "limit", "entity_id", "group_by", "filters", "conditions", "exclude_id"} {
 		if v, ok := a[k]; ok {
