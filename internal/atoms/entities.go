@@ -137,12 +137,20 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 	if err := s.checkRelatedRefs(ctx, tx, a, k, e); err != nil {
 		return nil, err
 	}
-	if _, ok := k.Field("slug"); ok {
-		slug, err := s.uniqueSlug(ctx, tx, t, e.OrganizationID, e.Str(k.NameField))
-		if err != nil {
-			return nil, err
+	if f, ok := k.Field("slug"); ok {
+		if given := e.Str("slug"); given != "" && !f.Generated {
+			// An organization's slug may be given (the old Atoms server
+			// required it); it must be free.
+			if err := s.checkSlugFree(ctx, tx, t, given, ""); err != nil {
+				return nil, err
+			}
+		} else {
+			slug, err := s.uniqueSlug(ctx, tx, t, e.OrganizationID, e.Str(k.NameField))
+			if err != nil {
+				return nil, err
+			}
+			e.Fields["slug"] = slug
 		}
-		e.Fields["slug"] = slug
 	}
 	if err := s.checkExternalID(ctx, tx, e); err != nil {
 		return nil, err
@@ -258,6 +266,13 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 			return fmt.Errorf("%w: data.%s cannot change; create the %s under the new parent instead", domain.ErrInvalid, k.ParentField, t)
 		}
 		delete(fields, k.ParentField)
+		if slug, ok := fields["slug"].(string); ok && slug != before.Str("slug") {
+			if err := s.checkSlugFree(ctx, tx, t, slug, before.ID); err != nil {
+				return err
+			}
+		} else if _, set := fields["slug"]; set && fields["slug"] == nil {
+			return fmt.Errorf("%w: data.slug cannot be removed", domain.ErrInvalid)
+		}
 		if err := s.resolveRefs(ctx, tx, a, k, fields); err != nil {
 			return err
 		}
@@ -440,7 +455,7 @@ func (s *Service) ListEntities(ctx context.Context, a *Actor, t domain.EntityTyp
 		if !ok {
 			return store.EntityPage{}, fmt.Errorf("%w: filters.%s is not a field of %s; accepted: %s", domain.ErrInvalid, name, t, strings.Join(k.FieldNames(), ", "))
 		}
-		if ops, isOps := v.(map[string]any); isOps && f.Kind != domain.JSON {
+		if ops, isOps := v.(map[string]any); isOps && (f.Kind != domain.JSON || isContains(ops)) {
 			cs, err := s.comparisons(ctx, a, f, ops)
 			if err != nil {
 				return store.EntityPage{}, err
@@ -536,4 +551,11 @@ func (s *Service) comparisons(ctx context.Context, a *Actor, f domain.Field, ops
 		out = append(out, store.Comparison{Field: f.Name, Op: op, Value: v})
 	}
 	return out, nil
+}
+
+// isContains reports whether a JSON field's filter is {"contains": v}:
+// a list field (tags) holding v.
+func isContains(ops map[string]any) bool {
+	_, ok := ops[string(store.OpContains)]
+	return ok && len(ops) == 1
 }

@@ -65,3 +65,21 @@ func (s *Service) uniqueSlug(ctx context.Context, tx store.Ops, t domain.EntityT
 	}
 	return "", fmt.Errorf("%w: no free slug for %q", domain.ErrConflict, name)
 }
+
+// checkSlugFree refuses a given organization slug that is not in slug
+// form or that another organization (but self) has, deleted ones included.
+func (s *Service) checkSlugFree(ctx context.Context, tx store.Ops, t domain.EntityType, slug, self string) error {
+	if slugify(slug) != slug {
+		return fmt.Errorf("%w: data.slug %q: a slug is lowercase letters, digits and dashes, e.g. %q", domain.ErrInvalid, slug, slugify(slug))
+	}
+	page, err := tx.ListEntities(ctx, store.EntityQuery{Type: t, AllOrganizations: true, Equals: map[string]any{"slug": slug}, Deleted: store.IncludeDeleted, Limit: 2})
+	if err != nil {
+		return fmt.Errorf("check slug %q: %w", slug, err)
+	}
+	for _, e := range page.Items {
+		if e.ID != self {
+			return fmt.Errorf("%w: data.slug %q is taken by another %s", domain.ErrConflict, slug, t)
+		}
+	}
+	return nil
+}

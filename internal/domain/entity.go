@@ -54,6 +54,12 @@ type Field struct {
 	// Searchable fields take part in text search and fuzzy name matching.
 	Searchable  bool
 	Description string
+	// Unlisted fields are accepted and stored but left out of entity_tool's
+	// data schema, which every client reads in tools/list; workspace_tool
+	// get_defaults lists them. The fields of the Atoms data model that
+	// atomcp added for the old server's clients are unlisted, so that
+	// tools/list stays small.
+	Unlisted bool
 }
 
 // Kind describes an entity type: its table, its parent and its fields.
@@ -91,11 +97,21 @@ func (k *Kind) FieldNames() []string {
 }
 
 var (
-	requirementStatuses = []string{"draft", "active", "approved", "rejected", "archived"}
+	// The statuses of the Atoms data model (the Python server's Supabase
+	// enums) are accepted beside atomcp's own: in_review and in_progress
+	// are requirement states atomcp had no word for; a test's draft,
+	// ready, in_progress, completed and obsolete are its lifecycle, where
+	// pending, passed and failed are its last result.
+	requirementStatuses = []string{"draft", "active", "approved", "rejected", "archived", "in_review", "in_progress"}
 	priorities          = []string{"low", "medium", "high", "critical"}
-	testStatuses        = []string{"pending", "passed", "failed", "blocked"}
-	organizationTypes   = []string{"team", "personal", "business"}
-	projectStatuses     = []string{"active", "archived"}
+	testStatuses        = []string{"pending", "passed", "failed", "blocked", "draft", "ready", "in_progress", "completed", "obsolete"}
+	organizationTypes   = []string{"team", "personal", "business", "enterprise"}
+	projectStatuses     = []string{"active", "archived", "draft"}
+	projectVisibilities = []string{"private", "team", "organization", "public"}
+	requirementLevels   = []string{"component", "system", "subsystem"}
+	requirementFormats  = []string{"incose", "ears", "other"}
+	testTypes           = []string{"unit", "integration", "system", "acceptance", "performance", "security", "usability", "other"}
+	testMethods         = []string{"manual", "automated", "hybrid"}
 )
 
 // kinds is the schema of the Atoms domain. Adding a field means adding it
@@ -105,9 +121,10 @@ var kinds = []*Kind{
 		Type: Organization, Table: "organizations", NameField: "name", SoftDelete: true,
 		Fields: []Field{
 			{Name: "name", Kind: String, Required: true, Searchable: true, Description: "display name"},
-			{Name: "slug", Kind: String, Generated: true, Description: "unique URL-safe name, generated from the name"},
+			{Name: "slug", Kind: String, Description: "unique URL-safe name; generated from the name unless given on create"},
 			{Name: "type", Kind: String, Default: "team", Enum: organizationTypes},
 			{Name: "description", Kind: Text, Searchable: true},
+			{Name: "logo_url", Kind: String, Unlisted: true},
 		},
 	},
 	{
@@ -118,6 +135,8 @@ var kinds = []*Kind{
 			{Name: "slug", Kind: String, Generated: true, Description: "unique within the organization, generated from the name"},
 			{Name: "description", Kind: Text, Searchable: true},
 			{Name: "status", Kind: String, Default: "active", Enum: projectStatuses},
+			{Name: "visibility", Kind: String, Enum: projectVisibilities, Unlisted: true},
+			{Name: "tags", Kind: JSON, Description: "a list of strings", Unlisted: true},
 		},
 	},
 	{
@@ -136,7 +155,7 @@ var kinds = []*Kind{
 			{Name: "document_id", Kind: Ref, Ref: Document, Required: true},
 			{Name: "type", Kind: String, Default: "text"},
 			{Name: "content", Kind: Text, Searchable: true},
-			{Name: "position", Kind: Int, Default: int64(0)},
+			{Name: "position", Kind: Int, Default: int64(0), Unlisted: true},
 		},
 	},
 	{
@@ -154,6 +173,12 @@ var kinds = []*Kind{
 			{Name: "type", Kind: String, Default: "component"},
 			{Name: "properties", Kind: JSON},
 			{Name: "version", Kind: Int, Default: int64(1)},
+			{Name: "level", Kind: String, Enum: requirementLevels, Unlisted: true},
+			{Name: "format", Kind: String, Enum: requirementFormats, Unlisted: true},
+			{Name: "tags", Kind: JSON, Description: "a list of strings", Unlisted: true},
+			{Name: "position", Kind: Int, Unlisted: true},
+			{Name: "original_requirement", Kind: Text, Searchable: true, Description: "the text as first written", Unlisted: true},
+			{Name: "enhanced_requirement", Kind: Text, Searchable: true, Description: "an improved wording", Unlisted: true},
 		},
 	},
 	{
@@ -165,6 +190,16 @@ var kinds = []*Kind{
 			{Name: "status", Kind: String, Default: "pending", Enum: testStatuses},
 			{Name: "priority", Kind: String, Default: "medium", Enum: priorities},
 			{Name: "is_active", Kind: Bool, Default: true},
+			{Name: "test_id", Kind: String, Searchable: true, Description: "e.g. TC-012", Unlisted: true},
+			{Name: "test_type", Kind: String, Enum: testTypes, Unlisted: true},
+			{Name: "method", Kind: String, Enum: testMethods, Unlisted: true},
+			{Name: "category", Kind: String, Unlisted: true},
+			{Name: "preconditions", Kind: Text, Searchable: true, Unlisted: true},
+			{Name: "test_steps", Kind: JSON, Description: "a list of steps", Unlisted: true},
+			{Name: "expected_results", Kind: Text, Searchable: true, Unlisted: true},
+			{Name: "result", Kind: Text, Unlisted: true},
+			{Name: "test_environment", Kind: String, Unlisted: true},
+			{Name: "estimated_duration", Kind: String, Description: "e.g. 30m", Unlisted: true},
 		},
 	},
 }

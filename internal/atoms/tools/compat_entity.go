@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -93,6 +94,12 @@ func entityRewrite(c *compatCall) error {
 	// filtered with search and no search_term.
 	if op == "search" && !has(a, "search_term") {
 		a["operation"] = "list"
+	}
+	oldDataFields(str(a, "entity_type"), a["data"])
+	if batch, ok := a["batch"].([]any); ok {
+		for _, item := range batch {
+			oldDataFields(str(a, "entity_type"), item)
+		}
 	}
 	if err := parentFilter(a); err != nil {
 		return err
@@ -254,6 +261,48 @@ func clampLimit(a map[string]any, maxLimit int) {
 		if n := coerceArg(reflect.TypeFor[int](), v); n != nil {
 			if f, ok := n.(float64); ok && f > float64(maxLimit) {
 				a["limit"] = float64(maxLimit)
+			}
+		}
+	}
+}
+
+// oldStatuses maps the old statuses atomcp has no separate state for:
+// deleted was a status in the old tables and is archived here (a soft
+// delete is the delete operation).
+var oldStatuses = map[string]map[string]string{
+	"requirement": {"deleted": "archived"},
+	"project":     {"deleted": "archived"},
+}
+
+// oldFieldNames are the old column names of the data fields.
+var oldFieldNames = map[string]string{
+	"enchanced_requirement": "enhanced_requirement", // the Supabase column's spelling
+}
+
+// oldDataFields rewrites one data object of entity type t: old field names and
+// status values, and a block's JSON content (an object or list in the
+// old tables), kept as its JSON text.
+func oldDataFields(t string, v any) {
+	data, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for old, repl := range oldFieldNames {
+		if x, set := data[old]; set {
+			delete(data, old)
+			if _, has := data[repl]; !has {
+				data[repl] = x
+			}
+		}
+	}
+	if m, found := oldStatuses[t]; found {
+		mapValue(data, "status", m)
+	}
+	if t == "block" {
+		switch c := data["content"].(type) {
+		case map[string]any, []any:
+			if b, err := json.Marshal(c); err == nil {
+				data["content"] = string(b)
 			}
 		}
 	}

@@ -72,9 +72,10 @@ func registerEntityTool(s *mcp.Server, d Deps) {
 func dataSchema(description string) *jsonschema.Schema {
 	props := map[string]*jsonschema.Schema{}
 	usedBy := map[string][]string{}
+	open := map[string]bool{}
 	for _, k := range domain.Kinds() {
 		for _, f := range k.Fields {
-			if f.Generated {
+			if f.Generated || f.Unlisted {
 				continue
 			}
 			usedBy[f.Name] = append(usedBy[f.Name], string(k.Type))
@@ -83,6 +84,9 @@ func dataSchema(description string) *jsonschema.Schema {
 				p = fieldSchema(f)
 				props[f.Name] = p
 			}
+			if len(f.Enum) == 0 && f.Kind == domain.String {
+				open[f.Name] = true
+			}
 			for _, v := range f.Enum {
 				if !containsAny(p.Enum, v) {
 					p.Enum = append(p.Enum, v)
@@ -90,13 +94,35 @@ func dataSchema(description string) *jsonschema.Schema {
 			}
 		}
 	}
+	// A field that is free text in one kind (a block's or requirement's
+	// type) takes any value: an enum of another kind's values (an
+	// organization's type) would refuse it.
+	for name := range open {
+		props[name].Enum = nil
+	}
 	for name, p := range props {
 		p.Description = strings.TrimSpace(p.Description + " (" + strings.Join(usedBy[name], ", ") + ")")
 		if name == "status" {
-			p.Description += "; organization: -, project: active|archived, requirement: draft|active|approved|rejected|archived, test: pending|passed|failed|blocked"
+			// The accepted statuses depend on the kind: say which, instead
+			// of an enum of all of them (the service refuses a wrong one,
+			// naming the accepted).
+			p.Enum = nil
+			p.Description += "; " + statusesByKind()
 		}
 	}
 	return &jsonschema.Schema{Type: "object", Description: description, Properties: props}
+}
+
+// statusesByKind lists each kind's statuses, e.g. "project:
+// active|archived|draft, requirement: …".
+func statusesByKind() string {
+	var parts []string
+	for _, k := range domain.Kinds() {
+		if f, ok := k.Field("status"); ok {
+			parts = append(parts, string(k.Type)+": "+strings.Join(f.Enum, "|"))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fieldSchema(f domain.Field) *jsonschema.Schema {
