@@ -72,6 +72,19 @@ type Membership struct {
 	CreatedAt      time.Time
 }
 
+// ProjectMembership is a user's role in one project (the Atoms data
+// model's project_members). The user is a member of the project's
+// organization; the project role narrows or widens what they may change
+// in that project (see atoms.Actor).
+type ProjectMembership struct {
+	ProjectID      string
+	OrganizationID string
+	UserID         string
+	Role           Role
+	Status         string // "active"
+	CreatedAt      time.Time
+}
+
 // Invitation invites an email address into an organization.
 type Invitation struct {
 	ID             string    `json:"id"`

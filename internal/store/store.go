@@ -32,6 +32,7 @@ type Ops interface {
 	Entities
 	Users
 	Members
+	ProjectMembers
 	Invitations
 	Workspaces
 	Audit
@@ -143,6 +144,17 @@ type Users interface {
 	// FindUsersByEmail returns the users with this email, compared
 	// case-insensitively (one email may sign in through several issuers).
 	FindUsersByEmail(ctx context.Context, email string) ([]*domain.User, error)
+}
+
+// ProjectMembers stores project memberships.
+type ProjectMembers interface {
+	// PutProjectMember adds the membership or replaces its role and status.
+	PutProjectMember(ctx context.Context, m *domain.ProjectMembership) error
+	RemoveProjectMember(ctx context.Context, projectID, userID string) error
+	// ListProjectMembers returns the memberships of one project, oldest first.
+	ListProjectMembers(ctx context.Context, projectID string) ([]*domain.ProjectMembership, error)
+	// ListProjectMemberships returns the user's project memberships.
+	ListProjectMemberships(ctx context.Context, userID string) ([]*domain.ProjectMembership, error)
 }
 
 // Members stores organization memberships.

@@ -20,7 +20,7 @@ import (
 // backends' schemas.
 var importTables = []string{
 	"organizations", "projects", "documents", "blocks", "requirements", "tests",
-	"users", "organization_members", "invitations", "workspace_contexts", "audit_log",
+	"users", "organization_members", "project_members", "invitations", "workspace_contexts", "audit_log",
 	"trace_links", "requirement_tests", "assignments",
 	"oauth_clients", "local_accounts", "oauth_token_families", "oauth_codes", "oauth_refresh_tokens",
 	"oauth_access_tokens", "oauth_denied_jtis", "oauth_signing_keys", "oauth_consents", "oauth_setup_tokens",

@@ -10,6 +10,7 @@ var memberTests = []test{
 	{"PutGetReplaceRemove", testMembersPutGetReplaceRemove},
 	{"List", testMembersList},
 	{"Invalid", testMembersInvalid},
+	{"Projects", testProjectMembers},
 }
 
 func (f *fixture) member(org *domain.Entity, u *domain.User, role domain.Role) *domain.Membership {
@@ -111,5 +112,48 @@ func testMembersInvalid(t *testing.T, f *fixture) {
 			m.CreatedAt = f.clock.UTC()
 			wantErr(t, f.s.PutMember(f.ctx, &m), domain.ErrInvalid)
 		})
+	}
+}
+
+// testProjectMembers: project memberships are put, replaced, listed both
+// ways, removed, and go with their project.
+func testProjectMembers(t *testing.T, f *fixture) {
+	org, u, v := f.org("o"), f.user("u"), f.user("v")
+	p, q := f.project(org, "p"), f.project(org, "q")
+	put := func(p *domain.Entity, u *domain.User, role domain.Role) {
+		t.Helper()
+		m := &domain.ProjectMembership{ProjectID: p.ID, OrganizationID: org.ID, UserID: u.ID, Role: role, Status: "active", CreatedAt: f.now()}
+		if err := f.s.PutProjectMember(f.ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(p, u, domain.RoleViewer)
+	put(p, u, domain.RoleAdmin) // replaces
+	put(p, v, domain.RoleMember)
+	put(q, u, domain.RoleMember)
+	ms, err := f.s.ListProjectMembers(f.ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 2 || ms[0].UserID != u.ID || ms[0].Role != domain.RoleAdmin || ms[1].UserID != v.ID || ms[0].OrganizationID != org.ID {
+		t.Fatalf("members of p = %+v", ms)
+	}
+	mine, err := f.s.ListProjectMemberships(f.ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine) != 2 {
+		t.Fatalf("memberships of u = %+v", mine)
+	}
+	if err := f.s.RemoveProjectMember(f.ctx, p.ID, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, f.s.RemoveProjectMember(f.ctx, p.ID, v.ID), domain.ErrNotFound)
+	wantErr(t, f.s.PutProjectMember(f.ctx, &domain.ProjectMembership{ProjectID: p.ID, OrganizationID: org.ID, UserID: u.ID, Role: "boss", Status: "active", CreatedAt: f.now()}), domain.ErrInvalid)
+	if err := f.s.DeleteEntity(f.ctx, domain.Project, q.ID); err != nil {
+		t.Fatal(err)
+	}
+	if mine, _ := f.s.ListProjectMemberships(f.ctx, u.ID); len(mine) != 1 {
+		t.Errorf("after deleting q: %+v", mine)
 	}
 }
