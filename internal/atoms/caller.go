@@ -28,6 +28,9 @@ var LocalCaller = Caller{
 type Actor struct {
 	User  *domain.User
 	roles map[string]domain.Role // organization id -> role
+	// projectRoles are the actor's project memberships (project id ->
+	// role), which requireWriteIn weighs against the organization role.
+	projectRoles map[string]domain.Role
 }
 
 // OrganizationIDs lists the organizations the actor belongs to.
@@ -60,6 +63,25 @@ func (a *Actor) requireWrite(organizationID string, what string) error {
 	}
 	if !r.CanWrite() {
 		return fmt.Errorf("%w: your role in this organization is %q, which may only read; ask an owner or admin for the member role", domain.ErrForbidden, r)
+	}
+	return nil
+}
+
+// requireWriteIn is requireWrite for data of one project (projectID ""
+// for data of no project): a project role, where the actor has one,
+// decides for the project's data, except that organization owners and
+// admins may always write.
+func (a *Actor) requireWriteIn(organizationID, projectID string, what string) error {
+	r, ok := a.roles[organizationID]
+	if !ok {
+		return fmt.Errorf("%s: %w", what, domain.ErrNotFound)
+	}
+	pr, inProject := a.projectRoles[projectID]
+	if projectID == "" || !inProject || r.CanManageMembers() {
+		return a.requireWrite(organizationID, what)
+	}
+	if !pr.CanWrite() {
+		return fmt.Errorf("%w: your role in this project is %q, which may only read; ask a project or organization admin for the member role", domain.ErrForbidden, pr)
 	}
 	return nil
 }

@@ -127,7 +127,7 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 			return nil, fmt.Errorf("%w: data.%s: the %s %q is deleted; restore it first", domain.ErrInvalid, k.ParentField, parent.Type, parent.Name())
 		}
 		e.OrganizationID = parent.OrganizationID
-		if err := a.requireWrite(e.OrganizationID, "create "+string(t)); err != nil {
+		if err := a.requireWriteIn(e.OrganizationID, parent.ProjectID(), "create "+string(t)); err != nil {
 			return nil, err
 		}
 		if t == domain.Requirement {
@@ -314,9 +314,21 @@ func (s *Service) resolveForWrite(ctx context.Context, tx store.Ops, a *Actor, t
 	if t == domain.Organization {
 		err = a.requireManage(e.ID, "change an organization")
 	} else {
-		err = a.requireWrite(e.OrganizationID, "change "+string(t))
+		err = a.requireWriteIn(e.OrganizationID, s.projectOf(ctx, tx, e), "change "+string(t))
 	}
 	return e, err
+}
+
+// projectOf is the project whose data e is: its own project id, or its
+// document's for a block ("" when there is none).
+func (s *Service) projectOf(ctx context.Context, tx store.Ops, e *domain.Entity) string {
+	if p := e.ProjectID(); p != "" || e.Type != domain.Block {
+		return p
+	}
+	if d, err := tx.GetEntity(ctx, domain.Document, e.Str("document_id")); err == nil {
+		return d.ProjectID()
+	}
+	return ""
 }
 
 // DeleteEntity deletes an entity: softly (restorable) by default, for good
@@ -377,7 +389,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		if t == domain.Organization {
 			err = a.requireManage(before.ID, "restore an organization")
 		} else {
-			err = a.requireWrite(before.OrganizationID, "restore "+string(t))
+			err = a.requireWriteIn(before.OrganizationID, s.projectOf(ctx, tx, before), "restore "+string(t))
 		}
 		if err != nil {
 			return err

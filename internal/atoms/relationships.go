@@ -174,7 +174,7 @@ func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Ops, a *Actor, ki
 	if src.OrganizationID != tgt.OrganizationID {
 		return nil, false, fmt.Errorf("%w: source and target belong to different organizations; links stay within one organization", domain.ErrInvalid)
 	}
-	if err := a.requireWrite(src.OrganizationID, "link"); err != nil {
+	if err := a.requireWriteIn(src.OrganizationID, s.projectOf(ctx, tx, src), "link"); err != nil {
 		return nil, false, err
 	}
 	q := store.LinkQuery{Kind: kind, OrganizationIDs: []string{src.OrganizationID}, SourceID: src.ID, TargetID: tgt.ID}
@@ -236,7 +236,7 @@ func (s *Service) checkNoCycle(ctx context.Context, tx store.Ops, src, tgt *doma
 // assignIn gives a user (id or email; they must be a member of the
 // entity's organization) a role on an entity.
 func (s *Service) assignIn(ctx context.Context, tx store.Ops, a *Actor, e *domain.Entity, userRef string, p LinkParams) (*domain.Link, bool, error) {
-	if err := a.requireWrite(e.OrganizationID, "assign"); err != nil {
+	if err := a.requireWriteIn(e.OrganizationID, s.projectOf(ctx, tx, e), "assign"); err != nil {
 		return nil, false, err
 	}
 	user, err := s.memberUser(ctx, tx, e.OrganizationID, userRef, "target")

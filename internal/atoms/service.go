@@ -118,6 +118,18 @@ func (s *Service) loadActor(ctx context.Context, tx store.Ops, user *domain.User
 			a.roles[m.OrganizationID] = m.Role
 		}
 	}
+	pms, err := tx.ListProjectMemberships(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load project memberships of %s: %w", user.ID, err)
+	}
+	for _, m := range pms {
+		if m.Status == "" || m.Status == "active" {
+			if a.projectRoles == nil {
+				a.projectRoles = make(map[string]domain.Role, len(pms))
+			}
+			a.projectRoles[m.ProjectID] = m.Role
+		}
+	}
 	return a, nil
 }
 

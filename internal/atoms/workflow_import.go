@@ -94,7 +94,7 @@ func (s *Service) importRequirementsWorkflow(params map[string]any) (func(r *wfR
 			if err != nil {
 				return nil, err
 			}
-			if err := r.a.requireWrite(d.OrganizationID, "import requirements"); err != nil {
+			if err := r.a.requireWriteIn(d.OrganizationID, d.ProjectID(), "import requirements"); err != nil {
 				return nil, err
 			}
 			if err := r.checkExternalIDsFree(tx, d, items, invalid); err != nil {

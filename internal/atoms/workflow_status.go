@@ -193,7 +193,7 @@ func (r *wfRun) setStatusIn(tx store.Ops, e *domain.Entity, status string) (afte
 	if e.IsDeleted {
 		return nil, false, fmt.Errorf("%w: the %s %q is deleted; restore it first", domain.ErrInvalid, e.Type, e.Name())
 	}
-	if err := r.a.requireWrite(e.OrganizationID, "change "+string(e.Type)); err != nil {
+	if err := r.a.requireWriteIn(e.OrganizationID, e.ProjectID(), "change "+string(e.Type)); err != nil {
 		return nil, false, err
 	}
 	if e.Str("status") == status {

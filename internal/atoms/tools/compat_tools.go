@@ -149,15 +149,11 @@ func (d Deps) withRelations(ctx context.Context, a *atoms.Actor, t domain.Entity
 		if err != nil {
 			return err
 		}
-		members, err := d.Service.ListLinks(ctx, a, domain.Assignment, atoms.EntityRef{Type: domain.Project, ID: id}, "", 200)
+		ms, err := d.Service.ListProjectMembers(ctx, a, atoms.EntityRef{Type: domain.Project, ID: id})
 		if err != nil {
 			return err
 		}
-		ms := make([]atoms.LinkResult, len(members))
-		for i, l := range members {
-			ms[i] = atoms.FormatLink(l)
-		}
-		e["document_count"], e["members"] = n, ms
+		e["document_count"], e["members"], e["member_count"] = n, ms, len(ms)
 	case domain.Document:
 		n, err := count(domain.Requirement, "document_id")
 		if err != nil {

@@ -21,8 +21,8 @@ type RefArg struct {
 // RelationshipArgs are the arguments of relationship_tool.
 type RelationshipArgs struct {
 	Operation        string  `json:"operation" jsonschema:"link, unlink, list, check or update"`
-	RelationshipType string  `json:"relationship_type" jsonschema:"trace_link (requirement/test/document/block ↔ each other, with link_type), requirement_test (requirement → test, with coverage), assignment (entity → user, with a role), member (organization → user, with a role), invitation (organization → email, with a role)"`
-	Source           *RefArg `json:"source,omitempty" jsonschema:"the source end; for member and invitation: the organization"`
+	RelationshipType string  `json:"relationship_type" jsonschema:"trace_link (requirement/test/document/block ↔ each other, with link_type), requirement_test (requirement → test, with coverage), assignment (entity → user, with a role), member (organization or project → user, with a role), invitation (organization → email, with a role)"`
+	Source           *RefArg `json:"source,omitempty" jsonschema:"the source end; for member and invitation: the organization (member: or a project)"`
 	Target           *RefArg `json:"target,omitempty" jsonschema:"the target end; for member, invitation and assignment: the user (id or email)"`
 	LinkID           string  `json:"link_id,omitempty" jsonschema:"for unlink and update: the link's id (instead of source and target)"`
 	LinkType         string  `json:"link_type,omitempty" jsonschema:"trace_link: derives_from, refines, satisfies, verifies, relates_to (default), depends_on, conflicts_with, implements; requirement_test: the coverage full (default), partial or none; assignment: a role such as assignee or reviewer; member and invitation: owner, admin, member (default) or viewer"`
@@ -207,6 +207,9 @@ func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipA
 	}
 	role := domain.Role(args.LinkType)
 	out := map[string]any{"operation": args.Operation, "relationship_type": args.RelationshipType}
+	if args.RelationshipType == atoms.RelMember && args.Source.Type == string(domain.Project) {
+		return d.projectMembership(ctx, a, args, out, user, needUser)
+	}
 	if args.RelationshipType == atoms.RelInvitation {
 		switch args.Operation {
 		case "link":
@@ -286,6 +289,48 @@ func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipA
 		out["member"], out["exists"] = m, m != nil
 	case "list":
 		ms, err := d.Service.ListMembers(ctx, a, org)
+		if err != nil {
+			return nil, err
+		}
+		out["items"], out["count"] = ms, len(ms)
+	}
+	return out, nil
+}
+
+// projectMembership serves member with a project source (the Atoms data
+// model's project_members).
+func (d Deps) projectMembership(ctx context.Context, a *atoms.Actor, args RelationshipArgs, out map[string]any, user string, needUser func() error) (any, error) {
+	project := ref(args.Source)
+	role := domain.Role(args.LinkType)
+	if args.Operation != "list" {
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+	}
+	switch args.Operation {
+	case "link", "update":
+		if args.Operation == "update" && role == "" {
+			return nil, errInvalid("update of a project member needs link_type: the new role (owner, admin, member or viewer)")
+		}
+		m, err := d.Service.AddProjectMember(ctx, a, project, user, role)
+		if err != nil {
+			return nil, err
+		}
+		out["member"] = m
+	case "unlink":
+		m, err := d.Service.RemoveProjectMember(ctx, a, project, user)
+		if err != nil {
+			return nil, err
+		}
+		out["member"], out["removed"] = m, true
+	case "check":
+		m, err := d.Service.CheckProjectMember(ctx, a, project, user)
+		if err != nil {
+			return nil, err
+		}
+		out["member"], out["exists"] = m, m != nil
+	case "list":
+		ms, err := d.Service.ListProjectMembers(ctx, a, project)
 		if err != nil {
 			return nil, err
 		}

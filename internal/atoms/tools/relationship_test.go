@@ -130,3 +130,47 @@ func TestRelationshipToolMembersAndRoles(t *testing.T) {
 		t.Fatalf("carol's invitation was not accepted on sign-in: %v", ws)
 	}
 }
+
+// TestProjectMembershipDecidesProjectWrites: a project viewer only reads
+// that project; a project member writes it even as an organization viewer;
+// organization admins write every project.
+func TestProjectMembershipDecidesProjectWrites(t *testing.T) {
+	e := newEnv(t)
+	as, bs := e.client(t, alice), e.client(t, bob)
+	ok(t, bs, "workspace_tool", map[string]any{"operation": "get_context"}) // bob signs in
+	org, proj, _ := chain(t, as, "Acme")
+	other := entity(t, ok(t, as, "entity_tool", map[string]any{"entity_type": "project", "operation": "create", "data": map[string]any{"organization_id": org, "name": "Other"}}))["id"].(string)
+	member := func(source map[string]any, role string) {
+		t.Helper()
+		ok(t, as, "relationship_tool", map[string]any{"operation": "link", "relationship_type": "member", "source": source, "target": map[string]any{"id": "bob@example.com"}, "link_type": role})
+	}
+	createDoc := func(project string) result {
+		return call(t, bs, "entity_tool", map[string]any{"entity_type": "document", "operation": "create", "data": map[string]any{"project_id": project, "name": "Bob's doc"}})
+	}
+	member(map[string]any{"type": "organization", "id": org}, "member")
+	member(map[string]any{"type": "project", "id": proj}, "viewer")
+	if r := createDoc(proj); !r.isError || !strings.Contains(r.text, "project") {
+		t.Fatalf("a project viewer created a document: %v %s", r.data, r.text)
+	}
+	if r := call(t, bs, "entity_tool", map[string]any{"entity_type": "document", "operation": "list", "filters": map[string]any{"project_id": proj}}); r.isError {
+		t.Fatalf("a project viewer cannot read: %s", r.text)
+	}
+	if r := createDoc(other); r.isError {
+		t.Fatalf("an organization member cannot write another project: %s", r.text)
+	}
+	// An organization viewer with the member role in one project.
+	member(map[string]any{"type": "organization", "id": org}, "viewer")
+	member(map[string]any{"type": "project", "id": proj}, "member")
+	if r := createDoc(proj); r.isError {
+		t.Fatalf("a project member (organization viewer) cannot write the project: %s", r.text)
+	}
+	if r := createDoc(other); !r.isError {
+		t.Fatalf("an organization viewer wrote a project they have no role in")
+	}
+	// Organization admins write every project, whatever the project role.
+	member(map[string]any{"type": "project", "id": proj}, "viewer")
+	member(map[string]any{"type": "organization", "id": org}, "admin")
+	if r := createDoc(proj); r.isError {
+		t.Fatalf("an organization admin cannot write a project where they are a viewer: %s", r.text)
+	}
+}
