@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTokensCmd())
 	root.AddCommand(newDBCmd())
 	root.AddCommand(newConfigCmd())
+	root.AddCommand(newImportCmd())
 	// cobra's completion command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that it gets its examples too.
 	root.InitDefaultCompletionCmd()

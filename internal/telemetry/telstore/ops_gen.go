@@ -76,6 +76,8 @@ func Operations() []string {
 		"ListMemberships",
 		"ListOAuthClients",
 		"ListPendingInvitations",
+		"ListProjectMembers",
+		"ListProjectMemberships",
 		"ListSigningKeys",
 		"PruneEmbeddings",
 		"PurgeExpiredTokens",
@@ -83,10 +85,12 @@ func Operations() []string {
 		"PutEmbedding",
 		"PutLinkedIdentity",
 		"PutMember",
+		"PutProjectMember",
 		"PutWorkspace",
 		"RecordAccessToken",
 		"RecordLoginFailure",
 		"RemoveMember",
+		"RemoveProjectMember",
 		"RequeueEmbeddings",
 		"RetireSigningKeys",
 		"RevokeOAuthClient",
@@ -572,6 +576,20 @@ func (o *ops) ListPendingInvitations(ctx context.Context, a1_0 string) ([]*domai
 	return r0, r1
 }
 
+func (o *ops) ListProjectMembers(ctx context.Context, a1_0 string) ([]*domain.ProjectMembership, error) {
+	ctx, done := o.start(ctx, "ListProjectMembers")
+	r0, r1 := o.inner.ListProjectMembers(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) ListProjectMemberships(ctx context.Context, a1_0 string) ([]*domain.ProjectMembership, error) {
+	ctx, done := o.start(ctx, "ListProjectMemberships")
+	r0, r1 := o.inner.ListProjectMemberships(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) ListSigningKeys(ctx context.Context) ([]*store.
 	SigningKey, error) {
 	ctx, done := o.start(ctx, "ListSigningKeys")
@@ -625,6 +643,13 @@ func (o *ops) PutMember(ctx context.Context, a1_0 *domain.Membership) error {
 	return r0
 }
 
+func (o *ops) PutProjectMember(ctx context.Context, a1_0 *domain.ProjectMembership) error {
+	ctx, done := o.start(ctx, "PutProjectMember")
+	r0 := o.inner.PutProjectMember(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
 func (o *ops) PutWorkspace(ctx context.Context, a1_0 *domain.WorkspaceContext) error {
 	ctx, done := o.start(ctx, "PutWorkspace")
 	r0 := o.inner.PutWorkspace(ctx, a1_0)
@@ -650,6 +675,13 @@ func (o *ops) RecordLoginFailure(ctx context.Context, a1_0 string, a2_0 func(fai
 func (o *ops) RemoveMember(ctx context.Context, a1_0 string, a1_1 string) error {
 	ctx, done := o.start(ctx, "RemoveMember")
 	r0 := o.inner.RemoveMember(ctx, a1_0, a1_1)
+	done(r0)
+	return r0
+}
+
+func (o *ops) RemoveProjectMember(ctx context.Context, a1_0 string, a1_1 string) error {
+	ctx, done := o.start(ctx, "RemoveProjectMember")
+	r0 := o.inner.RemoveProjectMember(ctx, a1_0, a1_1)
 	done(r0)
 	return r0
 }
