@@ -385,3 +385,14 @@ func TestCallAccessNormalises(t *testing.T) {
 		}
 	}
 }
+
+// TestOldNamesMeetTheLengthLimits: the normalisation runs before the
+// argument length limits, so an old name (workspace_tool's id) is held to
+// the limit of the parameter it becomes.
+func TestOldNamesMeetTheLengthLimits(t *testing.T) {
+	cs := newEnv(t).client(t, alice)
+	r := call(t, cs, "workspace_tool", map[string]any{"operation": "set_context", "type": "project", "id": strings.Repeat("x", 5000)})
+	if !r.isError || !strings.Contains(r.text, "entity_id") {
+		t.Fatalf("a 5000-character id: %v %q", r.isError, r.text)
+	}
+}

@@ -50,10 +50,13 @@ func Register(s *mcp.Server, d Deps) {
 	registerQueryTool(s, d)
 	registerWorkflowTool(s, d)
 	registerCompatTools(s, d)
-	s.AddReceivingMiddleware(compatMiddleware)
 	registerPrompts(s)
 	registerResources(s, d)
 	s.AddReceivingMiddleware(d.lengths.middleware)
+	// Added last, so it runs first (go-sdk wraps the handler in each
+	// middleware as it is added): the length limits see the call as the
+	// tool will run it, and every result gets the old envelope.
+	s.AddReceivingMiddleware(compatMiddleware)
 }
 
 // actor resolves the caller of a tool call to a user with memberships.
