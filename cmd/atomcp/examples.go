@@ -40,10 +40,13 @@ var examples = map[string]string{
 	"atomcp tokens revoke": `  atomcp tokens revoke pat_…`,
 	"atomcp db":            `  atomcp db copy --to postgres://atomcp:secret@db:5432/atomcp`,
 	"atomcp db copy":       `  atomcp db copy --database-url sqlite://atomcp.db --to postgres://atomcp:secret@db:5432/atomcp`,
-	"atomcp login":         `  atomcp login https://atoms.example.com/api/mcp`,
-	"atomcp logout":        `  atomcp logout https://atoms.example.com/api/mcp`,
-	"atomcp tools":         `  atomcp tools list http://127.0.0.1:8000/api/mcp`,
-	"atomcp tools list":    `  atomcp tools list http://127.0.0.1:8000/api/mcp --json`,
+	"atomcp import":        `  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --dry-run`,
+	"atomcp import atoms": `  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --dry-run
+  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --issuer https://your-app.authkit.app`,
+	"atomcp login":      `  atomcp login https://atoms.example.com/api/mcp`,
+	"atomcp logout":     `  atomcp logout https://atoms.example.com/api/mcp`,
+	"atomcp tools":      `  atomcp tools list http://127.0.0.1:8000/api/mcp`,
+	"atomcp tools list": `  atomcp tools list http://127.0.0.1:8000/api/mcp --json`,
 	"atomcp tools call": `  atomcp tools call http://127.0.0.1:8000/api/mcp workspace_tool --arg operation=list_workspaces
   atomcp tools call --task http://127.0.0.1:8000/api/mcp query_tool --arg query_type=analyze --arg project_id=auto`,
 	"atomcp tasks":          `  atomcp tasks get http://127.0.0.1:8000/api/mcp 6f0c… --wait`,
