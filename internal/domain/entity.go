@@ -155,7 +155,7 @@ var kinds = []*Kind{
 			{Name: "document_id", Kind: Ref, Ref: Document, Required: true},
 			{Name: "type", Kind: String, Default: "text"},
 			{Name: "content", Kind: Text, Searchable: true},
-			{Name: "position", Kind: Int, Default: int64(0), Unlisted: true},
+			{Name: "position", Kind: Int, Default: int64(0)},
 		},
 	},
 	{

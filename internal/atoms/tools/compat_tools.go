@@ -34,7 +34,7 @@ var (
 )
 
 func registerCompatTools(s *mcp.Server, d Deps) {
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, d, &mcp.Tool{
 		Name:        "context_tool",
 		Description: "Old name of workspace_tool (context_id is entity_id).",
 		InputSchema: inputSchema[ContextArgs](map[string][]string{"operation": contextOps.names()}),
@@ -52,7 +52,7 @@ func registerCompatTools(s *mcp.Server, d Deps) {
 		}
 		return nil, out, nil
 	})
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, d, &mcp.Tool{
 		Name:        "workflow_execute",
 		Description: "Old name of workflow_tool.",
 		InputSchema: inputSchema[WorkflowExecuteArgs](map[string][]string{"workflow_name": workflowExecuteOps.names()}),
@@ -64,7 +64,7 @@ func registerCompatTools(s *mcp.Server, d Deps) {
 		}
 		return d.workflow(ctx, req, w)
 	})
-	mcp.AddTool(s, &mcp.Tool{
+	addTool(s, d, &mcp.Tool{
 		Name:        "health_check",
 		Description: "Whether the server and its database answer.",
 		InputSchema: &jsonschema.Schema{Type: "object"},

@@ -107,6 +107,7 @@ func dataSchema(description string) *jsonschema.Schema {
 			// of an enum of all of them (the service refuses a wrong one,
 			// naming the accepted).
 			p.Enum = nil
+			p.Types = []string{"string"} // a status is never cleared
 			p.Description += "; " + statusesByKind()
 		}
 	}
