@@ -226,7 +226,9 @@ type TokenFamilies interface {
 type SigningKey struct {
 	ID        string // the JWS kid
 	Algorithm string // ES256 or RS256
-	// PrivateKey is the key in PKCS #8 DER form.
+	// PrivateKey is the key in PKCS #8 DER form, sealed by package
+	// secretkey (older databases hold it in plaintext until the next
+	// start re-seals it).
 	PrivateKey []byte
 	CreatedAt  time.Time
 	// RetiredAt is set when a newer key replaced it: it no longer signs,
@@ -239,6 +241,9 @@ type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// ListSigningKeys returns every stored key, newest first.
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// UpdateSigningKeyMaterial replaces the stored PrivateKey of a key
+	// (re-sealed under another key-encryption key).
+	UpdateSigningKeyMaterial(ctx context.Context, id string, privateKey []byte) error
 	// RetireSigningKeys marks every key that is not retired yet, except
 	// keepID, retired at the given time.
 	RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error

@@ -12,9 +12,9 @@ import (
 // files are mode 0600 even under a umask that would make them readable by
 // everyone.
 func TestOpenCreatesPrivateFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "atomcp.db")
 	old := syscall.Umask(0)
 	t.Cleanup(func() { syscall.Umask(old) })
-	path := filepath.Join(t.TempDir(), "atomcp.db")
 	s, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)

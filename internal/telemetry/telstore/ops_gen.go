@@ -96,6 +96,7 @@ func Operations() []string {
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
+		"UpdateSigningKeyMaterial",
 		"UpdateTask",
 		"UpdateUser",
 		"UseRefreshToken",
@@ -716,6 +717,13 @@ func (o *ops) UpdateLocalAccount(ctx context.Context, a1_0 *store.
 	LocalAccount) error {
 	ctx, done := o.start(ctx, "UpdateLocalAccount")
 	r0 := o.inner.UpdateLocalAccount(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) UpdateSigningKeyMaterial(ctx context.Context, a1_0 string, a2_0 []byte) error {
+	ctx, done := o.start(ctx, "UpdateSigningKeyMaterial")
+	r0 := o.inner.UpdateSigningKeyMaterial(ctx, a1_0, a2_0)
 	done(r0)
 	return r0
 }
