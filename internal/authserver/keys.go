@@ -104,13 +104,25 @@ func RotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retenti
 		der = kek.Seal(der, []byte(id))
 	}
 	err = st.InTx(ctx, func(tx store.Ops) error {
+		// Every key must open with kek: a new key sealed by another
+		// key-encryption key than the rest would leave a database no
+		// single key opens.
+		stored, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sk := range stored {
+			if _, err := openKey(kek, sk); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateSigningKey(ctx, &store.SigningKey{ID: id, Algorithm: signingAlg, PrivateKey: der, CreatedAt: now}); err != nil {
 			return err
 		}
 		if err := tx.RetireSigningKeys(ctx, id, now); err != nil {
 			return err
 		}
-		_, err := tx.DeleteSigningKeysRetiredBefore(ctx, now.Add(-retention))
+		_, err = tx.DeleteSigningKeysRetiredBefore(ctx, now.Add(-retention))
 		return err
 	})
 	if err != nil {
