@@ -199,4 +199,3 @@ func forgeFromScalar(t *testing.T, forge func(jwt.SigningMethod, string, any) st
 	}
 	return forge(jwt.SigningMethodES256, kid, priv)
 }
-

@@ -215,6 +215,10 @@ type TokenFamilies interface {
 	DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
 	// AccessTokenDenied reports whether the jti is deny-listed.
 	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+	// AccessTokenRefused answers, in one query, whether the jti is
+	// deny-listed and whether the local account accountID is disabled
+	// (false for an id that is no local account).
+	AccessTokenRefused(ctx context.Context, jti, accountID string) (denied, disabled bool, err error)
 
 	// PurgeExpiredTokens deletes codes, refresh tokens, access token
 	// records and deny-list entries that expired before now, and
