@@ -118,6 +118,7 @@ type Server struct {
 	dcr   *sharedLimiter
 	token *sharedLimiter
 	login *sharedLimiter
+	guard *loginGuard // wrong passwords per email and client address
 	pages *pages
 	argon argonParams
 	mux   *http.ServeMux
@@ -197,6 +198,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		dcr:   &sharedLimiter{st: opts.Store, name: "register", limit: opts.DCRBurst, window: time.Duration(opts.DCRBurst) * opts.DCRInterval, now: opts.Now},
 		token: &sharedLimiter{st: opts.Store, name: "token", limit: tokenRequestsPerMinute, window: time.Minute, now: opts.Now},
 		login: &sharedLimiter{st: opts.Store, name: "login", limit: loginAttemptsPerMinute, window: time.Minute, now: opts.Now},
+		guard: newLoginGuard(),
 		pages: newPages(),
 		argon: defaultArgon,
 	}
