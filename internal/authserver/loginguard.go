@@ -30,7 +30,9 @@ type guardEntry struct {
 
 func newLoginGuard() *loginGuard { return &loginGuard{entries: map[string]*guardEntry{}} }
 
-func guardKey(email, addr string) string { return strings.ToLower(strings.TrimSpace(email)) + "\x00" + addr }
+func guardKey(email, addr string) string {
+	return strings.ToLower(strings.TrimSpace(email)) + "\x00" + addr
+}
 
 // locked returns how long the pair is still locked out, or 0.
 func (g *loginGuard) locked(key string, now time.Time) time.Duration {
