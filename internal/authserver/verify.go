@@ -31,12 +31,12 @@ func (s *Server) AccessKeyfunc(ctx context.Context) jwt.Keyfunc {
 // expiry: the resource server's verifier hook (auth.JWTConfig.Revoked).
 // One store query answers both.
 func (s *Server) TokenRevoked(ctx context.Context, jti, subject string) (bool, error) {
-	denied, disabled, err := s.st.AccessTokenRefused(ctx, jti, subject)
+	r, err := s.st.AccessTokenRefused(ctx, jti, subject)
 	if err != nil {
 		return false, fmt.Errorf("check revocation: %w", err)
 	}
-	if denied || !disabled {
-		return denied, nil // a revoked token says so, whatever its account
+	if r.Denied || !r.AccountDisabled {
+		return r.Denied, nil // a revoked token says so, whatever its account
 	}
 	return true, auth.ErrAccountDisabled
 }

@@ -218,12 +218,19 @@ type TokenFamilies interface {
 	// AccessTokenRefused answers, in one query, whether the jti is
 	// deny-listed and whether the local account accountID is disabled
 	// (false for an id that is no local account).
-	AccessTokenRefused(ctx context.Context, jti, accountID string) (denied, disabled bool, err error)
+	AccessTokenRefused(ctx context.Context, jti, accountID string) (TokenRefusal, error)
 
 	// PurgeExpiredTokens deletes codes, refresh tokens, access token
 	// records and deny-list entries that expired before now, and
 	// returns how many rows went.
 	PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// TokenRefusal is why an access token must be refused, if at all
+// (AccessTokenRefused).
+type TokenRefusal struct {
+	Denied          bool // its jti is deny-listed
+	AccountDisabled bool // its subject's local account is disabled
 }
 
 // SigningKey is a key the authorization server signs access tokens with.

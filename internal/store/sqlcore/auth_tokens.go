@@ -208,15 +208,16 @@ func (o Ops) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
 
 // AccessTokenRefused reports whether the jti is deny-listed and whether
 // the account is disabled, in one round trip: it runs on every request.
-func (o Ops) AccessTokenRefused(ctx context.Context, jti, accountID string) (denied, disabled bool, err error) {
-	err = o.Read.QueryRow(ctx,
+func (o Ops) AccessTokenRefused(ctx context.Context, jti, accountID string) (store.TokenRefusal, error) {
+	var r store.TokenRefusal
+	err := o.Read.QueryRow(ctx,
 		`SELECT EXISTS (SELECT 1 FROM oauth_denied_jtis WHERE jti = $1),
 		        EXISTS (SELECT 1 FROM local_accounts WHERE id = $2 AND disabled_at IS NOT NULL)`,
-		jti, accountID).Scan(&denied, &disabled)
+		jti, accountID).Scan(&r.Denied, &r.AccountDisabled)
 	if err != nil {
-		return false, false, fmt.Errorf("check access token deny-list and account: %w", err)
+		return store.TokenRefusal{}, fmt.Errorf("check access token deny-list and account: %w", err)
 	}
-	return denied, disabled, nil
+	return r, nil
 }
 
 // PurgeExpiredTokens deletes what expired before now, all or nothing. A

@@ -15,6 +15,7 @@ import (
 func Operations() []string {
 	return []string{
 		"AccessTokenDenied",
+		"AccessTokenRefused",
 		"AppendAudit",
 		"ConsumeAuthCode",
 		"ConsumeSetupToken",
@@ -107,6 +108,14 @@ func Operations() []string {
 func (o *ops) AccessTokenDenied(ctx context.Context, a1_0 string) (bool, error) {
 	ctx, done := o.start(ctx, "AccessTokenDenied")
 	r0, r1 := o.inner.AccessTokenDenied(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) AccessTokenRefused(ctx context.Context, a1_0 string, a1_1 string) (store.
+	TokenRefusal, error) {
+	ctx, done := o.start(ctx, "AccessTokenRefused")
+	r0, r1 := o.inner.AccessTokenRefused(ctx, a1_0, a1_1)
 	done(r1)
 	return r0, r1
 }
