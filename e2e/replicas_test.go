@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -87,7 +88,10 @@ func TestThreeReplicasOnePostgres(t *testing.T) {
 	db := pgtest.NewDB(t).String()
 	dir := t.TempDir()
 	const base = "http://atoms.localhost"
-	common := []string{"ATOMCP_DATABASE_URL=" + db, "ATOMCP_AUTH=embedded", "ATOMCP_BASE_URL=" + base, "ATOMCP_STATELESS=true"}
+	// The replicas share the key that seals the signing keys: with
+	// PostgreSQL there is no file beside the database to generate it into.
+	common := []string{"ATOMCP_DATABASE_URL=" + db, "ATOMCP_AUTH=embedded", "ATOMCP_BASE_URL=" + base, "ATOMCP_STATELESS=true",
+		"ATOMCP_SECRET_KEY=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
 
 	users := exec.Command(binary, "users", "add", "alice@example.com", "--name", "Alice", "--owner")
 	users.Dir = dir

@@ -23,7 +23,12 @@ import (
 // URL. stderr is where start-up messages go; the one-time setup link goes
 // only to a terminal.
 func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, stderr io.Writer, logger *slog.Logger, obs *observability) (*authserver.Server, error) {
+	kek, _, err := loadSecretKey(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	as, err := authserver.New(ctx, authserver.Options{
+		SecretKey:        kek,
 		Issuer:           cfg.BaseURL,
 		Resource:         cfg.MCPURL(),
 		ResourceOK:       resourceMatcher(cfg),

@@ -13,6 +13,7 @@ import (
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/embed"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlite"
 	"github.com/atomcp/atomcp/internal/store/storeopen"
 	"github.com/atomcp/atomcp/internal/telemetry"
 )
@@ -71,6 +72,9 @@ func isTerminal(w io.Writer) bool {
 
 // openStore opens the database and applies pending migrations.
 func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
+	if err := checkDatabaseFile(cfg, logger); err != nil {
+		return nil, err
+	}
 	st, err := storeopen.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -85,6 +89,23 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 		logger.Info("database migrated", "applied", applied)
 	}
 	return st, nil
+}
+
+// checkDatabaseFile refuses a SQLite database that other users may read
+// (it holds password hashes, token hashes and the sealed signing keys),
+// unless ATOMCP_ALLOW_INSECURE_FILES=true, which only warns.
+func checkDatabaseFile(cfg *config.Config, logger *slog.Logger) error {
+	backend, path, err := storeopen.ParseURL(cfg.DatabaseURL)
+	if err != nil || backend != storeopen.BackendSQLite {
+		return nil // storeopen.Open reports a bad URL
+	}
+	if err := sqlite.InsecureMode(path); err != nil {
+		if !cfg.AllowInsecureFiles {
+			return err
+		}
+		logger.Warn("ATOMCP_ALLOW_INSECURE_FILES is on: starting anyway", "problem", err.Error())
+	}
+	return nil
 }
 
 // openService opens (and migrates) the store and builds the Atoms service

@@ -46,7 +46,7 @@ func newTokensCreateCmd() *cobra.Command {
 	cmd := adminCmd("create --user EMAIL [--scope SCOPES] [--ttl 30d] [--name NAME]",
 		"Create a personal access token and print it once", cobra.NoArgs,
 		func(cmd *cobra.Command, st store.Store, _ []string) error {
-			cfg, _, err := loadConfig(cmd)
+			cfg, logger, err := loadConfig(cmd)
 			if err != nil {
 				return err
 			}
@@ -62,9 +62,13 @@ func newTokensCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			kek, _, err := loadSecretKey(cfg, logger)
+			if err != nil {
+				return err
+			}
 			tok, p, err := authserver.CreatePersonalToken(cmd.Context(), st, authserver.PersonalTokenRequest{
 				Account: acct, Name: name, Scope: strings.ReplaceAll(scope, ",", " "), TTL: life, Issuer: issuer, Resource: resource,
-				KeyRetention: authserver.KeyRetention(cfg.AccessTokenTTL),
+				KeyRetention: authserver.KeyRetention(cfg.AccessTokenTTL), SecretKey: kek,
 			}, time.Now())
 			if err != nil {
 				return err

@@ -54,9 +54,10 @@ type JWTConfig struct {
 	// moves, while its users must stay the same users.
 	IssuerAlias string
 	// Revoked, when set, is asked about every token that passed every
-	// other check, by its "jti" (then required); true refuses the token
-	// as revoked.
-	Revoked func(ctx context.Context, jti string) (bool, error)
+	// other check, by its "jti" (then required) and its "sub"; true
+	// refuses the token as revoked, and an error that is
+	// ErrAccountDisabled refuses it because its account was disabled.
+	Revoked func(ctx context.Context, jti, subject string) (bool, error)
 	// CacheSize bounds the verified-token cache (tokencache.go): zero
 	// means DefaultTokenCacheSize, a negative size turns it off.
 	CacheSize int
@@ -182,7 +183,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r *http.Request)
 	if err != nil {
 		return nil, invalidToken(err, "the token's scope claim is malformed").because(ReasonMalformed)
 	}
-	if e := v.checkRevoked(ctx, claims.ID); e != nil {
+	if e := v.checkRevoked(ctx, claims.ID, claims.Subject); e != nil {
 		return nil, e
 	}
 	id := domain.Identity{
@@ -237,7 +238,7 @@ func (v *JWTVerifier) verifyCached(ctx context.Context, key tokenKey, r *http.Re
 	if !v.audienceOK(r, t.audience) {
 		return nil, v.audienceError(r, t.audience), true
 	}
-	if e := v.checkRevoked(ctx, t.jti); e != nil {
+	if e := v.checkRevoked(ctx, t.jti, cachedSubject(t.info)); e != nil {
 		return nil, e, true
 	}
 	return t.info, nil, true
@@ -276,15 +277,30 @@ func sameKey(a, b any) bool {
 	return false
 }
 
-// checkRevoked asks the Revoked hook, if any, about the token with id jti.
-func (v *JWTVerifier) checkRevoked(ctx context.Context, jti string) *Error {
+// ErrAccountDisabled is what a Revoked hook returns (wrapped or not)
+// for a token whose account is disabled: it is refused at once, with a
+// description that says so.
+var ErrAccountDisabled = errors.New("the account is disabled")
+
+// cachedSubject is the subject of a cached token's identity.
+func cachedSubject(info *sdkauth.TokenInfo) string {
+	id, _ := info.Extra[ExtraIdentity].(domain.Identity)
+	return id.Subject
+}
+
+// checkRevoked asks the Revoked hook, if any, about the token with id jti
+// and subject sub.
+func (v *JWTVerifier) checkRevoked(ctx context.Context, jti, subject string) *Error {
 	if v.cfg.Revoked == nil {
 		return nil
 	}
 	if jti == "" {
 		return invalidToken(nil, "the token has no id (jti), so whether it was revoked cannot be checked").because(ReasonMalformed)
 	}
-	revoked, err := v.cfg.Revoked(ctx, jti)
+	revoked, err := v.cfg.Revoked(ctx, jti, subject)
+	if errors.Is(err, ErrAccountDisabled) {
+		return invalidToken(nil, "the account is disabled")
+	}
 	if err != nil {
 		return invalidToken(err, "whether the token was revoked could not be checked").because(ReasonRevoked)
 	}

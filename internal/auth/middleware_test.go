@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -461,8 +462,11 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 	p, err := auth.New(t.Context(), auth.Settings{
 		Provider: auth.ProviderEmbedded, Issuer: "http://127.0.0.1:8000", Keys: keys,
 		IssuerAlias: "atomcp:embedded",
-		Revoked: func(_ context.Context, jti string) (bool, error) {
+		Revoked: func(_ context.Context, jti, sub string) (bool, error) {
 			asked++
+			if sub == "disabled-user" {
+				return true, fmt.Errorf("account %s: %w", sub, auth.ErrAccountDisabled)
+			}
 			if jti == "broken" {
 				return false, errors.New("store down")
 			}
@@ -474,13 +478,14 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := p.Middleware.Wrap(echo)
-	mint := func(jti string, exp time.Time) http.Header {
-		claims := jwt.MapClaims{"iss": "http://127.0.0.1:8000", "sub": "u1", "aud": resource, "exp": exp.Unix(), "iat": time.Now().Add(-2 * time.Hour).Unix()}
+	mintAs := func(sub, jti string, exp time.Time) http.Header {
+		claims := jwt.MapClaims{"iss": "http://127.0.0.1:8000", "sub": sub, "aud": resource, "exp": exp.Unix(), "iat": time.Now().Add(-2 * time.Hour).Unix()}
 		if jti != "" {
 			claims["jti"] = jti
 		}
 		return bearer(authtest.Sign(t, jwt.SigningMethodRS256, "k", key, claims))
 	}
+	mint := func(jti string, exp time.Time) http.Header { return mintAs("u1", jti, exp) }
 	later := time.Now().Add(time.Hour)
 	for _, tc := range []struct {
 		name, jti string
@@ -499,6 +504,14 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 				t.Fatalf("%d %v; want 401 invalid_token saying %q", res.status, res.challenge, tc.want)
 			}
 		})
+	}
+	// A disabled account's token is refused as such, on every request
+	// (the verified-token cache asks the hook too).
+	for i := range 2 {
+		res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mintAs("disabled-user", "d-1", later), "{}")
+		if d := res.challenge["error_description"]; res.status != 401 || res.challenge["error"] != "invalid_token" || d != "the account is disabled" {
+			t.Fatalf("request %d of a disabled account: %d %v; want 401 invalid_token \"the account is disabled\"", i, res.status, res.challenge)
+		}
 	}
 	asked = 0
 	res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint("good-1", later), "{}")

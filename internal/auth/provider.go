@@ -34,7 +34,7 @@ type Settings struct {
 	// IssuerAlias and Revoked are passed to the JWT verifier (JWTConfig)
 	// of the embedded authorization server.
 	IssuerAlias string
-	Revoked     func(ctx context.Context, jti string) (bool, error)
+	Revoked     func(ctx context.Context, jti, subject string) (bool, error)
 	// Audience overrides the accepted audience (ATOMCP_AUTH_AUDIENCE);
 	// empty means this server's resource URL.
 	Audience       string

@@ -52,7 +52,7 @@ func newCacheFixture(t *testing.T, size int) *cacheFixture {
 	f.v, err = NewJWTVerifier(JWTConfig{
 		Issuer: cacheIssuer, Keys: keys, Audience: exactAudience(cacheIssuer + "/api/mcp"),
 		CacheSize: size,
-		Revoked: func(_ context.Context, jti string) (bool, error) {
+		Revoked: func(_ context.Context, jti, _ string) (bool, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.asked++

@@ -66,7 +66,7 @@ func FindAccount(ctx context.Context, st store.Store, emailOrID string) (*store.
 
 // SetAccountDisabled disables (or enables) an account. Disabling ends its
 // browser sessions at once; its refresh tokens stop working at their next
-// use, its access tokens live out their short lifetime, and its personal
+// use, its access tokens at their next request (TokenRevoked), and its personal
 // access tokens, which live long, are revoked at once (enabling the
 // account again does not bring them back).
 func SetAccountDisabled(ctx context.Context, st store.Store, a *store.LocalAccount, disabled bool, now time.Time) error {

@@ -104,8 +104,17 @@ func (s *Server) parseAuthzRequest(r *http.Request, rawQuery string) (*authzRequ
 	if err != nil {
 		return fail("invalid_scope", "%v", err)
 	}
-	if c.Scope != "" && atomsScope == "" {
-		scope = c.Scope // the client registered a narrower default
+	if registered := withoutOfflineAccess(c.Scope); registered != "" {
+		// The registered scope is a ceiling (RFC 7591 §2: the scopes the
+		// client can use), and the default when none is asked for. More
+		// than it is narrowed to it, as RFC 6749 §3.3 lets the server do
+		// (the token response names the scope granted); nothing of it
+		// at all is invalid_scope.
+		if atomsScope == "" {
+			scope = registered
+		} else if scope = scopeIntersection(registered, scope); scope == "" {
+			return fail("invalid_scope", "this client is registered for the scope %q only", registered)
+		}
 	}
 	req.scope = scope
 	res, oerr := s.requestedResource(q["resource"])

@@ -330,7 +330,7 @@ func (h *harness) checkAccess(tok string, opts ...jwt.ParserOption) (*AccessClai
 	if err != nil {
 		return &c, err
 	}
-	revoked, err := h.srv.TokenRevoked(h.t.Context(), c.ID)
+	revoked, err := h.srv.TokenRevoked(h.t.Context(), c.ID, c.Subject)
 	if err == nil && revoked {
 		err = errTokenRevoked
 	}

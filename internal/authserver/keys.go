@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -31,6 +32,7 @@ const keyReloadInterval = time.Minute
 // that tokens it signed may still be valid verifies and is published.
 type KeySet struct {
 	st        store.Store
+	kek       *secretkey.Key // seals the private keys in the store; nil stores them in plaintext (tests)
 	now       func() time.Time
 	retention time.Duration // how long a retired key stays published
 
@@ -47,12 +49,19 @@ type key struct {
 
 // NewKeySet loads the keys, generating the first one if the database has
 // none. Retired keys stay published for retention (the access-token
-// lifetime plus clock-skew leeway).
-func NewKeySet(ctx context.Context, st store.Store, retention time.Duration, now func() time.Time) (*KeySet, error) {
+// lifetime plus clock-skew leeway). With a key-encryption key, keys are
+// stored sealed by it, and plaintext keys an older atomcp stored are
+// sealed now.
+func NewKeySet(ctx context.Context, st store.Store, kek *secretkey.Key, retention time.Duration, now func() time.Time) (*KeySet, error) {
 	if now == nil {
 		now = time.Now
 	}
-	k := &KeySet{st: st, now: now, retention: retention}
+	k := &KeySet{st: st, kek: kek, now: now, retention: retention}
+	if kek != nil {
+		if err := sealPlaintextKeys(ctx, st, kek); err != nil {
+			return nil, err
+		}
+	}
 	if err := k.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -68,7 +77,7 @@ func NewKeySet(ctx context.Context, st store.Store, retention time.Duration, now
 // signed keep verifying until they expire, so clients in flight are not
 // broken. It returns the new key's id.
 func (k *KeySet) Rotate(ctx context.Context) (string, error) {
-	id, err := RotateKeys(ctx, k.st, k.retention, k.now())
+	id, err := RotateKeys(ctx, k.st, k.kek, k.retention, k.now())
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +90,7 @@ func (k *KeySet) Rotate(ctx context.Context) (string, error) {
 // RotateKeys is Rotate on the store alone, for `atomcp keys rotate`: a
 // running server picks the new key up within keyReloadInterval, and
 // verifies with it at once when a token signed by it arrives.
-func RotateKeys(ctx context.Context, st store.Store, retention time.Duration, now time.Time) (string, error) {
+func RotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retention time.Duration, now time.Time) (string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("generate signing key: %w", err)
@@ -91,14 +100,29 @@ func RotateKeys(ctx context.Context, st store.Store, retention time.Duration, no
 		return "", fmt.Errorf("encode signing key: %w", err)
 	}
 	id := uuid.NewString()
+	if kek != nil {
+		der = kek.Seal(der, []byte(id))
+	}
 	err = st.InTx(ctx, func(tx store.Ops) error {
+		// Every key must open with kek: a new key sealed by another
+		// key-encryption key than the rest would leave a database no
+		// single key opens.
+		stored, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sk := range stored {
+			if _, err := openKey(kek, sk); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateSigningKey(ctx, &store.SigningKey{ID: id, Algorithm: signingAlg, PrivateKey: der, CreatedAt: now}); err != nil {
 			return err
 		}
 		if err := tx.RetireSigningKeys(ctx, id, now); err != nil {
 			return err
 		}
-		_, err := tx.DeleteSigningKeysRetiredBefore(ctx, now.Add(-retention))
+		_, err = tx.DeleteSigningKeysRetiredBefore(ctx, now.Add(-retention))
 		return err
 	})
 	if err != nil {
@@ -123,7 +147,11 @@ func (k *KeySet) reload(ctx context.Context) error {
 		if sk.Algorithm != signingAlg {
 			return fmt.Errorf("signing key %s has algorithm %s; this atomcp handles %s only", sk.ID, sk.Algorithm, signingAlg)
 		}
-		parsed, err := x509.ParsePKCS8PrivateKey(sk.PrivateKey)
+		der, err := openKey(k.kek, sk)
+		if err != nil {
+			return err
+		}
+		parsed, err := x509.ParsePKCS8PrivateKey(der)
 		if err != nil {
 			return fmt.Errorf("signing key %s: %w", sk.ID, err)
 		}
@@ -140,6 +168,62 @@ func (k *KeySet) reload(ctx context.Context) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.keys, k.signer, k.loadedAt = keys, signer, now
+	return nil
+}
+
+// openKey returns the PKCS #8 DER of a stored key: unsealed with kek, or
+// as stored when an older atomcp (or a test without a KEK) stored it in
+// plaintext.
+func openKey(kek *secretkey.Key, sk *store.SigningKey) ([]byte, error) {
+	if !secretkey.IsSealed(sk.PrivateKey) {
+		return sk.PrivateKey, nil
+	}
+	if kek == nil {
+		return nil, fmt.Errorf("signing key %s is sealed and no secret key is configured (ATOMCP_SECRET_KEY / ATOMCP_SECRET_KEY_FILE)", sk.ID)
+	}
+	der, err := kek.Open(sk.PrivateKey, []byte(sk.ID))
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", sk.ID, err)
+	}
+	return der, nil
+}
+
+// sealPlaintextKeys seals, in one transaction, the keys an older atomcp
+// stored in plaintext: the migration to sealed keys, done in code
+// because SQL cannot encrypt.
+func sealPlaintextKeys(ctx context.Context, st store.Store, kek *secretkey.Key) error {
+	return ResealKeys(ctx, st, nil, kek, true)
+}
+
+// ResealKeys re-seals every stored signing key under next, in one
+// transaction: keys sealed by prev are opened with it, plaintext ones
+// taken as they are. With plaintextOnly, keys already sealed are left
+// alone (and prev is not needed). `atomcp keys rotate --kek` uses it; a
+// running server must be restarted with the new key, since it can no
+// longer read keys added after the change with the old one.
+func ResealKeys(ctx context.Context, st store.Store, prev, next *secretkey.Key, plaintextOnly bool) error {
+	err := st.InTx(ctx, func(tx store.Ops) error {
+		stored, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sk := range stored {
+			if plaintextOnly && secretkey.IsSealed(sk.PrivateKey) {
+				continue
+			}
+			der, err := openKey(prev, sk)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateSigningKeyMaterial(ctx, sk.ID, next.Seal(der, []byte(sk.ID))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seal signing keys: %w", err)
+	}
 	return nil
 }
 

@@ -64,7 +64,7 @@ func TestRotationByAnotherProcess(t *testing.T) {
 	h := newHarness(t)
 	h.account("alice@example.com")
 	id := h.publicClient()
-	newKID, err := RotateKeys(t.Context(), h.st, KeyRetention(DefaultAccessTokenTTL), h.clock.Now())
+	newKID, err := RotateKeys(t.Context(), h.st, h.opts.SecretKey, KeyRetention(DefaultAccessTokenTTL), h.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

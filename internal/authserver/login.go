@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/netaddr"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -49,7 +50,7 @@ var dummyHash = sync.OnceValue(func() string {
 type lockedError struct{ wait time.Duration }
 
 func (e *lockedError) Error() string {
-	return fmt.Sprintf("too many wrong passwords; try again in %d seconds", int(math.Ceil(e.wait.Seconds())))
+	return fmt.Sprintf("too many wrong passwords for this email from your address; try again in %d seconds", int(math.Ceil(e.wait.Seconds())))
 }
 
 var (
@@ -58,12 +59,24 @@ var (
 )
 
 // checkCredentials returns the account whose email and password these
-// are. Wrong passwords are counted and earn a growing lock-out.
-func (s *Server) checkCredentials(ctx context.Context, email, password string) (*store.LocalAccount, error) {
+// are, for a sign-in from the client address addr. Wrong passwords are
+// counted per email and address (loginGuard) and earn that pair a growing
+// lock-out; the account itself is never locked, so guesses from one
+// address cannot lock its owner out elsewhere. Every path verifies one
+// argon2id hash, and a known, an unknown and a locked email get the same
+// errors, so neither the answer nor its timing tells them apart.
+func (s *Server) checkCredentials(ctx context.Context, email, password, addr string) (*store.LocalAccount, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	key := guardKey(email, addr)
+	now := s.opts.Now()
+	if wait := s.guard.locked(key, now); wait > 0 {
+		_, _ = verifyPassword(password, s.dummyHash())
+		return nil, &lockedError{wait: wait}
+	}
 	a, err := s.st.GetLocalAccountByEmail(ctx, email)
 	if errors.Is(err, domain.ErrNotFound) {
 		_, _ = verifyPassword(password, s.dummyHash())
+		s.guard.fail(key, now)
 		return nil, errBadCredentials
 	}
 	if err != nil {
@@ -72,29 +85,25 @@ func (s *Server) checkCredentials(ctx context.Context, email, password string) (
 	if a.PasswordHash == noPasswordHash {
 		// Created at an upstream sign-in: it has no password.
 		_, _ = verifyPassword(password, s.dummyHash())
+		s.guard.fail(key, now)
 		return nil, errBadCredentials
-	}
-	now := s.opts.Now()
-	if a.LockedUntil != nil && now.Before(*a.LockedUntil) {
-		return nil, &lockedError{wait: a.LockedUntil.Sub(now)}
 	}
 	ok, err := verifyPassword(password, a.PasswordHash)
 	if err != nil {
 		return nil, fmt.Errorf("verify password of %s: %w", a.ID, err)
 	}
 	if !ok {
-		n, err := s.st.RecordLoginFailure(ctx, a.ID, func(n int) time.Time { return now.Add(lockoutAfter(n)) })
-		if err != nil {
-			return nil, err
-		}
-		s.log.Warn("wrong password", "account", a.ID, "consecutive_failures", n)
+		n := s.guard.fail(key, now)
+		s.log.Warn("wrong password", "account", a.ID, "consecutive_failures_from_address", n)
 		return nil, errBadCredentials
 	}
+	s.guard.succeed(key)
 	if a.DisabledAt != nil {
 		// Said only to someone who knows the password.
 		return nil, errDisabled
 	}
 	if a.FailedLogins != 0 || a.LockedUntil != nil {
+		// Counts an older atomcp kept on the account.
 		a.FailedLogins, a.LockedUntil, a.UpdatedAt = 0, nil, now
 		if err := s.st.UpdateLocalAccount(ctx, a); err != nil {
 			return nil, err
@@ -138,7 +147,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"))
+	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"), netaddr.Client(r))
 	var locked *lockedError
 	switch {
 	case errors.As(err, &locked):

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -102,6 +103,8 @@ type PersonalTokenRequest struct {
 	// (KeyRetention of the access-token lifetime); it matters only when
 	// the database has no signing key yet and one is generated.
 	KeyRetention time.Duration
+	// SecretKey seals and opens the signing keys in the store (Options.SecretKey).
+	SecretKey *secretkey.Key
 }
 
 // CreatePersonalToken signs a personal access token and records it. It
@@ -135,7 +138,7 @@ func CreatePersonalToken(ctx context.Context, st store.Store, req PersonalTokenR
 		ID: patIDPrefix + uuid.NewString(), Name: name, AccountID: a.ID, Email: a.Email,
 		Scope: scope, Resource: req.Resource, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
-	keys, err := NewKeySet(ctx, st, req.KeyRetention, func() time.Time { return now })
+	keys, err := NewKeySet(ctx, st, req.SecretKey, req.KeyRetention, func() time.Time { return now })
 	if err != nil {
 		return "", nil, err
 	}

@@ -84,6 +84,18 @@ func scopeUnion(a, b string) string {
 	return strings.Join(out, " ")
 }
 
+// scopeIntersection returns the normalised scopes in both a and b.
+func scopeIntersection(a, b string) string {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	var out []string
+	for _, sc := range SupportedScopes {
+		if slices.Contains(fa, sc) && slices.Contains(fb, sc) {
+			out = append(out, sc)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // scopeDescriptions say on the consent page what a scope allows.
 var scopeDescriptions = map[string]string{
 	ScopeRead:  "read your organizations, projects, documents, requirements and tests",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/authserver/connector"
+	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -45,7 +46,11 @@ type Options struct {
 	// that tolerates one trailing slash.
 	ResourceOK func(resource string) bool
 	Store      store.Store
-	Logger     *slog.Logger
+	// SecretKey seals the signing keys in the store, so that a copy of
+	// the database alone cannot mint tokens. nil stores them in plaintext
+	// (tests); atomcp serve always sets it.
+	SecretKey *secretkey.Key
+	Logger    *slog.Logger
 
 	AccessTokenTTL  time.Duration // default DefaultAccessTokenTTL
 	RefreshTokenTTL time.Duration // default DefaultRefreshTokenTTL
@@ -113,6 +118,7 @@ type Server struct {
 	dcr   *sharedLimiter
 	token *sharedLimiter
 	login *sharedLimiter
+	guard *loginGuard // wrong passwords per email and client address
 	pages *pages
 	argon argonParams
 	mux   *http.ServeMux
@@ -178,7 +184,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		res := strings.TrimSuffix(opts.Resource, "/")
 		opts.ResourceOK = func(r string) bool { return strings.TrimSuffix(r, "/") == res }
 	}
-	keys, err := NewKeySet(ctx, opts.Store, KeyRetention(opts.AccessTokenTTL), opts.Now)
+	keys, err := NewKeySet(ctx, opts.Store, opts.SecretKey, KeyRetention(opts.AccessTokenTTL), opts.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +198,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		dcr:   &sharedLimiter{st: opts.Store, name: "register", limit: opts.DCRBurst, window: time.Duration(opts.DCRBurst) * opts.DCRInterval, now: opts.Now},
 		token: &sharedLimiter{st: opts.Store, name: "token", limit: tokenRequestsPerMinute, window: time.Minute, now: opts.Now},
 		login: &sharedLimiter{st: opts.Store, name: "login", limit: loginAttemptsPerMinute, window: time.Minute, now: opts.Now},
+		guard: newLoginGuard(),
 		pages: newPages(),
 		argon: defaultArgon,
 	}

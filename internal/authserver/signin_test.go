@@ -158,7 +158,7 @@ func TestSigninCreatesAccountAndIssuesTokens(t *testing.T) {
 	if r.status != http.StatusUnauthorized {
 		t.Fatalf("password sign-in of a connector account: %d", r.status)
 	}
-	if _, err := h.srv.checkCredentials(t.Context(), "ada@example.com", noPasswordHash); err != errBadCredentials {
+	if _, err := h.srv.checkCredentials(t.Context(), "ada@example.com", noPasswordHash, "192.0.2.1"); err != errBadCredentials {
 		t.Fatalf("checkCredentials with the marker as password: %v", err)
 	}
 }

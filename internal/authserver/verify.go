@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/atomcp/atomcp/internal/auth"
 )
 
 // EmbeddedIssuer is the issuer under which users of the embedded
@@ -23,12 +25,18 @@ func (s *Server) AccessKeyfunc(ctx context.Context) jwt.Keyfunc {
 }
 
 // TokenRevoked reports whether the access token with id jti was revoked
-// (RFC 7009, its family after a replay, its account disabled): the
-// resource server's verifier hook (auth.JWTConfig.Revoked).
-func (s *Server) TokenRevoked(ctx context.Context, jti string) (bool, error) {
-	denied, err := s.st.AccessTokenDenied(ctx, jti)
+// (RFC 7009, its family after a replay), or fails with
+// auth.ErrAccountDisabled when its subject's account is disabled, so that
+// a disabled account's access tokens stop at once rather than at their
+// expiry: the resource server's verifier hook (auth.JWTConfig.Revoked).
+// One store query answers both.
+func (s *Server) TokenRevoked(ctx context.Context, jti, subject string) (bool, error) {
+	r, err := s.st.AccessTokenRefused(ctx, jti, subject)
 	if err != nil {
 		return false, fmt.Errorf("check revocation: %w", err)
 	}
-	return denied, nil
+	if r.Denied || !r.AccountDisabled {
+		return r.Denied, nil // a revoked token says so, whatever its account
+	}
+	return true, auth.ErrAccountDisabled
 }

@@ -126,6 +126,14 @@ type Config struct {
 	// are exported to ("" traces nothing).
 	MetricsAddr  string
 	OTLPEndpoint string
+	// Secrets at rest: the key-encryption key that seals signing keys in
+	// the database (base64 of 32 bytes), or the file that holds it; with
+	// neither, a SQLite server generates one beside its database.
+	SecretKey     Secret
+	SecretKeyFile string
+	// AllowInsecureFiles lets the server start on a database file that
+	// other users may read.
+	AllowInsecureFiles bool
 
 	// Sources maps each setting's key (the Key* constants) to where its
 	// value came from: "flag --addr", "ATOMCP_ADDR", ".env ATOMCP_ADDR",

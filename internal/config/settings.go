@@ -178,6 +178,9 @@ const (
 	KeyToolConcurrency            = "tool_concurrency"
 	KeyMetricsAddr                = "metrics_addr"
 	KeyOTLPEndpoint               = "otlp_endpoint"
+	KeySecretKey                  = "secret_key"
+	KeySecretKeyFile              = "secret_key_file"
+	KeyAllowInsecureFiles         = "allow_insecure_files"
 )
 
 // settings lists every setting in the order in which Load reads them
@@ -348,6 +351,13 @@ var settings = []setting{
 	// (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
 	{key: KeyOTLPEndpoint, env: []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		bind: bindVar(parseOTLPEndpoint, func(c *Config) *string { return &c.OTLPEndpoint }, slog.StringValue)},
+	{key: KeySecretKey, env: []string{"ATOMCP_SECRET_KEY"},
+		bind: bindSecret(func(c *Config) *Secret { return &c.SecretKey })},
+	{key: KeySecretKeyFile, env: []string{"ATOMCP_SECRET_KEY_FILE"},
+		bind: bindVar(parseString, func(c *Config) *string { return &c.SecretKeyFile }, slog.StringValue)},
+	{key: KeyAllowInsecureFiles, env: []string{"ATOMCP_ALLOW_INSECURE_FILES"},
+		def: "false", typ: "bool",
+		bind: bindVar(parseBool, func(c *Config) *bool { return &c.AllowInsecureFiles }, slog.BoolValue)},
 }
 
 // BindFlags defines one flag per non-secret setting on fs. Secrets have no

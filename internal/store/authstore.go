@@ -215,6 +215,10 @@ type TokenFamilies interface {
 	DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
 	// AccessTokenDenied reports whether the jti is deny-listed.
 	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+	// AccessTokenRefused answers, in one query, whether the jti is
+	// deny-listed and whether the local account accountID is disabled
+	// (false for an id that is no local account).
+	AccessTokenRefused(ctx context.Context, jti, accountID string) (TokenRefusal, error)
 
 	// PurgeExpiredTokens deletes codes, refresh tokens, access token
 	// records and deny-list entries that expired before now, and
@@ -222,11 +226,20 @@ type TokenFamilies interface {
 	PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
 }
 
+// TokenRefusal is why an access token must be refused, if at all
+// (AccessTokenRefused).
+type TokenRefusal struct {
+	Denied          bool // its jti is deny-listed
+	AccountDisabled bool // its subject's local account is disabled
+}
+
 // SigningKey is a key the authorization server signs access tokens with.
 type SigningKey struct {
 	ID        string // the JWS kid
 	Algorithm string // ES256 or RS256
-	// PrivateKey is the key in PKCS #8 DER form.
+	// PrivateKey is the key in PKCS #8 DER form, sealed by package
+	// secretkey (older databases hold it in plaintext until the next
+	// start re-seals it).
 	PrivateKey []byte
 	CreatedAt  time.Time
 	// RetiredAt is set when a newer key replaced it: it no longer signs,
@@ -239,6 +252,9 @@ type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// ListSigningKeys returns every stored key, newest first.
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// UpdateSigningKeyMaterial replaces the stored PrivateKey of a key
+	// (re-sealed under another key-encryption key).
+	UpdateSigningKeyMaterial(ctx context.Context, id string, privateKey []byte) error
 	// RetireSigningKeys marks every key that is not retired yet, except
 	// keepID, retired at the given time.
 	RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error

@@ -32,6 +32,21 @@ func (o Ops) ListSigningKeys(ctx context.Context) ([]*store.SigningKey, error) {
 	return out, nil
 }
 
+// UpdateSigningKeyMaterial replaces a key's stored private key.
+func (o Ops) UpdateSigningKeyMaterial(ctx context.Context, id string, privateKey []byte) error {
+	if len(privateKey) == 0 {
+		return fmt.Errorf("update signing key %q: %w: the key is required", id, domain.ErrInvalid)
+	}
+	n, err := o.exec(ctx, `UPDATE oauth_signing_keys SET private_key = $1 WHERE id = $2`, privateKey, id)
+	if err != nil {
+		return fmt.Errorf("update signing key %q: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("update signing key %q: %w", id, domain.ErrNotFound)
+	}
+	return nil
+}
+
 // RetireSigningKeys retires every active key but keepID.
 func (o Ops) RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error {
 	_, err := o.exec(ctx, `UPDATE oauth_signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND id <> $2`, o.D.Time(at), keepID)

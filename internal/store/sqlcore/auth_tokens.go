@@ -206,6 +206,20 @@ func (o Ops) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
 	return n > 0, nil
 }
 
+// AccessTokenRefused reports whether the jti is deny-listed and whether
+// the account is disabled, in one round trip: it runs on every request.
+func (o Ops) AccessTokenRefused(ctx context.Context, jti, accountID string) (store.TokenRefusal, error) {
+	var r store.TokenRefusal
+	err := o.Read.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM oauth_denied_jtis WHERE jti = $1),
+		        EXISTS (SELECT 1 FROM local_accounts WHERE id = $2 AND disabled_at IS NOT NULL)`,
+		jti, accountID).Scan(&r.Denied, &r.AccountDisabled)
+	if err != nil {
+		return store.TokenRefusal{}, fmt.Errorf("check access token deny-list and account: %w", err)
+	}
+	return r, nil
+}
+
 // PurgeExpiredTokens deletes what expired before now, all or nothing. A
 // family goes once nothing of it can be presented any more (no refresh
 // token, no code that could still be replayed, no access token record).

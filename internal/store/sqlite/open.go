@@ -40,6 +40,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
+	}
 	drv, err := newDriver()
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
@@ -57,6 +60,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
 	}
 
+	if err := matchSidecarModes(abs); err != nil {
+		_ = writer.Close()
+		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
+	}
+
 	readers := max(4, runtime.GOMAXPROCS(0))
 	reader := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, false)})
 	reader.SetMaxOpenConns(readers)
@@ -69,6 +77,92 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{path: abs, writer: writer, reader: reader}
 	s.ops = newOps(conn{read: reader, write: writer}, NewDialect(), sqlcore.NewTables())
 	return s, nil
+}
+
+// createPrivate creates the database file, empty and mode 0600 whatever
+// the umask, when it does not exist yet, so that the driver never creates
+// it with the umask's (usually world-readable) mode: the file holds
+// password hashes, token hashes and sealed signing keys. An existing file
+// keeps its mode; the caller decides whether that mode is acceptable
+// (InsecureMode).
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	// OpenFile's mode is filtered by the umask; a umask of 0177 or
+	// tighter leaves it 0600 and a looser one cannot add bits, but set
+	// it anyway so the result does not depend on the umask at all.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// matchSidecarModes gives the -wal and -shm files the database file's
+// permission bits. SQLite creates them with the database's mode already;
+// this covers files left by an older atomcp that created them 0644.
+func matchSidecarModes(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		side := path + suffix
+		sst, err := os.Stat(side)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if sst.Mode().Perm() != st.Mode().Perm() {
+			if err := os.Chmod(side, st.Mode().Perm()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// InsecureMode reports why other users could read the database file at
+// path or replace it (a directory they may write, without the sticky bit): a one-line error that names the chmod that fixes it, or nil when
+// only its owner may read it (or it does not exist). atomcp refuses to
+// start on such a database unless ATOMCP_ALLOW_INSECURE_FILES=true.
+func InsecureMode(path string) error {
+	dir := filepath.Dir(path)
+	if dst, err := os.Stat(dir); err == nil && dst.Mode().Perm()&0o022 != 0 && dst.Mode()&os.ModeSticky == 0 {
+		// Anyone who may write the directory may swap the database.
+		return fmt.Errorf("directory %s is mode %04o: other users can replace the database in it; fix it with `chmod go-w %s` (or set ATOMCP_ALLOW_INSECURE_FILES=true)",
+			dir, dst.Mode().Perm(), shellQuote(dir))
+	}
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s is mode %04o: other users can read its secrets; fix it with `chmod 600 %s` (or set ATOMCP_ALLOW_INSECURE_FILES=true)",
+		path, st.Mode().Perm(), shellQuote(path))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == ',' || r == '@' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // checkPath refuses what the store cannot serve and returns the absolute

@@ -15,6 +15,7 @@ import (
 func Operations() []string {
 	return []string{
 		"AccessTokenDenied",
+		"AccessTokenRefused",
 		"AppendAudit",
 		"ConsumeAuthCode",
 		"ConsumeSetupToken",
@@ -100,6 +101,7 @@ func Operations() []string {
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
+		"UpdateSigningKeyMaterial",
 		"UpdateTask",
 		"UpdateUser",
 		"UseRefreshToken",
@@ -110,6 +112,14 @@ func Operations() []string {
 func (o *ops) AccessTokenDenied(ctx context.Context, a1_0 string) (bool, error) {
 	ctx, done := o.start(ctx, "AccessTokenDenied")
 	r0, r1 := o.inner.AccessTokenDenied(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) AccessTokenRefused(ctx context.Context, a1_0 string, a1_1 string) (store.
+	TokenRefusal, error) {
+	ctx, done := o.start(ctx, "AccessTokenRefused")
+	r0, r1 := o.inner.AccessTokenRefused(ctx, a1_0, a1_1)
 	done(r1)
 	return r0, r1
 }
@@ -748,6 +758,13 @@ func (o *ops) UpdateLocalAccount(ctx context.Context, a1_0 *store.
 	LocalAccount) error {
 	ctx, done := o.start(ctx, "UpdateLocalAccount")
 	r0 := o.inner.UpdateLocalAccount(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) UpdateSigningKeyMaterial(ctx context.Context, a1_0 string, a2_0 []byte) error {
+	ctx, done := o.start(ctx, "UpdateSigningKeyMaterial")
+	r0 := o.inner.UpdateSigningKeyMaterial(ctx, a1_0, a2_0)
 	done(r0)
 	return r0
 }
