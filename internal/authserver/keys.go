@@ -57,7 +57,10 @@ func NewKeySet(ctx context.Context, st store.Store, retention time.Duration, now
 		return nil, err
 	}
 	if k.signer == nil {
-		if _, err := k.Rotate(ctx); err != nil {
+		if _, err := rotateKeys(ctx, st, retention, now(), true); err != nil {
+			return nil, err
+		}
+		if err := k.reload(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -82,6 +85,17 @@ func (k *KeySet) Rotate(ctx context.Context) (string, error) {
 // running server picks the new key up within keyReloadInterval, and
 // verifies with it at once when a token signed by it arrives.
 func RotateKeys(ctx context.Context, st store.Store, retention time.Duration, now time.Time) (string, error) {
+	return rotateKeys(ctx, st, retention, now, false)
+}
+
+// signingKeyLock is the store.Locks name that serializes creating the
+// first signing key.
+const signingKeyLock = "atomcp.signing-keys"
+
+// rotateKeys is RotateKeys; with first set it creates a key only when no
+// active key exists, under signingKeyLock, so replicas starting together
+// on an empty database create one key between them and the others use it.
+func rotateKeys(ctx context.Context, st store.Store, retention time.Duration, now time.Time, first bool) (string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("generate signing key: %w", err)
@@ -92,6 +106,21 @@ func RotateKeys(ctx context.Context, st store.Store, retention time.Duration, no
 	}
 	id := uuid.NewString()
 	err = st.InTx(ctx, func(tx store.Ops) error {
+		if first {
+			if err := tx.TxLock(ctx, signingKeyLock); err != nil {
+				return err
+			}
+			stored, err := tx.ListSigningKeys(ctx)
+			if err != nil {
+				return err
+			}
+			for _, sk := range stored {
+				if sk.RetiredAt == nil {
+					id = sk.ID // created by another replica meanwhile
+					return nil
+				}
+			}
+		}
 		if err := tx.CreateSigningKey(ctx, &store.SigningKey{ID: id, Algorithm: signingAlg, PrivateKey: der, CreatedAt: now}); err != nil {
 			return err
 		}

@@ -40,8 +40,19 @@ type Ops interface {
 	Embeddings
 	RateLimits
 	Tasks
+	Locks
 	// Auth is the embedded authorization server's storage (authstore.go).
 	Auth
+}
+
+// Locks serializes read-then-create sequences across processes sharing
+// one database (replicas), where a constraint cannot.
+type Locks interface {
+	// TxLock, inside InTx, waits for the lock named name and holds it
+	// until the transaction ends, so that two transactions taking it run
+	// one after the other. Outside a transaction it is released at once.
+	// (SQLite serializes every InTx already: there it does nothing.)
+	TxLock(ctx context.Context, name string) error
 }
 
 // Deleted selects how soft-deleted entities are treated by a query.
