@@ -66,7 +66,10 @@ func NewKeySet(ctx context.Context, st store.Store, kek *secretkey.Key, retentio
 		return nil, err
 	}
 	if k.signer == nil {
-		if _, err := k.Rotate(ctx); err != nil {
+		if _, err := rotateKeys(ctx, st, kek, retention, now(), true); err != nil {
+			return nil, err
+		}
+		if err := k.reload(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -91,6 +94,17 @@ func (k *KeySet) Rotate(ctx context.Context) (string, error) {
 // running server picks the new key up within keyReloadInterval, and
 // verifies with it at once when a token signed by it arrives.
 func RotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retention time.Duration, now time.Time) (string, error) {
+	return rotateKeys(ctx, st, kek, retention, now, false)
+}
+
+// signingKeyLock is the store.Locks name that serializes creating the
+// first signing key.
+const signingKeyLock = "atomcp.signing-keys"
+
+// rotateKeys is RotateKeys; with first set it creates a key only when no
+// active key exists, under signingKeyLock, so replicas starting together
+// on an empty database create one key between them and the others use it.
+func rotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retention time.Duration, now time.Time, first bool) (string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("generate signing key: %w", err)
@@ -104,6 +118,11 @@ func RotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retenti
 		der = kek.Seal(der, []byte(id))
 	}
 	err = st.InTx(ctx, func(tx store.Ops) error {
+		if first {
+			if err := tx.TxLock(ctx, signingKeyLock); err != nil {
+				return err
+			}
+		}
 		// Every key must open with kek: a new key sealed by another
 		// key-encryption key than the rest would leave a database no
 		// single key opens.
@@ -114,6 +133,10 @@ func RotateKeys(ctx context.Context, st store.Store, kek *secretkey.Key, retenti
 		for _, sk := range stored {
 			if _, err := openKey(kek, sk); err != nil {
 				return err
+			}
+			if first && sk.RetiredAt == nil {
+				id = sk.ID // created by another replica meanwhile
+				return nil
 			}
 		}
 		if err := tx.CreateSigningKey(ctx, &store.SigningKey{ID: id, Algorithm: signingAlg, PrivateKey: der, CreatedAt: now}); err != nil {

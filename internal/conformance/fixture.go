@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -43,7 +44,17 @@ func New(svc *atoms.Service, version string, logger *slog.Logger, front httpserv
 	}
 	rt := tasks.New(tasks.Options{Store: ts, Owner: mcpserver.TaskOwner(mcpserver.LocalIdentity), Logger: logger})
 	completions := mcpserver.NewCompletions()
+	// A database-backed task store shares the requestState key with every
+	// server on that database; otherwise the key is this process's own.
 	states := mcpserver.NewRequestStates(nil)
+	if ss, ok := ts.(mcpserver.SecretStore); ok {
+		shared, err := mcpserver.LoadRequestStates(context.Background(), ss)
+		if err == nil {
+			states = shared
+		} else if logger != nil {
+			logger.Warn("requestState key not shared; using this process's own", "err", err)
+		}
+	}
 	server := mcpserver.New(svc, mcpserver.Options{
 		Version:     version,
 		Logger:      logger,

@@ -1,12 +1,15 @@
 package mcpserver
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // RequestStates seals and opens the requestState of multi-round requests
@@ -17,7 +20,8 @@ import (
 // encrypted: put nothing secret in it.
 //
 // Servers behind a load balancer must share the key, or a retry that
-// reaches another replica is refused.
+// reaches another replica is refused: LoadRequestStates keeps it in the
+// database they share.
 type RequestStates struct {
 	key []byte
 }
@@ -36,6 +40,30 @@ func NewRequestStates(key []byte) *RequestStates {
 		}
 	}
 	return &RequestStates{key: append([]byte(nil), key...)}
+}
+
+// requestStateSecret is the name of the requestState key in the store.
+const requestStateSecret = "mcp.request-state-hmac"
+
+// SecretStore keeps secrets shared by every process serving one database
+// (store.ServerSecrets).
+type SecretStore interface {
+	EnsureServerSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error)
+}
+
+// LoadRequestStates returns a sealer with the key kept in st, which the
+// first process to start stores, so that a state sealed by one replica
+// opens on any other.
+func LoadRequestStates(ctx context.Context, st SecretStore) (*RequestStates, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("requestState key: %w", err)
+	}
+	key, err := st.EnsureServerSecret(ctx, requestStateSecret, fresh, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("requestState key: %w", err)
+	}
+	return NewRequestStates(key), nil
 }
 
 // Seal returns payload with its signature, as one opaque string.

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/atomcp/atomcp/internal/domain"
 )
@@ -41,8 +42,30 @@ type Ops interface {
 	Embeddings
 	RateLimits
 	Tasks
+	Locks
+	ServerSecrets
 	// Auth is the embedded authorization server's storage (authstore.go).
 	Auth
+}
+
+// Locks serializes read-then-create sequences across processes sharing
+// one database (replicas), where a constraint cannot.
+type Locks interface {
+	// TxLock, inside InTx, waits for the lock named name and holds it
+	// until the transaction ends, so that two transactions taking it run
+	// one after the other. Outside a transaction it is released at once.
+	// (SQLite serializes every InTx already: there it does nothing.)
+	TxLock(ctx context.Context, name string) error
+}
+
+// ServerSecrets keeps the secrets every process serving one database
+// must share. They are stored as they are, like the signing keys: the
+// database must be protected like a key file.
+type ServerSecrets interface {
+	// EnsureServerSecret stores value under name unless a value is stored
+	// already, and returns the stored one: of processes calling it at
+	// once, one value wins and all get it.
+	EnsureServerSecret(ctx context.Context, name string, value []byte, at time.Time) ([]byte, error)
 }
 
 // Deleted selects how soft-deleted entities are treated by a query.

@@ -39,6 +39,9 @@ func newDialect() *sqlcore.Dialect {
 		MapErr:       mapErr,
 		MapDeleteErr: mapDeleteErr,
 		IsForeignKey: isForeignKeyViolation,
+		// An advisory lock keyed by the name's hash: a collision only
+		// serializes two unrelated sequences.
+		TxLock: `SELECT pg_advisory_xact_lock(hashtext($1))`,
 	}
 }
 

@@ -95,6 +95,10 @@ type Dialect struct {
 	MapErr, MapDeleteErr func(err error) error
 	// IsForeignKey reports a violated reference.
 	IsForeignKey func(err error) bool
+	// TxLock is the statement that takes a transaction-scoped lock named
+	// by its one parameter ($1, text); empty where transactions are
+	// serialized anyway.
+	TxLock string
 }
 
 // NullTime encodes an optional timestamp.

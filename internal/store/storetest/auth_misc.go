@@ -11,6 +11,24 @@ import (
 
 var signingKeyTests = []test{
 	{"SigningKeys", testSigningKeys},
+	{"ServerSecretCreatedOnce", testServerSecret},
+}
+
+// The first value stored under a name stays; later ones get it back.
+func testServerSecret(t *testing.T, f *fixture) {
+	got, err := f.s.EnsureServerSecret(f.ctx, "k", []byte{1, 2, 0, 3}, f.now())
+	if err != nil || !bytes.Equal(got, []byte{1, 2, 0, 3}) {
+		t.Fatalf("first EnsureServerSecret = %v, %v; want its value", got, err)
+	}
+	got, err = f.s.EnsureServerSecret(f.ctx, "k", []byte{9}, f.now())
+	if err != nil || !bytes.Equal(got, []byte{1, 2, 0, 3}) {
+		t.Fatalf("second EnsureServerSecret = %v, %v; want the first value", got, err)
+	}
+	if got, err := f.s.EnsureServerSecret(f.ctx, "other", []byte{9}, f.now()); err != nil || !bytes.Equal(got, []byte{9}) {
+		t.Fatalf("EnsureServerSecret(other) = %v, %v; want its own value", got, err)
+	}
+	_, err = f.s.EnsureServerSecret(f.ctx, "", []byte{9}, f.now())
+	wantErr(t, err, domain.ErrInvalid)
 }
 
 var consentTests = []test{

@@ -46,6 +46,7 @@ func Operations() []string {
 		"DenyAccessToken",
 		"DequeueEmbedding",
 		"EmbeddingQueue",
+		"EnsureServerSecret",
 		"FailStaleTasks",
 		"FindUsersByEmail",
 		"GetAuthCode",
@@ -98,6 +99,7 @@ func Operations() []string {
 		"RevokeTokenFamily",
 		"SearchText",
 		"SetInvitationStatus",
+		"TxLock",
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
@@ -346,6 +348,13 @@ func (o *ops) EmbeddingQueue(ctx context.Context, a1_0 int) ([]store.
 	QueuedEmbedding, error) {
 	ctx, done := o.start(ctx, "EmbeddingQueue")
 	r0, r1 := o.inner.EmbeddingQueue(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) EnsureServerSecret(ctx context.Context, a1_0 string, a2_0 []byte, a3_0 time.Time) ([]byte, error) {
+	ctx, done := o.start(ctx, "EnsureServerSecret")
+	r0, r1 := o.inner.EnsureServerSecret(ctx, a1_0, a2_0, a3_0)
 	done(r1)
 	return r0, r1
 }
@@ -736,6 +745,13 @@ func (o *ops) SearchText(ctx context.Context, a1_0 store.
 func (o *ops) SetInvitationStatus(ctx context.Context, a1_0 string, a1_1 string) error {
 	ctx, done := o.start(ctx, "SetInvitationStatus")
 	r0 := o.inner.SetInvitationStatus(ctx, a1_0, a1_1)
+	done(r0)
+	return r0
+}
+
+func (o *ops) TxLock(ctx context.Context, a1_0 string) error {
+	ctx, done := o.start(ctx, "TxLock")
+	r0 := o.inner.TxLock(ctx, a1_0)
 	done(r0)
 	return r0
 }
