@@ -370,6 +370,14 @@ func startAtomcp(ctx context.Context, e *env, s *spec) (*server, error) {
 		"ATOMCP_ADDR=127.0.0.1:"+strconv.Itoa(port),
 		"ATOMCP_AUTH=embedded",
 		"ATOMCP_LOG_FORMAT=json",
+		// One user drives thousands of requests a second here: the
+		// per-user limits (10/s by default, docs/security.md) would
+		// measure the limiter, and the sessions measurement opens more
+		// connections than the per-address cap. Both are off, as behind a
+		// load balancer that does its own limiting.
+		"ATOMCP_TOOL_RATE=0",
+		"ATOMCP_TOOL_CONCURRENCY=0",
+		"ATOMCP_MAX_CONNS_PER_CLIENT=0",
 	)
 	if !s.Stateful {
 		environ = append(environ, "ATOMCP_STATELESS=true")

@@ -38,11 +38,11 @@ type EntityResult struct {
 	// or the items), count and total_count of a list; error_type and
 	// suggestions of a failure.
 	Success     *bool  `json:"success,omitempty"`
-	Data        any    `json:"data,omitempty"`
+	Data        any    `json:"data,omitempty" jsonschema:"the entity (an object) or the items (an array)"`
 	Count       *int   `json:"count,omitempty"`
 	TotalCount  *int   `json:"total_count,omitempty"`
 	ErrorType   string `json:"error_type,omitempty"`
-	Suggestions any    `json:"suggestions,omitempty"`
+	Suggestions any    `json:"suggestions,omitempty" jsonschema:"the closest names, when a name matched nothing or more than one"`
 }
 
 // Only entity_tool declares an output schema. go-sdk (v1.8.0) validates a
@@ -69,7 +69,31 @@ func outputSchema[T any]() *jsonschema.Schema {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err)) // a programming error, caught by every test
 	}
 	simplify(s, false)
+	typeUntyped(s)
 	return s
+}
+
+// untypedShapes are the types of EntityResult's fields whose Go type is
+// any: jsonschema.For gives them the empty schema, which it writes as
+// `true`, and clients that validate tool definitions with a JSON Schema
+// object type (the TypeScript SDK's Zod schema) refuse a boolean schema.
+var untypedShapes = map[string]func() *jsonschema.Schema{
+	"data": func() *jsonschema.Schema {
+		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "object"}, {Type: "array"}}}
+	},
+	"suggestions": func() *jsonschema.Schema { return &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "object"}} },
+}
+
+// typeUntyped gives the properties listed in untypedShapes their shape,
+// keeping the description.
+func typeUntyped(s *jsonschema.Schema) {
+	for name, shape := range untypedShapes {
+		if p, ok := s.Properties[name]; ok && p.Type == "" && len(p.Types) == 0 && p.AnyOf == nil {
+			t := shape()
+			t.Description = p.Description
+			s.Properties[name] = t
+		}
+	}
 }
 
 // portable simplifies a finished input schema (see simplify; addTool

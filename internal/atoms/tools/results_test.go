@@ -69,6 +69,12 @@ func TestEntityOutputSchemaIsPortable(t *testing.T) {
 	if strings.Contains(b, `"null"`) {
 		t.Errorf("outputSchema declares null, which a result never is: %s", b)
 	}
+	// A boolean schema (`true`, what jsonschema.For gives a field of type
+	// any) is valid JSON Schema, but the TypeScript SDK's client refuses a
+	// tool list that has one in an output schema.
+	if strings.Contains(b, `": true`) || strings.Contains(b, `":true`) {
+		t.Errorf("outputSchema has a boolean subschema, which the TypeScript SDK refuses: %s", b)
+	}
 }
 
 // Every tool's input schema is portable too, and still accepts null where
