@@ -81,7 +81,9 @@ var untypedShapes = map[string]func() *jsonschema.Schema{
 	"data": func() *jsonschema.Schema {
 		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "object"}, {Type: "array"}}}
 	},
-	"suggestions": func() *jsonschema.Schema { return &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "object"}} },
+	"suggestions": func() *jsonschema.Schema {
+		return &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "object"}}
+	},
 }
 
 // typeUntyped gives the properties listed in untypedShapes their shape,
