@@ -118,6 +118,7 @@ type Config struct {
 	SigninGoogleClientID     string
 	SigninGoogleClientSecret Secret
 	SigninGoogleDomains      []string // lower-case hosted domains
+	SigninGoogleIssuer       string   // empty means https://accounts.google.com; set only to test against a stand-in
 	SigninPassword           bool
 	SigninAllowedDomains     []string // lower-case email domains
 	SigninAutoCreate         bool

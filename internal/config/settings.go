@@ -337,6 +337,8 @@ var settings = []setting{
 		bind: bindSecret(func(c *Config) *Secret { return &c.SigninGoogleClientSecret })},
 	{key: "signin_google_domains", env: []string{"ATOMCP_SIGNIN_GOOGLE_DOMAINS"},
 		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninGoogleDomains }, showList)},
+	{key: "signin_google_issuer", env: []string{"ATOMCP_SIGNIN_GOOGLE_ISSUER"},
+		bind: bindVar(parseSigninURL, func(c *Config) *string { return &c.SigninGoogleIssuer }, slog.StringValue)},
 	{key: KeySigninPassword, env: []string{"ATOMCP_SIGNIN_PASSWORD"}, def: "true",
 		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninPassword }, slog.BoolValue)},
 	{key: "signin_allowed_domains", env: []string{"ATOMCP_SIGNIN_ALLOWED_DOMAINS"},
