@@ -1,7 +1,6 @@
 package tools
 
 import (
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/tasks"
