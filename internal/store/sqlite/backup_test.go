@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/sqlcore"
 	"github.com/atomcp/atomcp/internal/store/sqlite"
 )
 
@@ -201,8 +203,20 @@ func TestRestoreRefusesABadBackup(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "atomcp.db")
-	s := openMigrated(t, path)
-	_ = s
+	openMigrated(t, path)
+	// A backup of a newer atomcp's database is refused, naming both versions.
+	newer := filepath.Join(dir, "newer.db")
+	if _, err := sqlite.Backup(ctx, path, newer); err != nil {
+		t.Fatal(err)
+	}
+	raw := rawDB(t, newer)
+	if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (9999, '2030-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := sqlite.Restore(ctx, newer, filepath.Join(dir, "target.db")); !errors.Is(err, sqlcore.ErrNewerSchema) || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("restore of a newer schema = %v; want ErrNewerSchema naming 9999", err)
+	}
 	junk := filepath.Join(dir, "junk.db")
 	if err := os.WriteFile(junk, []byte("this is not a database, just some text that is long enough to look like a header"), 0o600); err != nil {
 		t.Fatal(err)
