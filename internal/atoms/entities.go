@@ -52,6 +52,9 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 		return nil, err
 	}
 	if e.IsDeleted && !includeDeleted {
+		if e.DeletedWith != "" && e.DeletedWith != e.ID {
+			return nil, fmt.Errorf("%s %q was hidden when an entity above it (%s) was deleted (restore that one, or read with include_deleted): %w", t, ref, e.DeletedWith, domain.ErrNotFound)
+		}
 		return nil, fmt.Errorf("%s %q is deleted (restore it, or read with include_deleted): %w", t, ref, domain.ErrNotFound)
 	}
 	return e, nil
@@ -359,11 +362,14 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		if before.IsDeleted {
 			return fmt.Errorf("%w: %s %q is already deleted", domain.ErrInvalid, t, before.Name())
 		}
-		after := before.Clone()
-		now := s.now()
-		after.IsDeleted, after.DeletedAt, after.UpdatedAt, after.UpdatedBy = true, &now, now, a.User.ID
-		if err := tx.UpdateEntity(ctx, after); err != nil {
-			return fmt.Errorf("delete %s: %w", t, err)
+		// The store hides everything below the entity with it, so that a
+		// deleted document's requirements are not left listed.
+		if _, err := tx.SoftDeleteEntity(ctx, t, before.ID, s.now(), a.User.ID); err != nil {
+			return err
+		}
+		after, err := tx.GetEntity(ctx, t, before.ID)
+		if err != nil {
+			return err
 		}
 		result = after
 		return s.audit(ctx, tx, a.User.ID, "delete", before, after)
@@ -394,13 +400,18 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		if err != nil {
 			return err
 		}
-		after := before.Clone()
-		after.IsDeleted, after.DeletedAt, after.UpdatedAt, after.UpdatedBy = false, nil, s.now(), a.User.ID
-		if err := s.checkExternalID(ctx, tx, after); err != nil {
+		live := before.Clone()
+		live.IsDeleted = false
+		if err := s.checkExternalID(ctx, tx, live); err != nil {
 			return err
 		}
-		if err := tx.UpdateEntity(ctx, after); err != nil {
-			return fmt.Errorf("restore %s: %w", t, err)
+		// The store brings back exactly what the entity's delete hid.
+		if _, err := tx.RestoreEntity(ctx, t, before.ID, s.now(), a.User.ID); err != nil {
+			return err
+		}
+		after, err := tx.GetEntity(ctx, t, before.ID)
+		if err != nil {
+			return err
 		}
 		result = after
 		return s.audit(ctx, tx, a.User.ID, "restore", before, after)

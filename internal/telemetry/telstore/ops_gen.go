@@ -94,11 +94,13 @@ func Operations() []string {
 		"RemoveMember",
 		"RemoveProjectMember",
 		"RequeueEmbeddings",
+		"RestoreEntity",
 		"RetireSigningKeys",
 		"RevokeOAuthClient",
 		"RevokeTokenFamily",
 		"SearchText",
 		"SetInvitationStatus",
+		"SoftDeleteEntity",
 		"TxLock",
 		"UpdateEntity",
 		"UpdateLink",
@@ -712,6 +714,13 @@ func (o *ops) RequeueEmbeddings(ctx context.Context, a1_0 string, a2_0 time.Time
 	return r0, r1
 }
 
+func (o *ops) RestoreEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 string, a3_0 time.Time, a4_0 string) (map[domain.EntityType]int, error) {
+	ctx, done := o.start(ctx, "RestoreEntity")
+	r0, r1 := o.inner.RestoreEntity(ctx, a1_0, a2_0, a3_0, a4_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) RetireSigningKeys(ctx context.Context, a1_0 string, a2_0 time.Time) error {
 	ctx, done := o.start(ctx, "RetireSigningKeys")
 	r0 := o.inner.RetireSigningKeys(ctx, a1_0, a2_0)
@@ -747,6 +756,13 @@ func (o *ops) SetInvitationStatus(ctx context.Context, a1_0 string, a1_1 string)
 	r0 := o.inner.SetInvitationStatus(ctx, a1_0, a1_1)
 	done(r0)
 	return r0
+}
+
+func (o *ops) SoftDeleteEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 string, a3_0 time.Time, a4_0 string) (map[domain.EntityType]int, error) {
+	ctx, done := o.start(ctx, "SoftDeleteEntity")
+	r0, r1 := o.inner.SoftDeleteEntity(ctx, a1_0, a2_0, a3_0, a4_0)
+	done(r1)
+	return r0, r1
 }
 
 func (o *ops) TxLock(ctx context.Context, a1_0 string) error {
