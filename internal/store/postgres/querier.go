@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,7 +31,7 @@ type ops struct{ sqlcore.Ops }
 var _ store.Ops = ops{}
 
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{sqlcore.Ops{Read: coreQuerier{c.q}, Conn: c, D: d,
+	return ops{sqlcore.Ops{Read: coreQuerier{c.q, c.timeout}, Conn: c, D: d,
 		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}, Search: fullText(), PutVector: putVector}}
 }
 
@@ -38,13 +41,17 @@ type conn struct {
 	// pool is set outside a transaction (q is the pool) and nil inside one
 	// (q is the pgx.Tx).
 	pool *pgxpool.Pool
+	// timeout is the statement timeout (Options.StatementTimeout), 0 for
+	// none.
+	timeout time.Duration
 }
 
 // Atomically runs fn in a transaction of its own, or in a savepoint of the
 // current transaction: either all of fn's writes happen or none, and a
 // failure leaves the current transaction usable.
 func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return pgx.BeginFunc(ctx, c.q, func(tx pgx.Tx) error { return fn(coreQuerier{tx}) })
+	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) { return c.q.Begin(ctx) },
+		func(tx pgx.Tx) error { return fn(coreQuerier{tx, c.timeout}) })
 }
 
 // Write runs one writing statement (fn) so that its failure does not
@@ -52,7 +59,7 @@ func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) 
 // directly outside one (a single statement is atomic by itself).
 func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool != nil {
-		return fn(coreQuerier{c.q})
+		return fn(coreQuerier{c.q, c.timeout})
 	}
 	return c.Atomically(ctx, fn)
 }
@@ -62,29 +69,120 @@ func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error
 // transaction, the transaction itself inside one.
 func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool == nil {
-		return fn(coreQuerier{c.q})
+		return fn(coreQuerier{c.q, c.timeout})
 	}
-	return pgx.BeginTxFunc(ctx, c.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
-		func(tx pgx.Tx) error { return fn(coreQuerier{tx}) })
+	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) {
+		return c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	}, func(tx pgx.Tx) error { return fn(coreQuerier{tx, c.timeout}) })
 }
 
-// coreQuerier is sqlcore.Querier on pgx; pgx.Rows and pgx.Row are
-// sqlcore's Rows and Row as they are.
-type coreQuerier struct{ q querier }
+// inTx is pgx.BeginFunc with the statement timeout on BEGIN, COMMIT and
+// ROLLBACK (fn's statements get theirs from coreQuerier): the transaction
+// as a whole may run longer, but no single round trip waits for ever on a
+// server that stopped answering.
+func inTx(ctx context.Context, timeout time.Duration, begin func(context.Context) (pgx.Tx, error), fn func(pgx.Tx) error) error {
+	bctx, cancel := bound(ctx, timeout)
+	tx, err := begin(bctx)
+	err = unavailable(ctx, bctx, timeout, err)
+	cancel()
+	if err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			// Reached only while panicking; the panic goes on.
+			rctx, cancel := bound(context.WithoutCancel(ctx), timeout)
+			_ = tx.Rollback(rctx)
+			cancel()
+		}
+	}()
+	fnErr := fn(tx)
+	finished = true
+	if fnErr != nil {
+		rctx, cancel := bound(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		if rbErr := tx.Rollback(rctx); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
+			return errors.Join(fnErr, fmt.Errorf("roll back: %w", unavailable(ctx, rctx, timeout, rbErr)))
+		}
+		return fnErr
+	}
+	cctx, cancel := bound(ctx, timeout)
+	defer cancel()
+	return unavailable(ctx, cctx, timeout, tx.Commit(cctx))
+}
+
+// bound derives the context of one round trip: ctx with the statement
+// timeout plus a grace period, so that a live server's own
+// statement_timeout (the clearer error) comes first, and only a server
+// that went silent (a stalled network) meets this deadline.
+func bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout+timeoutGrace)
+}
+
+// timeoutGrace is how much longer than the statement timeout the store
+// waits for the server's answer.
+const timeoutGrace = 2 * time.Second
+
+// coreQuerier is sqlcore.Querier on pgx, with the statement timeout on
+// every statement and the server's absence reported as
+// domain.ErrUnavailable (see unavailable).
+type coreQuerier struct {
+	q       querier
+	timeout time.Duration
+}
 
 func (c coreQuerier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
-	tag, err := c.q.Exec(ctx, sql, args...)
-	return tag.RowsAffected(), err
+	sctx, cancel := bound(ctx, c.timeout)
+	defer cancel()
+	tag, err := c.q.Exec(sctx, sql, args...)
+	return tag.RowsAffected(), unavailable(ctx, sctx, c.timeout, err)
 }
 
 func (c coreQuerier) Query(ctx context.Context, sql string, args ...any) (sqlcore.Rows, error) {
-	rows, err := c.q.Query(ctx, sql, args...)
+	sctx, cancel := bound(ctx, c.timeout)
+	rows, err := c.q.Query(sctx, sql, args...)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, unavailable(ctx, sctx, c.timeout, err)
 	}
-	return rows, nil
+	return &timedRows{Rows: rows, ctx: ctx, sctx: sctx, cancel: cancel, timeout: c.timeout}, nil
 }
 
 func (c coreQuerier) QueryRow(ctx context.Context, sql string, args ...any) sqlcore.Row {
-	return c.q.QueryRow(ctx, sql, args...)
+	sctx, cancel := bound(ctx, c.timeout)
+	return timedRow{row: c.q.QueryRow(sctx, sql, args...), ctx: ctx, sctx: sctx, cancel: cancel, timeout: c.timeout}
+}
+
+// timedRows is a result set read under the statement's deadline, which
+// ends when it is closed.
+type timedRows struct {
+	pgx.Rows
+	ctx, sctx context.Context
+	cancel    context.CancelFunc
+	timeout   time.Duration
+}
+
+func (r *timedRows) Err() error { return unavailable(r.ctx, r.sctx, r.timeout, r.Rows.Err()) }
+
+func (r *timedRows) Close() {
+	r.Rows.Close()
+	r.cancel()
+}
+
+// timedRow is one row read under the statement's deadline, which ends
+// with Scan (pgx runs the query then).
+type timedRow struct {
+	row       pgx.Row
+	ctx, sctx context.Context
+	cancel    context.CancelFunc
+	timeout   time.Duration
+}
+
+func (r timedRow) Scan(dest ...any) error {
+	defer r.cancel()
+	return unavailable(r.ctx, r.sctx, r.timeout, r.row.Scan(dest...))
 }
