@@ -368,3 +368,127 @@ func TestReadyzPostgresStopped(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// openTransactions counts the transactions other sessions have open on
+// database db (pg_stat_activity) whose latest statement contains like (a
+// LIKE pattern).
+func openTransactions(t *testing.T, conn *pgx.Conn, db, like string) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE $2`, db, like).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestKillDuringPostgresWorkflow: a replica killed with SIGKILL while its
+// transactional workflow (import_requirements) or batch_create has a
+// transaction open on PostgreSQL leaves all of it or none of it, and the
+// rows from before are unchanged (count and checksum); the server rolls
+// the dead replica's transaction back.
+func TestKillDuringPostgresWorkflow(t *testing.T) {
+	cluster := pgtest.StartCluster(t)
+	dbURL := cluster.NewDB("atomcp")
+	watch, err := pgx.Connect(t.Context(), cluster.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(context.Background())
+	replicas := pgReplicas(t, dbURL, 2)
+	survivor := connect(t, replicas[1].URL)
+	docID := newDocument(t, survivor, "Kill")
+	mustCall(t, survivor, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "batch_create", "batch": []any{
+		map[string]any{"document_id": docID, "name": "Before the kill", "external_id": "KEEP-1"}}})
+	before := requirementsOf(t, dbURL, docID)
+
+	const n = 1000
+	// items are the requirements to write; a workflow's name their
+	// document once, in its parameters.
+	items := func(prefix string, inDocument bool) []any {
+		out := make([]any, n)
+		for i := range out {
+			m := map[string]any{"name": fmt.Sprintf("%s requirement %d", prefix, i),
+				"external_id": fmt.Sprintf("%s-%04d", prefix, i), "content": strings.Repeat("lorem ipsum ", 20)}
+			if inDocument {
+				m["document_id"] = docID
+			}
+			out[i] = m
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, prefix, tool string
+		args               map[string]any
+	}{
+		{"workflow import_requirements", "WF", "workflow_tool",
+			map[string]any{"workflow": "import_requirements", "parameters": map[string]any{"document_id": docID, "requirements": items("WF", false)}}},
+		{"batch_create", "BC", "entity_tool",
+			map[string]any{"entity_type": "requirement", "operation": "batch_create", "batch": items("BC", true)}},
+	} {
+		victim := pgReplicas(t, dbURL, 1)[0]
+		client := mcp.NewClient(&mcp.Implementation{Name: "killer", Version: "1"}, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: victim.URL, MaxRetries: -1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const inserting = `INSERT INTO "requirements" %`
+		idle := openTransactions(t, watch, "atomcp", inserting)
+		answered := make(chan string, 1)
+		go func() {
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
+			if err == nil {
+				b, _ := json.Marshal(res)
+				answered <- string(b)
+			}
+		}()
+		// Kill once the replica has a transaction open that inserts
+		// requirements: the import is under way in the database.
+		for openTransactions(t, watch, "atomcp", inserting) <= idle {
+			select {
+			case res := <-answered:
+				t.Fatalf("%s: answered before a transaction inserting requirements was seen: %.300s", tc.name, res)
+			default:
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("%s: no transaction was seen open", tc.name)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		victim.kill(t)
+		cancel()
+		// The server notices the dead connection and rolls back.
+		for deadline := time.Now().Add(30 * time.Second); openTransactions(t, watch, "atomcp", "%") > 0; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the killed replica's transaction is still open 30s later", tc.name)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		rows := requirementsOf(t, dbURL, docID)
+		count := 0
+		for _, r := range rows {
+			if strings.HasPrefix(r.ExternalID, tc.prefix+"-") {
+				count++
+			}
+		}
+		if count != 0 && count != n {
+			t.Errorf("%s: after SIGKILL, %d of %d requirements exist; want all or none", tc.name, count, n)
+		}
+		var kept []reqRow
+		for _, r := range rows {
+			if r.ExternalID == "KEEP-1" {
+				kept = append(kept, r)
+			}
+		}
+		if checksum(kept) != checksum(before) {
+			t.Errorf("%s: the row from before changed: %v, was %v", tc.name, kept, before)
+		}
+		// The survivor still writes, and sees the same rows.
+		list := mustCall(t, survivor, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "list", "filters": map[string]any{"document_id": docID}, "limit": 1})
+		if list["total"] != float64(len(rows)) {
+			t.Errorf("%s: the surviving replica lists %v requirements, the database holds %d", tc.name, list["total"], len(rows))
+		}
+		t.Logf("%s: SIGKILL with the transaction open left %d of %d", tc.name, count, n)
+	}
+}
