@@ -492,3 +492,162 @@ func TestKillDuringPostgresWorkflow(t *testing.T) {
 		t.Logf("%s: SIGKILL with the transaction open left %d of %d", tc.name, count, n)
 	}
 }
+
+// goroutines scrapes go_goroutines from a replica's /metrics.
+func goroutines(t *testing.T, s *server) float64 {
+	t.Helper()
+	samples, _ := scrape(t, s.Base+"/metrics")
+	n, ok := find(samples, "go_goroutines", nil)
+	if !ok {
+		t.Fatal("no go_goroutines in /metrics")
+	}
+	return n
+}
+
+// TestPostgresNetworkStall: the network between atomcp and PostgreSQL
+// stops forwarding (a proxy that holds every byte). Reads and writes
+// already running and new ones fail with the retryable "database
+// unavailable" tool error once the statement and connect timeouts pass,
+// well before the request timeout, instead of hanging; /readyz says 503
+// and /healthz 200. After the stall everything works again without a
+// restart, no confirmed write is missing, and the goroutine count comes
+// back to where it was (no goroutine stuck on a dead connection).
+func TestPostgresNetworkStall(t *testing.T) {
+	cluster := pgtest.StartCluster(t)
+	cluster.NewDB("atomcp")
+	proxy := startStallProxy(t, fmt.Sprintf("127.0.0.1:%d", cluster.Port))
+	dbURL := fmt.Sprintf("postgres://postgres@%s/atomcp?sslmode=disable", proxy.Addr())
+	// A request timeout far beyond the statement timeout: a call that
+	// reaches it was not stopped by the database timeouts.
+	s := pgReplicas(t, dbURL, 1, "ATOMCP_DB_STATEMENT_TIMEOUT=2s", "ATOMCP_DB_CONNECT_TIMEOUT=2s", "ATOMCP_REQUEST_TIMEOUT=5m")[0]
+	const clients = 4
+	var sessions []*mcp.ClientSession
+	for range clients {
+		sessions = append(sessions, connect(t, s.URL))
+	}
+	docID := newDocument(t, sessions[0], "Stall")
+	create := func(cs *mcp.ClientSession, ext string) (result, error) {
+		return tryCall(cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create",
+			"data": map[string]any{"document_id": docID, "name": "Stall requirement " + ext, "external_id": ext}}, 3*time.Minute)
+	}
+	list := func(cs *mcp.ClientSession) (result, error) {
+		return tryCall(cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "list",
+			"filters": map[string]any{"document_id": docID}}, 3*time.Minute)
+	}
+	var confirmed []string
+	var mu sync.Mutex
+	// Warm up: the pool holds several connections, the runtime its usual
+	// goroutines.
+	var wg sync.WaitGroup
+	for i, cs := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 5 {
+				ext := fmt.Sprintf("WARM-%d-%d", i, j)
+				if r, err := create(cs, ext); err != nil || r.IsError {
+					t.Errorf("warm-up create: %v %s", err, r.Text)
+					return
+				}
+				mu.Lock()
+				confirmed = append(confirmed, ext)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	baseline := goroutines(t, s)
+
+	proxy.Stall()
+	type outcome struct {
+		what string
+		r    result
+		err  error
+	}
+	outcomes := make(chan outcome, 2*clients)
+	for i, cs := range sessions {
+		go func() {
+			ext := fmt.Sprintf("STALL-%d", i)
+			r, err := create(cs, ext)
+			if err == nil && !r.IsError {
+				mu.Lock()
+				confirmed = append(confirmed, ext)
+				mu.Unlock()
+			}
+			outcomes <- outcome{"create " + ext, r, err}
+		}()
+		go func() {
+			r, err := list(cs)
+			outcomes <- outcome{"list", r, err}
+		}()
+	}
+	for range 2 * clients {
+		select {
+		case o := <-outcomes:
+			if o.err != nil || !isUnavailable(o.r) {
+				t.Errorf("%s during the stall: %v %s; want the retryable 'database unavailable' tool error", o.what, o.err, o.r.Text)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatal("calls during the stall still had no answer after 2 minutes: the statement timeout did not stop them")
+		}
+	}
+	resp, err := http.Get(s.Base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the stall: %d, want 503", resp.StatusCode)
+	}
+	if resp, err := http.Get(s.Base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("/healthz during the stall: %v %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	proxy.Resume()
+	// Every session writes again, on the pool the replica already has.
+	for i, cs := range sessions {
+		ext := fmt.Sprintf("AFTER-%d", i)
+		for deadline := time.Now().Add(60 * time.Second); ; {
+			r, err := create(cs, ext)
+			if err == nil && !r.IsError {
+				confirmed = append(confirmed, ext)
+				break
+			}
+			if err != nil || !isUnavailable(r) || time.Now().After(deadline) {
+				t.Fatalf("create after the stall: %v %s", err, r.Text)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	rows := requirementsOf(t, cluster.URL("atomcp"), docID)
+	have := map[string]bool{}
+	for _, r := range rows {
+		have[r.ExternalID] = true
+	}
+	for _, ext := range confirmed {
+		if !have[ext] {
+			t.Errorf("confirmed requirement %s is missing after the stall", ext)
+		}
+	}
+	// The goroutines of the stalled calls and connections are gone.
+	const tolerance = 10
+	var now float64
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		now = goroutines(t, s)
+		if now <= baseline+tolerance {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("go_goroutines %v a minute after the stall, %v before it: more than %d goroutines leaked", now, baseline, tolerance)
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	s.stop(t)
+	t.Logf("%d confirmed requirements all present (%d rows); goroutines %v before the stall, %v after", len(confirmed), len(rows), baseline, now)
+}
