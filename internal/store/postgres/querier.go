@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +32,7 @@ type ops struct{ sqlcore.Ops }
 var _ store.Ops = ops{}
 
 func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return ops{sqlcore.Ops{Read: coreQuerier{c.q, c.timeout}, Conn: c, D: d,
+	return ops{sqlcore.Ops{Read: coreQuerier{q: c.q, timeout: c.timeout, pool: c.pool != nil}, Conn: c, D: d,
 		Entities: sqlcore.Entities{Tables: tables, Index: indexEntity, Unindex: unindexEntity}, Search: fullText(), PutVector: putVector}}
 }
 
@@ -50,8 +51,13 @@ type conn struct {
 // current transaction: either all of fn's writes happen or none, and a
 // failure leaves the current transaction usable.
 func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) { return c.q.Begin(ctx) },
-		func(tx pgx.Tx) error { return fn(coreQuerier{tx, c.timeout}) })
+	fnTx := func(tx pgx.Tx) error { return fn(coreQuerier{q: tx, timeout: c.timeout}) }
+	if c.pool == nil {
+		// A savepoint: a failure to take it is the transaction's, which
+		// cannot be retried here.
+		return pgx.BeginFunc(ctx, c.q, fnTx)
+	}
+	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) { return c.q.Begin(ctx) }, fnTx)
 }
 
 // Write runs one writing statement (fn) so that its failure does not
@@ -59,7 +65,7 @@ func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) 
 // directly outside one (a single statement is atomic by itself).
 func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool != nil {
-		return fn(coreQuerier{c.q, c.timeout})
+		return fn(coreQuerier{q: c.q, timeout: c.timeout, pool: c.pool != nil})
 	}
 	return c.Atomically(ctx, fn)
 }
@@ -69,11 +75,11 @@ func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error
 // transaction, the transaction itself inside one.
 func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool == nil {
-		return fn(coreQuerier{c.q, c.timeout})
+		return fn(coreQuerier{q: c.q, timeout: c.timeout, pool: c.pool != nil})
 	}
 	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) {
 		return c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	}, func(tx pgx.Tx) error { return fn(coreQuerier{tx, c.timeout}) })
+	}, func(tx pgx.Tx) error { return fn(coreQuerier{q: tx, timeout: c.timeout}) })
 }
 
 // inTx is pgx.BeginFunc with the statement timeout on BEGIN, COMMIT and
@@ -81,10 +87,7 @@ func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) er
 // as a whole may run longer, but no single round trip waits for ever on a
 // server that stopped answering.
 func inTx(ctx context.Context, timeout time.Duration, begin func(context.Context) (pgx.Tx, error), fn func(pgx.Tx) error) error {
-	bctx, cancel := bound(ctx, timeout)
-	tx, err := begin(bctx)
-	err = unavailable(ctx, bctx, timeout, err)
-	cancel()
+	tx, err := beginTx(ctx, timeout, begin)
 	if err != nil {
 		return err
 	}
@@ -112,6 +115,23 @@ func inTx(ctx context.Context, timeout time.Duration, begin func(context.Context
 	return unavailable(ctx, cctx, timeout, tx.Commit(cctx))
 }
 
+// beginTx runs begin (BEGIN on the pool) under the statement timeout, and
+// once more if it failed at once for want of a server: nothing was done
+// yet, and the usual cause is a pooled connection that died with a
+// restarted server, which the pool has now discarded.
+func beginTx(ctx context.Context, timeout time.Duration, begin func(context.Context) (pgx.Tx, error)) (pgx.Tx, error) {
+	for attempt := 0; ; attempt++ {
+		bctx, cancel := bound(ctx, timeout)
+		tx, err := begin(bctx)
+		err = unavailable(ctx, bctx, timeout, err)
+		quick := bctx.Err() == nil
+		cancel()
+		if err == nil || attempt > 0 || !quick || !errors.Is(err, domain.ErrUnavailable) {
+			return tx, err
+		}
+	}
+}
+
 // bound derives the context of one round trip: ctx with the statement
 // timeout plus a grace period, so that a live server's own
 // statement_timeout (the clearer error) comes first, and only a server
@@ -133,28 +153,69 @@ const timeoutGrace = 2 * time.Second
 type coreQuerier struct {
 	q       querier
 	timeout time.Duration
+	// pool is set when q is the pool: a statement outside a transaction,
+	// which may be sent again (see again).
+	pool bool
+}
+
+// again reports whether a statement that failed with err under sctx is
+// sent once more: only on the pool, only when it failed at once for want
+// of a server (a dead pooled connection, which the pool has discarded;
+// never a stall, which already cost the timeout), and only when running
+// it twice cannot do twice what once would: pgx says nothing was sent,
+// or it is a plain SELECT.
+func (c coreQuerier) again(sctx context.Context, sql string, err error) bool {
+	if !c.pool || sctx.Err() != nil || !errors.Is(err, domain.ErrUnavailable) {
+		return false
+	}
+	if pe := pgError(err); pe != nil && pe.Code == codeQueryCanceled {
+		return false
+	}
+	return pgconn.SafeToRetry(err) || isPlainSelect(sql)
+}
+
+// isPlainSelect reports whether sql is a SELECT that takes no row locks
+// (FOR UPDATE and FOR SHARE make it part of a write).
+func isPlainSelect(sql string) bool {
+	head := strings.TrimSpace(sql)
+	if len(head) < 6 || !strings.EqualFold(head[:6], "SELECT") {
+		return false
+	}
+	upper := strings.ToUpper(sql)
+	return !strings.Contains(upper, " FOR UPDATE") && !strings.Contains(upper, " FOR SHARE") && !strings.Contains(upper, "NEXTVAL(")
 }
 
 func (c coreQuerier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
-	sctx, cancel := bound(ctx, c.timeout)
-	defer cancel()
-	tag, err := c.q.Exec(sctx, sql, args...)
-	return tag.RowsAffected(), unavailable(ctx, sctx, c.timeout, err)
+	for attempt := 0; ; attempt++ {
+		sctx, cancel := bound(ctx, c.timeout)
+		tag, err := c.q.Exec(sctx, sql, args...)
+		err = unavailable(ctx, sctx, c.timeout, err)
+		retry := attempt == 0 && c.again(sctx, sql, err)
+		cancel()
+		if !retry {
+			return tag.RowsAffected(), err
+		}
+	}
 }
 
 func (c coreQuerier) Query(ctx context.Context, sql string, args ...any) (sqlcore.Rows, error) {
-	sctx, cancel := bound(ctx, c.timeout)
-	rows, err := c.q.Query(sctx, sql, args...)
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		sctx, cancel := bound(ctx, c.timeout)
+		rows, err := c.q.Query(sctx, sql, args...)
+		if err == nil {
+			return &timedRows{Rows: rows, ctx: ctx, sctx: sctx, cancel: cancel, timeout: c.timeout}, nil
+		}
+		err = unavailable(ctx, sctx, c.timeout, err)
+		retry := attempt == 0 && c.again(sctx, sql, err)
 		cancel()
-		return nil, unavailable(ctx, sctx, c.timeout, err)
+		if !retry {
+			return nil, err
+		}
 	}
-	return &timedRows{Rows: rows, ctx: ctx, sctx: sctx, cancel: cancel, timeout: c.timeout}, nil
 }
 
 func (c coreQuerier) QueryRow(ctx context.Context, sql string, args ...any) sqlcore.Row {
-	sctx, cancel := bound(ctx, c.timeout)
-	return timedRow{row: c.q.QueryRow(sctx, sql, args...), ctx: ctx, sctx: sctx, cancel: cancel, timeout: c.timeout}
+	return timedRow{c: c, ctx: ctx, sql: sql, args: args}
 }
 
 // timedRows is a result set read under the statement's deadline, which
@@ -173,16 +234,23 @@ func (r *timedRows) Close() {
 	r.cancel()
 }
 
-// timedRow is one row read under the statement's deadline, which ends
-// with Scan (pgx runs the query then).
+// timedRow is one row read under the statement's deadline. The query runs
+// in Scan, so that it can be sent again there (see coreQuerier.again).
 type timedRow struct {
-	row       pgx.Row
-	ctx, sctx context.Context
-	cancel    context.CancelFunc
-	timeout   time.Duration
+	c    coreQuerier
+	ctx  context.Context
+	sql  string
+	args []any
 }
 
 func (r timedRow) Scan(dest ...any) error {
-	defer r.cancel()
-	return unavailable(r.ctx, r.sctx, r.timeout, r.row.Scan(dest...))
+	for attempt := 0; ; attempt++ {
+		sctx, cancel := bound(r.ctx, r.c.timeout)
+		err := unavailable(r.ctx, sctx, r.c.timeout, r.c.q.QueryRow(sctx, r.sql, r.args...).Scan(dest...))
+		retry := attempt == 0 && r.c.again(sctx, r.sql, err)
+		cancel()
+		if !retry {
+			return err
+		}
+	}
 }

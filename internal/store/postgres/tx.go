@@ -15,10 +15,7 @@ import (
 // that error returned; if fn panics (or calls runtime.Goexit, as
 // t.FailNow does) it is rolled back and the panic goes on.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
-	bctx, cancel := bound(ctx, s.timeout)
-	tx, err := s.pool.Begin(bctx)
-	err = unavailable(ctx, bctx, s.timeout, err)
-	cancel()
+	tx, err := beginTx(ctx, s.timeout, s.pool.Begin)
 	if err != nil {
 		return fmt.Errorf("begin transaction on %s: %w", s.where, err)
 	}
