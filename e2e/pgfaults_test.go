@@ -61,28 +61,6 @@ func newDocument(t *testing.T, cs *mcp.ClientSession, name string) string {
 	return doc["id"].(string)
 }
 
-// tryCall is call without failing the test: a protocol error is returned.
-func tryCall(cs *mcp.ClientSession, tool string, args map[string]any, timeout time.Duration) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
-	if err != nil {
-		return result{}, err
-	}
-	var r result
-	r.IsError = res.IsError
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			r.Text += tc.Text
-		}
-	}
-	if res.StructuredContent != nil {
-		b, _ := json.Marshal(res.StructuredContent)
-		_ = json.Unmarshal(b, &r.Data)
-	}
-	return r, nil
-}
-
 // isUnavailable reports whether a tool error is the retryable "database
 // unavailable" answer (tools.unavailableMessage) in the old JSON shape.
 func isUnavailable(r result) bool {
