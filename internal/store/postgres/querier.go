@@ -65,7 +65,7 @@ func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) 
 // directly outside one (a single statement is atomic by itself).
 func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool != nil {
-		return fn(coreQuerier{q: c.q, timeout: c.timeout, pool: c.pool != nil})
+		return fn(coreQuerier{q: c.q, timeout: c.timeout, pool: true})
 	}
 	return c.Atomically(ctx, fn)
 }
@@ -75,7 +75,7 @@ func (c conn) Write(ctx context.Context, fn func(q sqlcore.Querier) error) error
 // transaction, the transaction itself inside one.
 func (c conn) Snapshot(ctx context.Context, fn func(q sqlcore.Querier) error) error {
 	if c.pool == nil {
-		return fn(coreQuerier{q: c.q, timeout: c.timeout, pool: c.pool != nil})
+		return fn(coreQuerier{q: c.q, timeout: c.timeout})
 	}
 	return inTx(ctx, c.timeout, func(ctx context.Context) (pgx.Tx, error) {
 		return c.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
