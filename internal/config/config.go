@@ -50,6 +50,9 @@ type Config struct {
 	BaseURL     string // public base URL, no trailing slash
 	MCPPath     string // path of the MCP endpoint, starts with "/", no trailing slash
 	DatabaseURL string // sqlite://… or postgres(ql)://…; may hold a password, see LogAttrs
+	// PostgreSQL's waits: one connection attempt, one statement (0: none).
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
 
 	Auth           string   // AuthNone, AuthEmbedded, AuthAuthKit, AuthOIDC or AuthStatic
 	AuthKitDomain  string   // https://…, no trailing slash; set when Auth is AuthAuthKit
