@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,11 +18,11 @@ import (
 
 // Service is the Atoms service layer. It is safe for concurrent use.
 type Service struct {
-	store    store.Store
-	listener atomic.Pointer[listenerBox]
-	logger   *slog.Logger
-	now      func() time.Time
-	newID    func() string
+	store     store.Store
+	listeners listeners
+	logger    *slog.Logger
+	now       func() time.Time
+	newID     func() string
 
 	semantic *semantic.Engine // rag_search, similarity and the embedding worker
 }
