@@ -110,8 +110,24 @@ type changeTx struct {
 // inTx runs fn in a store transaction and, once it committed, tells the
 // listeners what changed. Every service write goes through it.
 func (s *Service) inTx(ctx context.Context, fn func(tx store.Ops) error) error {
+	return s.inTxAs(ctx, nil, fn)
+}
+
+// inTxAs is inTx for a write of the actor a: before the commit, it
+// confirms that a's roles in what changed are still those a was checked
+// with (confirmWrites), so that the check holds across replicas.
+func (s *Service) inTxAs(ctx context.Context, a *Actor, fn func(tx store.Ops) error) error {
 	cs := &changeSet{}
-	if err := s.store.InTx(ctx, func(tx store.Ops) error { return fn(changeTx{Ops: tx, cs: cs}) }); err != nil {
+	err := s.store.InTx(ctx, func(tx store.Ops) error {
+		if err := fn(changeTx{Ops: tx, cs: cs}); err != nil {
+			return err
+		}
+		if a == nil || a.User == nil {
+			return nil
+		}
+		return s.confirmWrites(ctx, tx, a, cs.changes)
+	})
+	if err != nil {
 		return err
 	}
 	if len(cs.changes) > 0 {

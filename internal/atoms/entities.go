@@ -60,7 +60,7 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 // CreateEntity validates data and creates one entity.
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	var created *domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		var err error
 		created, err = s.createIn(ctx, tx, a, t, data)
 		return err
@@ -78,7 +78,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 		return nil, fmt.Errorf("%w: batch has %d items; at most %d are accepted per call", domain.ErrInvalid, len(items), MaxBatch)
 	}
 	var created []*domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		created = created[:0]
 		for i, data := range items {
 			e, err := s.createIn(ctx, tx, a, t, data)
@@ -253,7 +253,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, fmt.Errorf("%w: data is required for update: an object of the fields to change (accepted: %s)", domain.ErrInvalid, strings.Join(settableFields(k), ", "))
 	}
 	var updated *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -339,7 +339,7 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, err
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -381,7 +381,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		return nil, fmt.Errorf("%w: a %s is deleted for good and cannot be restored", domain.ErrInvalid, t)
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.findDeleted(ctx, tx, a, t, ref)
 		if err != nil {
 			return err

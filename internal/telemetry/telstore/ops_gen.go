@@ -100,6 +100,7 @@ func Operations() []string {
 		"SearchText",
 		"SetInvitationStatus",
 		"TxLock",
+		"TxLockShared",
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
@@ -752,6 +753,13 @@ func (o *ops) SetInvitationStatus(ctx context.Context, a1_0 string, a1_1 string)
 func (o *ops) TxLock(ctx context.Context, a1_0 string) error {
 	ctx, done := o.start(ctx, "TxLock")
 	r0 := o.inner.TxLock(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) TxLockShared(ctx context.Context, a1_0 string) error {
+	ctx, done := o.start(ctx, "TxLockShared")
+	r0 := o.inner.TxLockShared(ctx, a1_0)
 	done(r0)
 	return r0
 }
