@@ -118,14 +118,17 @@ func (s *Service) inTx(ctx context.Context, fn func(tx store.Ops) error) error {
 // with (confirmWrites), so that the check holds across replicas.
 func (s *Service) inTxAs(ctx context.Context, a *Actor, fn func(tx store.Ops) error) error {
 	cs := &changeSet{}
-	err := s.store.InTx(ctx, func(tx store.Ops) error {
-		if err := fn(changeTx{Ops: tx, cs: cs}); err != nil {
-			return err
-		}
-		if a == nil || a.User == nil {
-			return nil
-		}
-		return s.confirmWrites(ctx, tx, a, cs.changes)
+	err := retrySlug(ctx, func() error {
+		cs = &changeSet{}
+		return s.store.InTx(ctx, func(tx store.Ops) error {
+			if err := fn(changeTx{Ops: tx, cs: cs}); err != nil {
+				return err
+			}
+			if a == nil || a.User == nil {
+				return nil
+			}
+			return s.confirmWrites(ctx, tx, a, cs.changes)
+		})
 	})
 	if err != nil {
 		return err

@@ -137,6 +137,7 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 	if err := s.checkRelatedRefs(ctx, tx, a, k, e); err != nil {
 		return nil, err
 	}
+	generatedSlug := false
 	if f, ok := k.Field("slug"); ok {
 		if given := e.Str("slug"); given != "" && !f.Generated {
 			// An organization's slug may be given (the old Atoms server
@@ -150,12 +151,18 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 				return nil, err
 			}
 			e.Fields["slug"] = slug
+			generatedSlug = true
 		}
 	}
 	if err := s.checkExternalID(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	if err := tx.CreateEntity(ctx, e); err != nil {
+		if generatedSlug && errors.Is(err, domain.ErrConflict) {
+			// Most likely another replica's transaction took the slug
+			// after uniqueSlug looked: inTxAs runs this one again.
+			return nil, fmt.Errorf("create %s: %w (%w)", t, errSlugTaken, err)
+		}
 		return nil, fmt.Errorf("create %s: %w", t, err)
 	}
 	if t == domain.Organization {

@@ -31,6 +31,27 @@ const membersLock = "atoms:members:"
 // ran; running it again decides with the new role.
 var errMembershipChanged = fmt.Errorf("%w: your membership of the organization changed while this request ran; run it again", domain.ErrConflict)
 
+// errSlugTaken says that a generated slug was free when chosen but taken
+// when inserted: by a transaction that committed meanwhile (on another
+// replica, on PostgreSQL). Running the transaction again chooses another.
+var errSlugTaken = errors.New("the generated slug was taken meanwhile")
+
+// slugAttempts bounds how often a transaction is run again for a taken
+// slug: each run sees the slugs the others committed, so a few suffice.
+const slugAttempts = 5
+
+// retrySlug runs the transaction run until it no longer fails with
+// errSlugTaken (at most slugAttempts times).
+func retrySlug(ctx context.Context, run func() error) error {
+	var err error
+	for range slugAttempts {
+		if err = run(); !errors.Is(err, errSlugTaken) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
 // lockMembers serializes the membership changes of an organization and
 // confirms that the actor still has the role they were checked with.
 func (s *Service) lockMembers(ctx context.Context, tx store.Ops, a *Actor, orgID string) error {
