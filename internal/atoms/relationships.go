@@ -208,7 +208,18 @@ func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Ops, a *Actor, ki
 
 // checkNoCycle refuses source derives_from target when target already
 // derives (transitively) from source.
+//
+// Two links created at once could each pass alone and close a cycle
+// together: derives_from links of an organization are made one at a time
+// (on every replica), the second seeing the first.
 func (s *Service) checkNoCycle(ctx context.Context, tx store.Ops, src, tgt *domain.Entity) error {
+	orgs := []string{src.OrganizationID, tgt.OrganizationID}
+	slices.Sort(orgs)
+	for _, org := range slices.Compact(orgs) {
+		if err := tx.TxLock(ctx, derivesLock+org); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{tgt.ID: true}
 	frontier := []string{tgt.ID}
 	for len(frontier) > 0 && len(seen) < 100000 {

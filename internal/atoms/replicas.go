@@ -21,11 +21,18 @@ import (
 //     a member removal waits for the writes in flight (which it then
 //     follows) instead of passing between their check and their commit.
 //
+// New derives_from links of an organization are made one at a time, so
+// that their cycle check sees every link (checkNoCycle).
+//
 // Uniqueness (slugs, external ids) is the database's constraints' job;
 // a generated slug that another replica took first is retried (retrySlug).
 // On SQLite, one writer at a time serializes all of this already and the
 // locks cost nothing.
 const membersLock = "atoms:members:"
+
+// derivesLock serializes the derives_from links of an organization, whose
+// cycle check reads the links that exist (checkNoCycle).
+const derivesLock = "atoms:derives_from:"
 
 // errMembershipChanged refuses a write whose author's role changed while it
 // ran; running it again decides with the new role.

@@ -473,3 +473,37 @@ func TestRaceMembershipBeforeWrite(t *testing.T) {
 		t.Fatalf("tests in the project when the removal returned = %d, after the removed member's write finished = %d: a write committed after the removal", atRemoval, after)
 	}
 }
+
+// Two derives_from links that would close a cycle together, made on two
+// replicas at once: exactly one is made, the other refused as a cycle.
+func TestRaceDerivesFromCycle(t *testing.T) {
+	svcs, c := services(t)
+	ctx := t.Context()
+	a := actor(t, svcs[0], c)
+	org, err := svcs[0].CreateEntity(ctx, a, domain.Organization, map[string]any{"name": uniq("Links")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := svcs[0].CreateEntity(ctx, a, domain.Project, map[string]any{"name": "P", "organization_id": org.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := svcs[0].CreateEntity(ctx, a, domain.Document, map[string]any{"name": "D", "project_id": project.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs [2]atoms.EntityRef
+	for i := range reqs {
+		r, err := svcs[0].CreateEntity(ctx, a, domain.Requirement, map[string]any{"name": fmt.Sprintf("R%d", i), "document_id": doc.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs[i] = atoms.EntityRef{Type: domain.Requirement, ID: r.ID}
+	}
+	actors := [2]*atoms.Actor{a, actor(t, svcs[1], c)}
+	errs := both(func(i int) error {
+		_, _, err := svcs[i].Link(ctx, actors[i], domain.TraceLink, reqs[i], reqs[1-i], atoms.LinkParams{LinkType: "derives_from"})
+		return err
+	})
+	oneWinner(t, "derives_from links in both directions", errs, domain.ErrInvalid)
+}
