@@ -47,20 +47,30 @@ func TestReplicasNotifySubscribers(t *testing.T) {
 		t.Fatalf("subscribe on replica 1: %v", err)
 	}
 
+	wait := func(where string) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case got := <-updated:
+				if got == uri {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the subscriber on replica 1 heard nothing of a change made on %s within 20s", where)
+			}
+		}
+	}
 	mustCall(t, writer, "entity_tool", map[string]any{"entity_type": "test", "operation": "create",
 		"data": map[string]any{"project_id": project["id"], "title": "Made on replica 3"}})
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case got := <-updated:
-			if got == uri {
-				for _, r := range replicas {
-					r.stop(t)
-				}
-				return
-			}
-		case <-deadline:
-			t.Fatalf("the subscriber on replica 1 heard nothing of a change made on replica 3 within 20s")
-		}
+	wait("replica 3")
+	// And a change made on replica 1 itself (its own listener, beside the
+	// one of the server that only lists the tools for the metrics).
+	local := connectVersion(t, replicas[0].URL, "2025-11-25")
+	mustCall(t, local, "entity_tool", map[string]any{"entity_type": "test", "operation": "create",
+		"data": map[string]any{"project_id": project["id"], "title": "Made on replica 1"}})
+	wait("replica 1")
+	for _, r := range replicas {
+		r.stop(t)
 	}
 }
