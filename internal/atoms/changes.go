@@ -135,8 +135,6 @@ func (s *Service) inTxAs(ctx context.Context, a *Actor, fn func(tx store.Ops) er
 	}
 	if len(cs.changes) > 0 {
 		s.semantic.Wake()
-	}
-	if len(cs.changes) > 0 {
 		s.committed(context.WithoutCancel(ctx), cs.changes)
 	}
 	return nil
