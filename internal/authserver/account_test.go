@@ -111,7 +111,7 @@ func (h *harness) verifier() *auth.JWTVerifier {
 
 type fixedAudience string
 
-func (a fixedAudience) Expected(*http.Request) string           { return string(a) }
+func (a fixedAudience) Expected(*http.Request) string            { return string(a) }
 func (a fixedAudience) Accepts(_ *http.Request, aud string) bool { return aud == string(a) }
 
 func (h *harness) verify(v *auth.JWTVerifier, tok string) error {
