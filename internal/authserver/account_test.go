@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -579,5 +581,45 @@ func TestLogout(t *testing.T) {
 	h.refreshWith(client, tok["refresh_token"].(string)).oauthErr(t, http.StatusBadRequest, "invalid_grant")
 	if err := h.verify(v, tok["access_token"].(string)); err == nil {
 		t.Error("the app's access token survived logout with disconnect")
+	}
+}
+
+var (
+	structureTag = regexp.MustCompile(`(?s)<(h1|h2|th)[^>]*>(.*?)</(?:h1|h2|th)>`)
+	anyTag       = regexp.MustCompile(`<[^>]+>`)
+)
+
+// pageStructure is the page's headings and table column headers, one a
+// line, as e2e's accountStructure reads them from Chromium's DOM.
+func pageStructure(body string) string {
+	var lines []string
+	for _, m := range structureTag.FindAllStringSubmatch(body, -1) {
+		lines = append(lines, m[1]+" "+strings.TrimSpace(html.UnescapeString(anyTag.ReplaceAllString(m[2], ""))))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The committed screenshot docs/screenshots/account.png shows the page
+// with one connected app and one token; docs/screenshots/account.txt is
+// its structure, which the page rendered here must have (pixels are not
+// stable across machines; headings and columns are). e2e's
+// TestAccountBrowser checks the same file against Chromium's DOM and
+// makes the screenshot.
+func TestAccountPageMatchesScreenshot(t *testing.T) {
+	h := newHarness(t)
+	h.account("ann@example.com")
+	h.tokens(h.publicClient(), "ann@example.com")
+	b := h.newBrowser()
+	b.signIn("ann@example.com", testPassword)
+	page := b.account()
+	if r := b.post(PathAccountTokens, url.Values{"csrf_token": {csrf(t, page)}, "name": {"CI job"}, "scope": {"atoms:read"}, "days": {"7"}}, nil); r.status != http.StatusOK {
+		t.Fatalf("create token: %d", r.status)
+	}
+	golden, err := os.ReadFile(filepath.Join("..", "..", "docs", "screenshots", "account.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pageStructure(b.account().body); got != strings.TrimSpace(string(golden)) {
+		t.Errorf("the account page's structure differs from docs/screenshots/account.txt; update the file and the screenshot (ATOMCP_SCREENSHOT_DIR=docs/screenshots go test ./e2e -run TestAccountBrowser):\n%s", got)
 	}
 }
