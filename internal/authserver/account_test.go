@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/auth"
+	"github.com/atomcp/atomcp/internal/authserver/connector/connectortest"
 )
 
 // browser is one browser (its own cookie jar) on the harness's server.
@@ -621,5 +622,64 @@ func TestAccountPageMatchesScreenshot(t *testing.T) {
 	}
 	if got := pageStructure(b.account().body); got != strings.TrimSpace(string(golden)) {
 		t.Errorf("the account page's structure differs from docs/screenshots/account.txt; update the file and the screenshot (ATOMCP_SCREENSHOT_DIR=docs/screenshots go test ./e2e -run TestAccountBrowser):\n%s", got)
+	}
+}
+
+func (b *browser) getURL(u string) *response {
+	b.h.t.Helper()
+	req, _ := http.NewRequestWithContext(b.h.t.Context(), http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+// viaProvider follows a connector's sign-in link through the provider and
+// the callback, and returns the callback's answer.
+func (b *browser) viaProvider(link string) *response {
+	b.h.t.Helper()
+	r := b.getURL(link)
+	if r.status != http.StatusFound {
+		b.h.t.Fatalf("sign-in start: %d %s", r.status, r.body)
+	}
+	if r = b.getURL(r.header.Get("Location")); r.status != http.StatusFound {
+		b.h.t.Fatalf("provider: %d %s", r.status, r.body)
+	}
+	return b.getURL(r.header.Get("Location"))
+}
+
+// An account that signs in through a provider reaches /account through
+// the provider and back, sees its linked identity, and re-authenticates
+// for a sensitive action by signing in there again.
+func TestAccountThroughProvider(t *testing.T) {
+	h := newSigninHarness(t)
+	b := h.newBrowser()
+	login := b.getURL(h.srv.loginURL(PathAccount))
+	link := button(t, login, "Keycloak")
+	if !strings.Contains(link, "return=%2Faccount") {
+		t.Fatalf("the button does not return to /account: %s", link)
+	}
+	h.idp.QueueUser(connectortest.NewUser("kc-carol", "carol@example.com"))
+	r := b.viaProvider(link)
+	if r.status != http.StatusFound || r.header.Get("Location") != h.ts.URL+PathAccount {
+		t.Fatalf("callback: %d %q; want back to /account\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	page := b.account()
+	if !strings.Contains(page.body, "carol@example.com") || !strings.Contains(page.body, "With Keycloak as carol@example.com") || strings.Contains(page.body, "Change password") {
+		t.Fatalf("account page of a provider account:\n%s", page.body)
+	}
+	h.clock.Advance(reauthWindow + time.Minute)
+	page = b.account()
+	if !strings.Contains(page.body, "Sign in again with Keycloak") {
+		t.Fatal("no re-authentication button after ten minutes")
+	}
+	form := url.Values{"csrf_token": {csrf(t, page)}, "name": {"late"}, "scope": {"atoms:read"}, "days": {"7"}, "current_password": {"anything"}}
+	if r := b.post(PathAccountTokens, form, nil); r.status != http.StatusForbidden || newToken.MatchString(r.body) {
+		t.Fatalf("token without re-authentication: %d", r.status)
+	}
+	h.idp.QueueUser(connectortest.NewUser("kc-carol", "carol@example.com"))
+	again := regexp.MustCompile(`<a class="button" href="([^"]+)">Sign in again with Keycloak</a>`).FindStringSubmatch(page.body)
+	if r := b.viaProvider(html.UnescapeString(again[1])); r.header.Get("Location") != h.ts.URL+PathAccount {
+		t.Fatalf("re-authentication: %d %q", r.status, r.header.Get("Location"))
+	}
+	if r := b.post(PathAccountTokens, form, nil); r.status != http.StatusOK || !newToken.MatchString(r.body) {
+		t.Fatalf("token after re-authentication: %d", r.status)
 	}
 }
