@@ -2,6 +2,7 @@ package hotpath
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -47,16 +48,7 @@ func yardstickEcho(_ context.Context, _ *mcp.CallToolRequest, in struct {
 // returns it with a token it accepts.
 func newYardstick(tb testing.TB, stateless bool) (http.Handler, string) {
 	tb.Helper()
-	// A fixed key (a test key, used nowhere else), so that instruction
-	// counts of whole runs do not vary with RSA key generation.
-	pem, err := os.ReadFile("testdata/yardstick-rsa.pem")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := jwt.ParseRSAPrivateKeyFromPEM(pem)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	key := yardstickKey(tb)
 	const iss, aud = "https://bench.example", issuer + mcpPath
 	token, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss": iss, "sub": "bench", "aud": aud, "scope": "mcp", "exp": time.Now().Add(24 * time.Hour).Unix(),
@@ -86,6 +78,22 @@ func newYardstick(tb testing.TB, stateless bool) (http.Handler, string) {
 	mux := http.NewServeMux()
 	mux.Handle(mcpPath, sdkauth.RequireBearerToken(verify, nil)(handler))
 	return mux, token
+}
+
+// yardstickKey is a fixed RSA-2048 key (a test key, used nowhere else),
+// so that instruction counts of whole runs do not vary with key
+// generation, which costs tens of millions of instructions at random.
+func yardstickKey(tb testing.TB) *rsa.PrivateKey {
+	tb.Helper()
+	pem, err := os.ReadFile("testdata/yardstick-rsa.pem")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM(pem)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return key
 }
 
 // runHTTP is the measured loop of BenchmarkHTTP and BenchmarkYardstick:
