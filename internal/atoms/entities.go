@@ -63,7 +63,7 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 // CreateEntity validates data and creates one entity.
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	var created *domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		var err error
 		created, err = s.createIn(ctx, tx, a, t, data)
 		return err
@@ -81,7 +81,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 		return nil, fmt.Errorf("%w: batch has %d items; at most %d are accepted per call", domain.ErrInvalid, len(items), MaxBatch)
 	}
 	var created []*domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		created = created[:0]
 		for i, data := range items {
 			e, err := s.createIn(ctx, tx, a, t, data)
@@ -140,6 +140,7 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 	if err := s.checkRelatedRefs(ctx, tx, a, k, e); err != nil {
 		return nil, err
 	}
+	generatedSlug := false
 	if f, ok := k.Field("slug"); ok {
 		if given := e.Str("slug"); given != "" && !f.Generated {
 			// An organization's slug may be given (the old Atoms server
@@ -153,12 +154,18 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 				return nil, err
 			}
 			e.Fields["slug"] = slug
+			generatedSlug = true
 		}
 	}
 	if err := s.checkExternalID(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	if err := tx.CreateEntity(ctx, e); err != nil {
+		if generatedSlug && errors.Is(err, domain.ErrConflict) {
+			// Most likely another replica's transaction took the slug
+			// after uniqueSlug looked: inTxAs runs this one again.
+			return nil, fmt.Errorf("create %s: %w (%w)", t, errSlugTaken, err)
+		}
 		return nil, fmt.Errorf("create %s: %w", t, err)
 	}
 	if t == domain.Organization {
@@ -256,7 +263,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, fmt.Errorf("%w: data is required for update: an object of the fields to change (accepted: %s)", domain.ErrInvalid, strings.Join(settableFields(k), ", "))
 	}
 	var updated *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -342,7 +349,7 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, err
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -387,7 +394,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		return nil, fmt.Errorf("%w: a %s is deleted for good and cannot be restored", domain.ErrInvalid, t)
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.findDeleted(ctx, tx, a, t, ref)
 		if err != nil {
 			return err

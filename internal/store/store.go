@@ -56,6 +56,11 @@ type Locks interface {
 	// one after the other. Outside a transaction it is released at once.
 	// (SQLite serializes every InTx already: there it does nothing.)
 	TxLock(ctx context.Context, name string) error
+	// TxLockShared is TxLock in shared mode: transactions holding it
+	// shared run side by side, and a TxLock of the same name waits for
+	// them (and they for it). Membership changes take an organization's
+	// lock, writes in it take it shared (internal/atoms).
+	TxLockShared(ctx context.Context, name string) error
 }
 
 // ServerSecrets keeps the secrets every process serving one database

@@ -102,6 +102,7 @@ func Operations() []string {
 		"SetInvitationStatus",
 		"SoftDeleteEntity",
 		"TxLock",
+		"TxLockShared",
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
@@ -768,6 +769,13 @@ func (o *ops) SoftDeleteEntity(ctx context.Context, a1_0 domain.EntityType, a2_0
 func (o *ops) TxLock(ctx context.Context, a1_0 string) error {
 	ctx, done := o.start(ctx, "TxLock")
 	r0 := o.inner.TxLock(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) TxLockShared(ctx context.Context, a1_0 string) error {
+	ctx, done := o.start(ctx, "TxLockShared")
+	r0 := o.inner.TxLockShared(ctx, a1_0)
 	done(r0)
 	return r0
 }
