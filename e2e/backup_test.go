@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestBackupWhileServing: atomcp db backup while atomcp serve takes
@@ -44,22 +41,13 @@ func TestBackupWhileServing(t *testing.T) {
 			default:
 			}
 			name := fmt.Sprintf("Live write %d", i)
-			// Not call(): it fails the test, which only the test's own
-			// goroutine may do.
-			res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "entity_tool", Arguments: map[string]any{
-				"entity_type": "requirement", "operation": "create", "data": map[string]any{"document_id": doc["id"], "name": name}}})
-			var e map[string]any
-			if err == nil && !res.IsError {
-				b, _ := json.Marshal(res.StructuredContent)
-				var data struct {
-					Entity map[string]any `json:"entity"`
-				}
-				_ = json.Unmarshal(b, &data)
-				e = data.Entity
-			}
-			if err != nil || res.IsError || e == nil {
+			// tryCall, not call: only the test's own goroutine may fail it.
+			r, err := tryCall(cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create",
+				"data": map[string]any{"document_id": doc["id"], "name": name}}, time.Minute)
+			e, _ := r.Data["entity"].(map[string]any)
+			if err != nil || r.IsError || e == nil {
 				mu.Lock()
-				writeErr = fmt.Errorf("write %d failed: %v %+v", i, err, res)
+				writeErr = fmt.Errorf("write %d failed: %v %s", i, err, r.Text)
 				mu.Unlock()
 				return
 			}
