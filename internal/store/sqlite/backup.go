@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,10 +185,13 @@ func Restore(ctx context.Context, backup, path string) (RestoreInfo, error) {
 			_ = os.Remove(tmp)
 			return RestoreInfo{}, fmt.Errorf("keep the old database: %w", err)
 		}
-		for _, suffix := range []string{"-wal", "-shm"} {
-			if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return RestoreInfo{}, fmt.Errorf("remove the old database's %s file: %w", suffix, err)
-			}
+	}
+	// A WAL left beside the path belongs to another database file: SQLite
+	// would replay it onto the restored one.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			_ = os.Remove(tmp)
+			return RestoreInfo{}, fmt.Errorf("remove the old database's %s file: %w", suffix, err)
 		}
 	}
 	if err := os.Rename(tmp, abs); err != nil {
@@ -208,8 +212,7 @@ func openRaw(path string, readOnly bool) (*sql.DB, error) {
 	}
 	d := dsn(path, true)
 	if readOnly {
-		d = path + "?mode=ro&_pragma=busy_timeout(5000)"
-		d = "file:" + d
+		d = (&url.URL{Scheme: "file", Path: path, RawQuery: "mode=ro&_pragma=busy_timeout(5000)"}).String()
 	}
 	db := sql.OpenDB(connector{driver: drv, dsn: d})
 	db.SetMaxOpenConns(1)

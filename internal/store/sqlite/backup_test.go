@@ -135,9 +135,17 @@ func TestBackupDuringWritesAndRestore(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(fresh), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// A WAL left there by some other database must not be replayed onto
+	// the restored one.
+	if err := os.WriteFile(fresh+"-wal", []byte("stale WAL of another database file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	got, err := sqlite.Restore(ctx, backup, fresh)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(fresh + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale WAL is still beside the restored database: %v", err)
 	}
 	if got.Previous != "" {
 		t.Errorf("restore to a fresh path kept a previous database %q", got.Previous)
