@@ -35,7 +35,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite" // the test reads the server's database, read-only
 )
@@ -50,6 +52,9 @@ type attackServer struct {
 	bobPAT   string
 	// secrets are every credential the run used; none may reach the log.
 	secrets []string
+
+	mu   sync.Mutex
+	logs []string // every line the server logged, read as it comes
 }
 
 const (
@@ -66,8 +71,18 @@ func newAttackServer(t *testing.T, env ...string) *attackServer {
 	addUser(t, dir, "alice@example.com", alicePassword, "--name", "Alice")
 	addUser(t, dir, "bob@example.com", bobPassword, "--name", "Bob")
 	addr := freeAddr(t)
-	s := startServerEnv(t, dir, "http://"+addr, append([]string{"ATOMCP_ADDR=" + addr, "ATOMCP_AUTH=embedded"}, env...)...)
-	a := &attackServer{server: s, dir: dir, db: filepath.Join(dir, "atomcp.db")}
+	// Debug logging: the most a log could give away.
+	s := startServerEnv(t, dir, "http://"+addr, append([]string{"ATOMCP_ADDR=" + addr, "ATOMCP_AUTH=embedded", "ATOMCP_LOG_LEVEL=debug"}, env...)...)
+	a := &attackServer{server: s, dir: dir, db: filepath.Join(dir, "atomcp.db"), logs: slices.Clone(s.stderr.all)}
+	// The harness keeps 1000 unread lines and drops the rest; the
+	// secrets check must see every line, so they are read at once.
+	go func() {
+		for line := range s.stderr.lines {
+			a.mu.Lock()
+			a.logs = append(a.logs, line)
+			a.mu.Unlock()
+		}
+	}()
 	a.alicePAT = a.pat(t, "alice@example.com")
 	a.bobPAT = a.pat(t, "bob@example.com")
 	a.secrets = append(a.secrets, alicePassword, bobPassword, a.alicePAT, a.bobPAT)
@@ -156,6 +171,9 @@ func (a *attackServer) unchanged(t *testing.T, before map[string]string, exempt 
 	t.Helper()
 	after := a.state(t, exempt...)
 	for table, was := range before {
+		if slices.Contains(exempt, table) {
+			continue
+		}
 		if after[table] != was {
 			t.Errorf("the attack wrote to %s: %s before, %s after", table, was, after[table])
 		}
@@ -165,8 +183,7 @@ func (a *attackServer) unchanged(t *testing.T, before map[string]string, exempt 
 // logsClean checks that no secret the run used reached the server's log.
 func (a *attackServer) logsClean(t *testing.T) {
 	t.Helper()
-	a.syncLog(t)
-	logs := strings.Join(a.stderr.all, "\n")
+	logs := a.logsUntilNow(t)
 	if len(logs) == 0 {
 		t.Fatal("the server logged nothing; the check would prove nothing")
 	}
@@ -182,6 +199,27 @@ func (a *attackServer) logsClean(t *testing.T) {
 			t.Errorf("the signature of a token (starting %.6q) is in the server's log", s)
 		}
 	}
+}
+
+// logsUntilNow returns every line logged so far: it requests a unique
+// path and waits for its request log line (lines come in order).
+func (a *attackServer) logsUntilNow(t *testing.T) string {
+	t.Helper()
+	marker := fmt.Sprintf("/log-marker-%d", time.Now().UnixNano())
+	if resp, err := http.Get(a.Base + marker); err == nil {
+		resp.Body.Close()
+	}
+	for range 600 {
+		a.mu.Lock()
+		logs := strings.Join(a.logs, "\n")
+		a.mu.Unlock()
+		if strings.Contains(logs, marker) {
+			return logs
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the request log line for %s did not come within 60 s", marker)
+	return ""
 }
 
 // postJSONRPC sends one raw body to the MCP endpoint with a bearer token

@@ -16,7 +16,7 @@ import (
 )
 
 func toolCallBody(name, args string) string {
-	return `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `,"_meta":{"io.modelcontextprotocol/clientInfo":{"name":"attack","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+	return `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"attack","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
 }
 
 // alive checks that the server still answers a tool call of Alice.
@@ -199,46 +199,85 @@ func TestAttackExhaustion(t *testing.T) {
 		t.Errorf("the address is not served after its connections closed: %v", err)
 	})
 	t.Run("many sessions", func(t *testing.T) {
-		before := a.state(t, "workspace_contexts", "users")
+		// A server with the default limits: 300 sessions of one user
+		// (each initialize is an MCP request under the user's rate).
+		m := newAttackServer(t)
+		waitAlive(t, m)
+		postJSONRPC(t, m.URL, m.bobPAT, initializeBody) // Bob's profile
+		before := m.state(t)
+		opened := 0
 		for i := range 300 {
-			st, _, _ := postJSONRPC(t, a.URL, a.bobPAT, initializeBody, "MCP-Protocol-Version", "")
+			st, hdr, body := postJSONRPC(t, m.URL, m.bobPAT, initializeBody)
 			if st == 429 {
-				break // refused: fine
+				continue // refused: fine
 			}
-			if st != 200 {
-				t.Fatalf("initialize %d: %d", i, st)
+			if st != 200 || hdr.Get("Mcp-Session-Id") == "" {
+				t.Fatalf("initialize %d: %d %.200s", i, st, body)
 			}
+			opened++
 		}
-		a.unchanged(t, before, "workspace_contexts", "users")
-		waitAlive(t, a)
+		t.Logf("%d of 300 sessions opened", opened)
+		m.unchanged(t, before)
+		waitAlive(t, m)
+		m.logsClean(t)
 	})
 	t.Run("one user's flood of tool calls", func(t *testing.T) {
+		// 12 parallel callers (under the connection cap), 3 calls each,
+		// against a rate of 2 a second and a burst of 4.
 		var mu sync.Mutex
-		refused, retryAfter := 0, 0
+		calls, refused, retryAfter := 0, 0, 0
+		var errs []error
 		var wg sync.WaitGroup
-		for range 40 {
+		for range 12 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				st, hdr, _ := postJSONRPC(t, a.URL, a.bobPAT, toolCallBody("query_tool", `{"query_type":"search","search_term":"flood"}`))
-				mu.Lock()
-				defer mu.Unlock()
-				if st == 429 {
-					refused++
-					if hdr.Get("Retry-After") != "" {
-						retryAfter++
+				for range 3 {
+					st, hdr, err := tryPost(a.URL, a.bobPAT, toolCallBody("query_tool", `{"query_type":"search","search_term":"flood"}`))
+					mu.Lock()
+					calls++
+					if err != nil {
+						errs = append(errs, err)
+					} else if st == 429 {
+						refused++
+						if hdr.Get("Retry-After") != "" {
+							retryAfter++
+						}
 					}
+					mu.Unlock()
 				}
 			}()
 		}
 		wg.Wait()
+		if len(errs) > 0 {
+			t.Errorf("%d of %d calls failed at the connection: %v", len(errs), calls, errs[0])
+		}
 		if refused == 0 || retryAfter != refused {
-			t.Errorf("40 parallel calls over a rate of 2/s: %d refused, %d with Retry-After; want refusals, each with Retry-After", refused, retryAfter)
+			t.Errorf("%d calls over a rate of 2/s: %d refused, %d with Retry-After; want refusals, each with Retry-After", calls, refused, retryAfter)
 		}
 		// Another user is not limited by Bob's flood.
 		a.alive(t)
 	})
 	t.Run("no secret in the log", func(t *testing.T) { a.logsClean(t) })
+}
+
+// tryPost is postJSONRPC for goroutines: it returns the error.
+func tryPost(u, token, body string) (int, http.Header, error) {
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header, nil
 }
 
 func statusOf(u string) (int, error) {

@@ -90,7 +90,7 @@ func (k *oauthKit) code(t *testing.T, set map[string]string) string {
 		r, _ = k.b.submit(page, url.Values{"decision": {"allow"}})
 	}
 	loc, _ := url.Parse(r.Header.Get("Location"))
-	if r.StatusCode != http.StatusSeeOther || loc == nil || loc.Query().Get("code") == "" {
+	if !isRedirect(r.StatusCode) || loc == nil || loc.Query().Get("code") == "" {
 		t.Fatalf("authorization: %d %q\n%s", r.StatusCode, r.Header.Get("Location"), page)
 	}
 	k.a.secrets = append(k.a.secrets, loc.Query().Get("code"))
@@ -166,7 +166,7 @@ func TestAttackOAuth(t *testing.T) {
 				}
 			} else {
 				u, _ := url.Parse(loc)
-				if r.StatusCode != http.StatusSeeOther || u == nil || !strings.HasPrefix(loc, attackRedirect+"?") ||
+				if !isRedirect(r.StatusCode) || u == nil || !strings.HasPrefix(loc, attackRedirect+"?") ||
 					u.Query().Get("error") != tc.code || u.Query().Get("code") != "" {
 					t.Fatalf("status %d, Location %q; want error=%s at the registered URI\n%.300s", r.StatusCode, loc, tc.code, page)
 				}
@@ -294,8 +294,10 @@ func TestAttackOAuth(t *testing.T) {
 
 	// The consent form: without the page's CSRF token, or posted from
 	// another origin, nothing is issued.
+	// (The other client's: Alice has not allowed it, so she is asked.)
+	otherQuery := k.query(map[string]string{"client_id": k.other, "redirect_uri": "http://127.0.0.1:9/other", "state": "csrf"})
 	consentPage := func(t *testing.T) string {
-		r, page := k.b.do(http.MethodGet, a.Base+"/oauth/authorize?"+k.query(map[string]string{"state": "csrf"}).Encode(), nil)
+		r, page := k.b.do(http.MethodGet, a.Base+"/oauth/authorize?"+otherQuery.Encode(), nil)
 		if r.StatusCode != 200 || !strings.Contains(page, `value="allow"`) {
 			t.Fatalf("consent page: %d %q", r.StatusCode, r.Header.Get("Location"))
 		}
@@ -340,14 +342,14 @@ func TestAttackOAuth(t *testing.T) {
 	}
 
 	t.Run("clickjacking: the sign-in and consent pages refuse framing", func(t *testing.T) {
-		for _, u := range []string{a.Base + "/oauth/authorize?" + k.query(nil).Encode(), a.Base + "/oauth/authorize?" + url.Values{"client_id": {k.clientID}}.Encode()} {
-			resp, err := http.Get(u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+		login, _ := newBrowser(t).do(http.MethodGet, a.Base+"/oauth/authorize?"+k.query(nil).Encode(), nil)
+		consent, page := k.b.do(http.MethodGet, a.Base+"/oauth/authorize?"+otherQuery.Encode(), nil)
+		if !strings.Contains(page, `value="allow"`) {
+			t.Fatalf("no consent page: %d", consent.StatusCode)
+		}
+		for name, resp := range map[string]*http.Response{"sign-in": login, "consent": consent} {
 			if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || resp.Header.Get("X-Frame-Options") != "DENY" {
-				t.Errorf("%s: CSP %q, X-Frame-Options %q", u, resp.Header.Get("Content-Security-Policy"), resp.Header.Get("X-Frame-Options"))
+				t.Errorf("%s page: CSP %q, X-Frame-Options %q", name, resp.Header.Get("Content-Security-Policy"), resp.Header.Get("X-Frame-Options"))
 			}
 		}
 	})
@@ -385,6 +387,37 @@ func TestAttackOAuth(t *testing.T) {
 			a.unchanged(t, before)
 		})
 	}
+
+	t.Run("confidential client: a wrong secret, then another client's code", func(t *testing.T) {
+		resp, err := http.Post(a.Base+"/oauth/register", "application/json", strings.NewReader(`{"redirect_uris":["`+attackRedirect+`"],"token_endpoint_auth_method":"client_secret_post","client_name":"Confidential"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reg map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&reg)
+		resp.Body.Close()
+		id, _ := reg["client_id"].(string)
+		secret, _ := reg["client_secret"].(string)
+		if id == "" || secret == "" {
+			t.Fatalf("register a confidential client: %d %v", resp.StatusCode, reg)
+		}
+		a.secrets = append(a.secrets, secret)
+		code := k.code(t, nil)
+		before := a.state(t, tokenTables...)
+		for _, f := range []url.Values{
+			{"client_id": {id}, "client_secret": {secret + "x"}},
+			{"client_id": {id}, "client_secret": {secret}},
+		} {
+			f.Set("grant_type", "authorization_code")
+			f.Set("code", code)
+			f.Set("redirect_uri", attackRedirect)
+			f.Set("code_verifier", attackVerifier)
+			if st, m := postForm(t, a.Base+"/oauth/token", f); st/100 != 4 || m["access_token"] != nil {
+				t.Errorf("%d %v; want a 4xx refusal", st, m)
+			}
+		}
+		a.unchanged(t, before, tokenTables...)
+	})
 
 	t.Run("no secret in the log", func(t *testing.T) { a.logsClean(t) })
 }
@@ -508,3 +541,5 @@ func TestAttackCIMD(t *testing.T) {
 		}
 	})
 }
+
+func isRedirect(status int) bool { return status == http.StatusFound || status == http.StatusSeeOther }
