@@ -232,9 +232,7 @@ func postJSONRPC(t *testing.T, u, token, body string, header ...string) (int, ht
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	if !strings.Contains(body, `"method":"initialize"`) {
-		req.Header.Set("MCP-Protocol-Version", "2026-07-28") // stateless: no session needed
-	}
+	statelessHeaders(req, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -252,6 +250,29 @@ func postJSONRPC(t *testing.T, u, token, body string, header ...string) (int, ht
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, resp.Header, string(b)
+}
+
+// statelessHeaders sets what a request of protocol 2026-07-28 (no
+// session) carries besides its body: the revision, and the method and
+// name headers, read from the body when it parses. An initialize is left
+// for the 2025-11-25 handshake.
+func statelessHeaders(req *http.Request, body string) {
+	if strings.Contains(body, `"method":"initialize"`) {
+		return
+	}
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	var m struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	if len(body) < 8<<20 && json.Unmarshal([]byte(body), &m) == nil && m.Method != "" {
+		req.Header.Set("Mcp-Method", m.Method)
+		if m.Params.Name != "" {
+			req.Header.Set("Mcp-Name", m.Params.Name)
+		}
+	}
 }
 
 // jsonrpcError finds the JSON-RPC error of a response body (plain JSON or

@@ -243,7 +243,7 @@ func TestAttackTenantIsolation(t *testing.T) {
 		res, err := bob.GetPrompt(t.Context(), &mcp.GetPromptParams{Name: "atoms_traceability_review", Arguments: map[string]string{"project": d.project["id"].(string)}})
 		if err == nil {
 			b, _ := json.Marshal(res)
-			if l := d.leaks(string(b), ""); len(l) > 0 {
+			if l := d.leaks(string(b), d.project["id"].(string)); len(l) > 0 {
 				t.Errorf("the prompt shows Bob %v", l)
 			}
 		}

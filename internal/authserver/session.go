@@ -29,7 +29,7 @@ func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.Issuer, 
 // form field to match.
 func (s *Server) newCSRF(w http.ResponseWriter) string {
 	tok := newSecret()
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Strict; Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 		Name: csrfCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true,
 		Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds()),
 	})
@@ -66,7 +66,7 @@ func (s *Server) setSession(ctx context.Context, w http.ResponseWriter, a *store
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly, SameSite=Lax (set below); Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 		Name: sessionCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true,
 		// Lax: the authorization request arrives as a top-level
 		// navigation from the client, and must see the session.
