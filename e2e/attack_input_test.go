@@ -23,7 +23,7 @@ func toolCallBody(name, args string) string {
 func (a *attackServer) alive(t *testing.T) {
 	t.Helper()
 	st, _, body := postJSONRPC(t, a.URL, a.alicePAT, toolCallBody("workspace_tool", `{"operation":"list_workspaces"}`))
-	if st != 200 || !strings.Contains(body, "workspaces") {
+	if st != 200 || !strings.Contains(body, `"result"`) || strings.Contains(body, `"isError":true`) {
 		t.Fatalf("the server no longer answers a plain tool call: %d %.300s", st, body)
 	}
 }
