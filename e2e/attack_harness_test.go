@@ -118,6 +118,11 @@ var exemptTables = []string{"rate_limits"}
 // exemptTables): the value to compare before and after an attack.
 func (a *attackServer) state(t *testing.T, exempt ...string) map[string]string {
 	t.Helper()
+	// The background indexer takes what earlier requests queued (a first
+	// request creates the caller's personal organization); a snapshot is
+	// taken when it is idle. What an attack queued is still seen, in the
+	// entity tables and in the embeddings it leaves.
+	a.waitEmbeddings(t)
 	db, err := sql.Open("sqlite", "file:"+a.db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)

@@ -84,15 +84,11 @@ func TestAttackTenantIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := setUpAlice(t, alice)
-	// Alice's writes are indexed for search in the background; the
-	// snapshots compare once that is done.
-	a.waitEmbeddings(t)
 	mustCall(t, bob, "workspace_tool", map[string]any{"operation": "list_workspaces"}) // Bob's profile and personal organization
 	bobOrg := entityOf(t, mustCall(t, bob, "entity_tool", map[string]any{"entity_type": "organization", "operation": "create", "data": map[string]any{"name": "Bob Org"}}))
 	bobProject := entityOf(t, mustCall(t, bob, "entity_tool", map[string]any{"entity_type": "project", "operation": "create", "data": map[string]any{"organization_id": bobOrg["id"], "name": "Bob Project"}}))
 	bobDoc := entityOf(t, mustCall(t, bob, "entity_tool", map[string]any{"entity_type": "document", "operation": "create", "data": map[string]any{"project_id": bobProject["id"], "name": "Bob Doc"}}))
 	bobReq := entityOf(t, mustCall(t, bob, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create", "data": map[string]any{"document_id": bobDoc["id"], "name": "Bob req"}}))
-	a.waitEmbeddings(t)
 
 	ent := func(typ, op string, more map[string]any) map[string]any {
 		m := map[string]any{"entity_type": typ, "operation": op}
