@@ -5,9 +5,11 @@
 // files), the output of failed tests, build errors and panics. It writes
 // the counts of top-level tests, "passed failed skipped", to the file named
 // by its argument. A package that fails without a failed test (a build
-// error, a crash in TestMain) counts as one failure.
+// error, a crash in TestMain) counts as one failure. With -leaves it
+// counts the innermost tests instead (subtests, and top-level tests that
+// have none): the attack stage, whose attacks are subtests.
 //
-// scripts/test.sh runs it as: go test -json … | go run scripts/gotest-summary.go counts.txt
+// scripts/test.sh runs it as: go test -json … | go run scripts/gotest-summary.go [-leaves] counts.txt
 package main
 
 import (
@@ -18,6 +20,9 @@ import (
 	"strings"
 )
 
+// key names one test of one package.
+type key struct{ pkg, test string }
+
 type event struct {
 	Action     string
 	Package    string
@@ -27,17 +32,22 @@ type event struct {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go test -json ./... | go run scripts/gotest-summary.go COUNTS_FILE")
+	args := os.Args[1:]
+	leaves := len(args) > 0 && args[0] == "-leaves"
+	if leaves {
+		args = args[1:]
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: go test -json ./... | go run scripts/gotest-summary.go [-leaves] COUNTS_FILE")
 		os.Exit(2)
 	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 
-	type key struct{ pkg, test string }
 	buffered := map[key][]string{}  // output of running tests, printed if they fail
 	failedTests := map[string]int{} // package -> failed top-level tests
 	var passed, failed, skipped int
+	ended := map[key]string{} // -leaves: every test's outcome, counted at the end
 
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 16<<20)
@@ -70,6 +80,13 @@ func main() {
 				}
 			}
 			delete(buffered, k)
+			if leaves {
+				ended[k] = e.Action
+				if e.Action == "fail" && !strings.Contains(e.Test, "/") {
+					failedTests[e.Package]++
+				}
+				continue
+			}
 			if strings.Contains(e.Test, "/") {
 				continue // subtests are counted through their top-level test
 			}
@@ -85,7 +102,20 @@ func main() {
 		}
 		out.Flush()
 	}
-	if err := os.WriteFile(os.Args[1], []byte(fmt.Sprintf("%d %d %d\n", passed, failed, skipped)), 0o644); err != nil {
+	for k, action := range ended {
+		if hasChild(ended, k.pkg, k.test) {
+			continue
+		}
+		switch action {
+		case "pass":
+			passed++
+		case "fail":
+			failed++
+		case "skip":
+			skipped++
+		}
+	}
+	if err := os.WriteFile(args[0], []byte(fmt.Sprintf("%d %d %d\n", passed, failed, skipped)), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "gotest-summary:", err)
 		os.Exit(1)
 	}
@@ -99,4 +129,14 @@ func noise(s string) bool {
 		}
 	}
 	return s == "PASS\n"
+}
+
+// hasChild reports whether a subtest of test ended in pkg.
+func hasChild(ended map[key]string, pkg, test string) bool {
+	for k := range ended {
+		if k.pkg == pkg && strings.HasPrefix(k.test, test+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -126,6 +126,8 @@ npm_install() {
 stage_install() {
 	echo "go modules"
 	go mod download || return 1
+	echo "go modules of the linters (tools/go.mod)"
+	(cd tools && go mod download) || return 1
 	echo "npm packages of the conformance suite (conformance/package-lock.json)"
 	npm_install || return 1
 	"$ROOT/scripts/install-chromium.sh" || return 1
@@ -283,6 +285,29 @@ stage_authserver() {
 	return $rc
 }
 
+# The attack suite (e2e/attack_*_test.go, build tag attack; docs/security.md):
+# hostile requests against the built `atomcp serve` with its embedded
+# authorization server, one subtest per attack, each checking the refusal
+# and that the database did not change. It runs in a network namespace of
+# its own with loopback alone (unshare -n, as root) so that the attacks on
+# private and metadata addresses run and no packet can leave the machine;
+# without unshare those are skipped. Counts are attacks.
+stage_attack() {
+	local c="$OUT/attack.counts" rc
+	local run=(go test -tags attack -count=1 -timeout 20m -json -run '^TestAttack' ./e2e)
+	rm -f "$c"
+	if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
+		# shellcheck disable=SC2016 # $@ is expanded by sh
+		unshare -n sh -c 'ip link set lo up && exec "$@"' sh env GOPROXY=off "${run[@]}" 2>&1
+	else
+		echo "unshare -n is not available: the attacks on addresses off this machine are skipped"
+		"${run[@]}" 2>&1
+	fi | go run scripts/gotest-summary.go -leaves "$c"
+	rc=${PIPESTATUS[0]}
+	[ -f "$c" ] && counts $(cat "$c")
+	return "$rc"
+}
+
 # The TypeScript SDK's client against `atomcp serve` with no configuration
 # but a free port; the account goes into the server's default database
 # (./atomcp.db of its directory) just before it starts. Counts are checks.
@@ -375,6 +400,7 @@ RUN_START=$(now_ms)
 run_stage install "Go modules, the pinned npm packages, chromium and prometheus (cached)"
 run_stage gofmt "gofmt -l (make fmt-check, as make check)" make -s fmt-check
 run_stage vet "go vet ./..." go vet ./...
+run_stage lint "staticcheck and gosec on ./... (scripts/lint.sh, pinned in tools/go.mod; fails on any finding)" scripts/lint.sh
 run_stage gotest "go test -race ./..."
 run_stage fuzz "a short fuzz run of the security-relevant decoders (scripts/fuzz-short.sh, FUZZTIME=3s each; the seeds also run in gotest)" env FUZZTIME=3s scripts/fuzz-short.sh
 run_stage build "build atomcp and the conformance fixture"
@@ -391,6 +417,7 @@ run_stage serve_2025 "generic scenarios against atomcp serve (ATOMCP_AUTH=none),
 run_stage serve_2026 "generic scenarios against atomcp serve (ATOMCP_AUTH=none), 2026-07-28" \
 	serve_suite 2026-07-28 server-stateless http-header-validation
 run_stage authserver "authorization-server conformance against the embedded authorization server (headless Chromium)"
+run_stage attack "attack suite against atomcp serve: OAuth abuse, CIMD SSRF, JWT forgery, tenant isolation, hostile input, exhaustion, secrets in logs (counts are attacks)"
 run_stage ts_client "TypeScript SDK client: discovery, registration, sign-in, token, tools/list, refresh (default settings)"
 run_stage inspector "MCP Inspector CLI: OAuth (DCR, sign-in, consent), tools/list --strict without findings, tools/call, refresh"
 run_stage mcp_remote "mcp-remote through its stdio: OAuth (DCR, sign-in, consent), tools/list, tools/call, refresh"

@@ -27,7 +27,7 @@ func newDBCmd() *cobra.Command {
 
 func newDBCopyCmd() *cobra.Command {
 	var to string
-	cmd := &cobra.Command{
+	cmd := &cobra.Command{ // #nosec G101 -- user:password in the usage text is a placeholder, not a credential
 		Use:   "copy --to postgres://user:password@host:5432/database",
 		Short: "Copy the SQLite database (ATOMCP_DATABASE_URL) into a new PostgreSQL database, verifying row counts",
 		Long: `Copy every row of the embedded SQLite database that ATOMCP_DATABASE_URL (or

@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 // examples are the Example sections of the commands that do not set one
 // themselves, by command path: kept in one list so that every command's
 // --help shows one (TestEveryCommandHasAnExample).
-var examples = map[string]string{
+var examples = map[string]string{ // #nosec G101 -- example .env files with placeholder values, printed by `atomcp config example`
 	"atomcp": `  atomcp serve                                  # http://127.0.0.1:8000/api/mcp, sign-in built in
   atomcp doctor http://127.0.0.1:8000/api/mcp   # check it as a client would
   atomcp config show                            # every setting, its value and where it came from`,

@@ -322,7 +322,7 @@ func (s *Service) findLink(ctx context.Context, tx store.Ops, a *Actor, kind dom
 	if err != nil {
 		return nil, err
 	}
-	targetID := target.ID
+	var targetID string
 	if kind == domain.Assignment {
 		u, err := s.memberUser(ctx, tx, src.OrganizationID, target.ID, "target")
 		if err != nil {

@@ -237,11 +237,6 @@ func capRunes(s string) []rune {
 	return r
 }
 
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	return boundedLevenshtein(ra, rb, max(len(ra), len(rb)))
-}
-
 // boundedLevenshtein is the edit distance of a and b when it is at most
 // k, and k+1 otherwise. It fills only the band of cells within k of the
 // diagonal and stops at the first row whose every cell exceeds k: O(len(a)·k).

@@ -253,16 +253,6 @@ func (r *wfRun) skip(name, needs string) {
 	r.steps = append(r.steps, StepOutcome{Name: name, Status: StepSkipped, Err: fmt.Errorf("not run because step %q failed", needs)})
 }
 
-// read returns what lookups outside a step should read from: the
-// workflow's transaction (transaction mode, so that they see its writes)
-// or the store (continue mode, where every step has committed).
-func (r *wfRun) read() store.Ops {
-	if r.atomic {
-		return r.tx
-	}
-	return r.s.store
-}
-
 // stepEntity runs a step that writes one entity and returns the entity only
 // if the step succeeded, so that later steps never build on a write that
 // was not saved.

@@ -33,11 +33,6 @@ func insertWellKnown(issuer, wellKnown string) string {
 	return u.Scheme + "://" + u.Host + wellKnown + strings.TrimSuffix(u.EscapedPath(), "/")
 }
 
-func hasPath(issuer string) bool {
-	u, err := url.Parse(issuer)
-	return err == nil && strings.Trim(u.Path, "/") != ""
-}
-
 // candidates returns the upstream URLs to try for one kind of document,
 // the most specific first, without duplicates.
 func candidates(issuer, kind string) []string {

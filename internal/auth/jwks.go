@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,8 +21,16 @@ type KeySource interface {
 	KeyfuncCtx(ctx context.Context) jwt.Keyfunc
 }
 
-// LocalKeys is a KeySource over a jwt.Keyfunc that needs no network.
+// LocalKeys is a KeySource over a jwt.Keyfunc that needs no network. Its
+// function wraps ErrUnknownKey for a kid it does not have, so that the
+// refusal says the key is unknown rather than that keys could not be
+// obtained.
 type LocalKeys jwt.Keyfunc
+
+// ErrUnknownKey is what a LocalKeys function returns (wrapped) for a
+// token whose kid names none of its keys: a forged token, one of another
+// instance, or one signed with a key removed since.
+var ErrUnknownKey = errors.New("no such signing key")
 
 // KeyfuncCtx implements KeySource.
 func (k LocalKeys) KeyfuncCtx(context.Context) jwt.Keyfunc { return jwt.Keyfunc(k) }

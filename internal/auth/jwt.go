@@ -339,7 +339,7 @@ func (v *JWTVerifier) checkHeader(token string) *Error {
 // parseError turns a jwt error into the refusal a client can act on.
 func (v *JWTVerifier) parseError(err error, c *accessClaims) *Error {
 	switch {
-	case errors.Is(err, jwkset.ErrKeyNotFound):
+	case errors.Is(err, jwkset.ErrKeyNotFound), errors.Is(err, ErrUnknownKey):
 		return invalidToken(err, "the token's signing key is not among %s's published keys", v.cfg.Issuer).because(ReasonUnknownKey)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		return invalidToken(err, "the token's signing key could not be obtained from %s", v.cfg.Issuer).because(ReasonKeysUnavailable)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -219,3 +220,17 @@ func TestTokenCacheOff(t *testing.T) {
 }
 
 func sha256Key(tok string) tokenKey { return tokenKeyOf(tok) }
+
+// TestUnknownLocalKeyIsNamed: a token whose kid the local keys do not
+// have (a forgery, another instance's token) is refused as signed with an
+// unknown key, not as "keys could not be obtained", which sends an
+// operator looking for an outage.
+func TestUnknownLocalKeyIsNamed(t *testing.T) {
+	f := newCacheFixture(t, 0)
+	f.v.cfg.Keys = LocalKeys(func(*jwt.Token) (any, error) { return nil, fmt.Errorf("kid %q: %w", "k9", ErrUnknownKey) })
+	err := f.verify(f.mint(t, "jti-u", nil))
+	wantRefusal(t, err, "is not among")
+	if e := err.(*Error); e.Reason != ReasonUnknownKey {
+		t.Errorf("reason %q; want %q", e.Reason, ReasonUnknownKey)
+	}
+}

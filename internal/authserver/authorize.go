@@ -196,7 +196,7 @@ func (s *Server) redirectToClient(w http.ResponseWriter, r *http.Request, req *a
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther // the browser must GET the redirect URI
 	}
-	http.Redirect(w, r, u.String(), status)
+	http.Redirect(w, r, u.String(), status) // #nosec G710 -- u is a redirect URI registered for the client (parseAuthzRequest checks it before anything is sent to it)
 }
 
 // failRequest answers a failed request on a page or at the redirect URI.

@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
 )
@@ -304,7 +305,7 @@ func (k *KeySet) lookup(ctx context.Context, kid string) (*ecdsa.PublicKey, erro
 		k.mu.Unlock()
 	}
 	if kk == nil {
-		return nil, fmt.Errorf("no signing key %q", kid)
+		return nil, fmt.Errorf("kid %q: %w", kid, auth.ErrUnknownKey)
 	}
 	return &kk.private.PublicKey, nil
 }

@@ -12,7 +12,7 @@ const (
 	PathLogin     = "/oauth/login"
 	PathConsent   = "/oauth/consent"
 	PathSetup     = "/oauth/setup"
-	PathToken     = "/oauth/token"
+	PathToken     = "/oauth/token" // #nosec G101 -- an endpoint path, not a credential
 	PathRegister  = "/oauth/register"
 	PathRevoke    = "/oauth/revoke"
 	PathJWKS      = "/oauth/jwks"

@@ -30,7 +30,7 @@ func newPages() *pages {
 	sum := sha256.Sum256(css)
 	p := &pages{
 		byName: map[string]*template.Template{},
-		css:    template.CSS(css),
+		css:    template.CSS(css), // #nosec G203 -- the page's own embedded stylesheet, never user input
 		// No script may run, nothing may frame the pages (clickjacking of
 		// the consent button), forms post only here, and nothing else
 		// loads. form-action is left out on purpose: browsers apply it to

@@ -53,7 +53,7 @@ func (s *Server) expireCookie(w http.ResponseWriter, name, path string, sameSite
 func (s *Server) newCSRF(w http.ResponseWriter) string {
 	tok := newSecret()
 	s.expireCookie(w, csrfCookie, s.legacyCookiePath(), http.SameSiteStrictMode)
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Strict; Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 		Name: csrfCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true,
 		Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds()),
 	})
@@ -151,7 +151,7 @@ func (s *Server) writeSessionCookie(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	s.expireCookie(w, sessionCookie, s.legacyCookiePath(), http.SameSiteLaxMode)
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly, SameSite=Lax (set below); Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 		Name: sessionCookie, Value: tok, Path: s.cookiePath(), HttpOnly: true,
 		// Lax: the authorization request arrives as a top-level
 		// navigation from the client, and must see the session.

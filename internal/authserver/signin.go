@@ -117,7 +117,7 @@ func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzR
 		s.renderError(w, http.StatusInternalServerError, "The server could not start the sign-in; try again.", "")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly, SameSite=Lax (set below); Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 		Name: signinCookieName(a.State), Value: a.State, Path: s.cookiePath(), HttpOnly: true,
 		// Lax: the provider's redirect back is a top-level navigation
 		// from another site, which must carry it.
@@ -145,7 +145,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, "This sign-in is unknown or expired in this browser: it was not started here, took longer than 10 minutes, or its link was changed.", startAgain)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: s.cookiePath(), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: s.cookiePath(), HttpOnly: true, Secure: s.secureCookies(), SameSite: http.SameSiteLaxMode, MaxAge: -1}) // #nosec G124 -- deletes the cookie; Secure whenever the issuer is https
 	now := s.opts.Now()
 	sr, err := s.st.ConsumeSigninRequest(r.Context(), hashSecret(state), now)
 	switch {

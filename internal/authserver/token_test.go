@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,7 +31,11 @@ func (h *harness) jwksKeys() map[string]*ecdsa.PublicKey {
 		}
 		x, _ := base64.RawURLEncoding.DecodeString(m["x"].(string))
 		y, _ := base64.RawURLEncoding.DecodeString(m["y"].(string))
-		out[m["kid"].(string)] = &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+		if err != nil {
+			h.t.Fatalf("key %v: %v", m["kid"], err)
+		}
+		out[m["kid"].(string)] = pub
 	}
 	return out
 }

@@ -143,7 +143,7 @@ const (
 	KeyScopeRead                  = "scope_read"
 	KeyScopeWrite                 = "scope_write"
 	KeyWorkOSClientID             = "workos_client_id"
-	KeyWorkOSAPIKey               = "workos_api_key"
+	KeyWorkOSAPIKey               = "workos_api_key" // #nosec G101 -- the name of a setting, not its value
 	KeyInternalToken              = "internal_token"
 	KeyStaticTokens               = "static_tokens"
 	KeyLogLevel                   = "log_level"
@@ -163,7 +163,7 @@ const (
 	KeyCIMDAllowPrivate           = "cimd_allow_private"
 	KeyEmbeddingsURL              = "embeddings_url"
 	KeyEmbeddingsModel            = "embeddings_model"
-	KeyEmbeddingsAPIKey           = "embeddings_api_key"
+	KeyEmbeddingsAPIKey           = "embeddings_api_key" // #nosec G101 -- the name of a setting, not its value
 	KeySigninOIDCIssuer           = "signin_oidc_issuer"
 	KeySigninOIDCClientID         = "signin_oidc_client_id"
 	KeySigninGitHubClientID       = "signin_github_client_id"

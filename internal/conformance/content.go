@@ -1,5 +1,7 @@
 package conformance
 
+//lint:file-ignore SA1019 the fixture implements every feature the MCP conformance suite tests, logging and sampling (deprecated in 2026-07-28, still scored for 2025-11-25) included.
+
 import (
 	"context"
 	"encoding/base64"
@@ -77,6 +79,7 @@ func registerContentTools(s *mcp.Server) {
 		func(context.Context, *mcp.CallToolRequest, noArgs) (*mcp.CallToolResult, any, error) {
 			// The SDK turns a handler's error into a result with isError set
 			// and the message as its text, which is what models see.
+			//lint:ignore ST1005 the conformance suite expects this exact text
 			return nil, nil, errors.New("This tool intentionally returns an error for testing")
 		})
 }

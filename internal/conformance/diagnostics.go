@@ -1,5 +1,7 @@
 package conformance
 
+//lint:file-ignore SA1019 the fixture implements every feature the MCP conformance suite tests, logging and sampling (deprecated in 2026-07-28, still scored for 2025-11-25) included.
+
 import (
 	"context"
 	"encoding/json"

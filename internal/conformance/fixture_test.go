@@ -1,5 +1,7 @@
 package conformance
 
+//lint:file-ignore SA1019 the fixture's logging (deprecated in 2026-07-28, still scored for 2025-11-25) is tested.
+
 import (
 	"context"
 	"fmt"

@@ -355,11 +355,6 @@ func (r *run) add(f Finding) Finding {
 	return f
 }
 
-// addAll records several findings.
-func (r *run) addAll(fs []Finding) {
-	r.findings = append(r.findings, fs...)
-}
-
 // skip is a finding for a check that could not run.
 func skip(id string, area Area, why string) Finding {
 	return Finding{ID: id, Area: area, Status: Skip, Title: why}

@@ -53,7 +53,7 @@ const (
 	IDTokenSignature  = "token.signature"
 	IDTokenIssuer     = "token.issuer"
 	IDTokenAudience   = "token.audience"
-	IDTokenExpiry     = "token.expiry"
+	IDTokenExpiry     = "token.expiry" // #nosec G101 -- a finding id, not a credential
 	IDTokenScopes     = "token.scopes"
 	IDTokenInitialize = "token.initialize"
 	IDTokenToolsList  = "token.tools_list"
@@ -83,6 +83,6 @@ const (
 	IDConfigURLMatch       = "config.url_match"
 	IDConfigIssuer         = "config.issuer"
 	IDConfigRequiredScopes = "config.required_scopes"
-	IDConfigDotenvSecret   = "config.dotenv_secret"
+	IDConfigDotenvSecret   = "config.dotenv_secret" // #nosec G101 -- a finding id, not a credential
 	IDConfigSignin         = "config.signin"
 )

@@ -26,9 +26,9 @@ func ToInt64(v any) (n int64, ok bool) {
 	case uint8:
 		return int64(x), true
 	case uint:
-		return int64(x), uint64(x) <= math.MaxInt64
+		return int64(x), uint64(x) <= math.MaxInt64 // #nosec G115 -- the second result says whether the conversion was exact; callers refuse it otherwise
 	case uint64:
-		return int64(x), x <= math.MaxInt64
+		return int64(x), x <= math.MaxInt64 // #nosec G115 -- the second result says whether the conversion was exact; callers refuse it otherwise
 	case float64:
 		// 2^63 itself is representable as a float64 but not as an int64.
 		return int64(x), x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64

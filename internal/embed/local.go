@@ -114,7 +114,7 @@ func (l *Local) add(v []float32, feature string, weight float32) {
 		if h>>63 == 1 {
 			w = -w
 		}
-		v[int(h%uint64(l.dims))] += w
+		v[int(h%uint64(l.dims))] += w // #nosec G115 -- dims is a positive vector size and the remainder is below it
 		h = mix64(h + 0x9e3779b97f4a7c15)
 	}
 }

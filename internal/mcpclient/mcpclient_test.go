@@ -78,8 +78,8 @@ func TestConnectFailures(t *testing.T) {
 			w.WriteHeader(400)
 			io.WriteString(w, `{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"bad request shape"}}`)
 		}), "", "answered with an error: bad request shape (code -32600)"},
-		{"token refused", handler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) }), "bad-token", "refused the token it was given (HTTP 401)"},
-		{"token wanted", handler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) }), "", "answered HTTP 401: it wants a token"},
+		{"token refused", handler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) }), "bad-token", "refused the token it was given (HTTP 401)"},
+		{"token wanted", handler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) }), "", "answered HTTP 401: it wants a token"},
 		{"TLS", tlsSrv.URL + "/mcp", "", "TLS error talking to the MCP server"},
 	}
 	for _, tt := range tests {

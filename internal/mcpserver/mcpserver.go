@@ -4,6 +4,8 @@
 // progress, completions, resource subscriptions, caching hints).
 package mcpserver
 
+//lint:file-ignore SA1019 logging is deprecated in 2026-07-28 but 2025-11-25 clients still use it (notifications/message, logging/setLevel).
+
 import (
 	"context"
 	"log/slog"

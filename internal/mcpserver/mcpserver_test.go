@@ -1,5 +1,7 @@
 package mcpserver
 
+//lint:file-ignore SA1019 tests the logging capability that 2025-11-25 clients still use.
+
 import (
 	"context"
 	"testing"

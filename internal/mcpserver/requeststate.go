@@ -43,7 +43,7 @@ func NewRequestStates(key []byte) *RequestStates {
 }
 
 // requestStateSecret is the name of the requestState key in the store.
-const requestStateSecret = "mcp.request-state-hmac"
+const requestStateSecret = "mcp.request-state-hmac" // #nosec G101 -- the label of a derived key, not a key
 
 // SecretStore keeps secrets shared by every process serving one database
 // (store.ServerSecrets).

@@ -96,7 +96,7 @@ func startDetached(name string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(path, args...) // #nosec G204 -- the platform's URL opener (or $BROWSER) with the authorization URL as one argument; no shell
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	if err := cmd.Start(); err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -43,7 +42,6 @@ type fakeAS struct {
 	tokenBody    string         // … with this body
 	expiresIn    int            // seconds (default 3600)
 	grantScope   string         // scope in the token response ("" echoes the request)
-	forgetClient bool           // the token endpoint no longer knows clients registered so far
 	forgotten    map[string]bool
 	dpopNonce    string            // the token endpoint requires this DPoP nonce
 	confidential map[string]string // client_credentials clients: id → secret
@@ -63,7 +61,6 @@ type fakeAS struct {
 }
 
 type registered struct {
-	secret   string
 	redirect []string
 }
 
@@ -546,9 +543,7 @@ func verifyProof(proof, method, uri, accessToken string) (jwt.MapClaims, string,
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("bad jwk coordinates")
 		}
-		pub := &ecdsa.PublicKey{Curve: elliptic.P256()}
-		pub.X, pub.Y = new(big.Int).SetBytes(x), new(big.Int).SetBytes(y)
-		return pub, nil
+		return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
 	}, jwt.WithValidMethods([]string{"ES256"}))
 	if err != nil {
 		return nil, "", err

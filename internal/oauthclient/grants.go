@@ -41,7 +41,7 @@ const (
 	// GrantClientCredentials is the client credentials grant (RFC 6749 §4.4).
 	GrantClientCredentials GrantType = "client_credentials"
 	// GrantJWTBearer is the JWT bearer assertion grant (RFC 7523 §2.1).
-	GrantJWTBearer GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	GrantJWTBearer GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer" // #nosec G101 -- a grant type URN (RFC 7523), not a credential
 	// GrantEnterprise is enterprise-managed authorization (SEP-990).
 	GrantEnterprise GrantType = "enterprise"
 )

@@ -119,7 +119,7 @@ func ensurePrivateDir(dir string, warn func(error)) error {
 		return fmt.Errorf("the token cache path %s is not a directory", dir)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
+		if err := os.Chmod(dir, 0o700); err != nil { // #nosec G302 -- a directory needs its x bit; 0700 is owner-only
 			return fmt.Errorf("make the token cache directory %s private: %w", dir, err)
 		}
 		warn(fmt.Errorf("the token cache directory %s was readable by others (mode %o); it is now 0700", dir, fi.Mode().Perm()))
@@ -207,7 +207,7 @@ func remove(path string) error {
 // read decodes path into v. It reports false for a missing file, and
 // warns and reports false for one it cannot use.
 func (s *Store) read(path string, v any) bool {
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) // #nosec G304 G703 -- the token cache file in the user's own config directory
 	if errors.Is(err, fs.ErrNotExist) {
 		return false
 	}
@@ -215,8 +215,8 @@ func (s *Store) read(path string, v any) bool {
 		s.warn(fmt.Errorf("ignoring the token cache file %s: %v", path, err))
 		return false
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err == nil {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 { // #nosec G703 -- the token cache file in the user's own config directory
+		if err := os.Chmod(path, 0o600); err == nil { // #nosec G703 -- the token cache file in the user's own config directory
 			s.warn(fmt.Errorf("the token cache file %s was readable by others (mode %o); it is now 0600", path, fi.Mode().Perm()))
 		}
 	}

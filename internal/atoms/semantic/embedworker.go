@@ -325,7 +325,7 @@ func (eng *Engine) assign(e embed.Embedder, jobs []*embedJob, vecs [][]float32) 
 		if len(v) == 0 || len(v) != e.Dimensions() {
 			return fmt.Errorf("embeddings: a vector of %d dimensions from an embedder of %d", len(v), e.Dimensions())
 		}
-		jobs[i].vector = v
+		jobs[i].vector = v // #nosec G602 -- len(vecs) == len(jobs) is checked above
 	}
 	return nil
 }

@@ -161,7 +161,7 @@ func (ix *vectorIndex) project(id string) int32 {
 		if len(ix.projectNames) == 0 {
 			ix.projectNames = []string{""}
 		}
-		c = int32(len(ix.projectNames))
+		c = int32(len(ix.projectNames)) // #nosec G115 -- one code per project of the process's index; 2^31 projects do not fit in memory first
 		ix.projectCode[id] = c
 		ix.projectNames = append(ix.projectNames, id)
 	}

@@ -18,7 +18,7 @@ var localAccountTests = []test{
 func (f *fixture) account(id, email string) *store.LocalAccount {
 	f.t.Helper()
 	ts := f.now()
-	a := &store.LocalAccount{ID: id, Email: email, Name: "Name of " + id, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+	a := &store.LocalAccount{ID: id, Email: email, Name: "Name of " + id, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", // #nosec G101 -- a fake hash of the contract tests
 		Role: "user", CreatedAt: ts, UpdatedAt: ts}
 	if err := f.s.CreateLocalAccount(f.ctx, a); err != nil {
 		f.t.Fatalf("CreateLocalAccount: %v", err)

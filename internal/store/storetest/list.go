@@ -227,11 +227,10 @@ func testListPaging(t *testing.T, f *fixture) {
 	// Seven tests created at the same instant: only the id orders them, so
 	// paging must break ties by id to be stable.
 	at := f.now()
-	var created []*domain.Entity
 	for range 7 {
 		e := f.newEntity(domain.Test, org.ID, map[string]any{"project_id": project.ID, "title": "same"})
 		e.CreatedAt, e.UpdatedAt = at, at
-		created = append(created, f.create(e))
+		f.create(e)
 	}
 	q := store.EntityQuery{Type: domain.Test, OrganizationIDs: []string{org.ID}}
 

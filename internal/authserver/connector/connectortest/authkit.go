@@ -34,13 +34,12 @@ func NewAuthKit(t testing.TB) *AuthKit {
 	t.Cleanup(func() { _ = m.Shutdown() })
 	target, _ := url.Parse(m.Addr())
 	a := &AuthKit{MockOIDC: m}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	inner := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		inner(r)
-		r.URL.Path = mockoidc.IssuerBase + r.URL.Path
-		r.Host = target.Host
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.URL.Path = mockoidc.IssuerBase + r.In.URL.Path
+		r.Out.URL.RawPath = ""
+		r.Out.Host = target.Host
+	}}
 	// Discovery names the mock's URLs; the front's are the same without
 	// the /oidc prefix.
 	proxy.ModifyResponse = func(resp *http.Response) error {
