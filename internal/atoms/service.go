@@ -192,7 +192,6 @@ func personalOrgName(c Caller) string {
 	return who + "'s workspace"
 }
 
-
 // profileChanged reports whether the token carries an email or name that
 // differs from the stored profile.
 func profileChanged(u *domain.User, c Caller) bool {
@@ -215,4 +214,3 @@ func (s *Service) refreshProfile(ctx context.Context, tx store.Ops, u *domain.Us
 	u.UpdatedAt = s.now()
 	return tx.UpdateUser(ctx, u)
 }
-
