@@ -122,6 +122,28 @@ func (s *Server) dummyHash() string {
 	return h
 }
 
+// passwordSignin checks the form's password for email. It returns the
+// account, or the status and message of the refusal.
+func (s *Server) passwordSignin(r *http.Request, email string) (*store.LocalAccount, int, string) {
+	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"), netaddr.Client(r))
+	var locked *lockedError
+	switch {
+	case errors.As(err, &locked):
+		s.event(EventSignInFailed)
+		return nil, http.StatusTooManyRequests, locked.Error() + "."
+	case errors.Is(err, errBadCredentials):
+		s.event(EventSignInFailed)
+		return nil, http.StatusUnauthorized, "Wrong email or password."
+	case errors.Is(err, errDisabled):
+		s.event(EventSignInFailed)
+		return nil, http.StatusForbidden, "This account is disabled; ask the server's operator."
+	case err != nil:
+		s.log.Error("sign in", "err", err)
+		return nil, http.StatusInternalServerError, "The server could not check your password; try again."
+	}
+	return acct, 0, ""
+}
+
 // handleLogin receives the sign-in form.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.login.allow(r); !ok {
@@ -130,6 +152,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.parseForm(w, r) {
+		return
+	}
+	if r.PostForm.Get("authz") == "" && r.PostForm.Has("return") {
+		s.handleStandaloneLogin(w, r)
 		return
 	}
 	req, e := s.parseAuthzRequest(r, r.PostForm.Get("authz"))
@@ -147,27 +173,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	acct, err := s.checkCredentials(r.Context(), email, r.PostForm.Get("password"), netaddr.Client(r))
-	var locked *lockedError
-	switch {
-	case errors.As(err, &locked):
-		s.event(EventSignInFailed)
-		s.showLogin(w, r, req, http.StatusTooManyRequests, email, locked.Error()+".")
-		return
-	case errors.Is(err, errBadCredentials):
-		s.event(EventSignInFailed)
-		s.showLogin(w, r, req, http.StatusUnauthorized, email, "Wrong email or password.")
-		return
-	case errors.Is(err, errDisabled):
-		s.event(EventSignInFailed)
-		s.showLogin(w, r, req, http.StatusForbidden, email, "This account is disabled; ask the server's operator.")
-		return
-	case err != nil:
-		s.log.Error("sign in", "err", err)
-		s.renderError(w, http.StatusInternalServerError, "The server could not check your password; try again.", "")
+	acct, status, msg := s.passwordSignin(r, email)
+	if acct == nil {
+		if status == http.StatusInternalServerError {
+			s.renderError(w, status, msg, "")
+			return
+		}
+		s.showLogin(w, r, req, status, email, msg)
 		return
 	}
-	if err := s.setSession(r.Context(), w, acct); err != nil {
+	if err := s.setSession(w, r, acct); err != nil {
 		s.log.Error("start session", "err", err)
 		s.renderError(w, http.StatusInternalServerError, "The server could not sign you in; try again.", "")
 		return
@@ -186,7 +201,7 @@ type signinButton struct{ Name, URL string }
 // provider.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, req *authzRequest, status int, email, msg string) {
 	if s.opts.NoPassword && len(s.opts.Connectors) == 1 && msg == "" {
-		s.startSignin(w, r, req, s.opts.Connectors[0])
+		s.startSignin(w, r, req, "", s.opts.Connectors[0])
 		return
 	}
 	n, err := s.st.CountLocalAccounts(r.Context())
@@ -205,6 +220,73 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, req *authzReq
 	s.pages.render(w, status, "login", &pageData{
 		Title: "Sign in", Error: msg, ClientName: req.client.Name, RedirectHost: redirectHost(req.redirectURI),
 		Email: email, Authz: req.raw, CSRF: s.newCSRF(w), LoginAction: s.opts.Issuer + PathLogin,
+		NoAccounts: n == 0 && len(buttons) == 0, Password: !s.opts.NoPassword, Connectors: buttons,
+	})
+}
+
+// handleLoginPage is the sign-in page of this server's own pages
+// (/account): GET /oauth/login?return=PATH, with no MCP client involved.
+// Signed in already, the browser goes straight to PATH.
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	ret := safeReturn(r.URL.Query().Get("return"))
+	if ret == "" {
+		ret = PathAccount
+	}
+	if s.currentSession(r) != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, s.opts.Issuer+ret, http.StatusFound)
+		return
+	}
+	s.showStandaloneLogin(w, r, ret, http.StatusOK, "", "")
+}
+
+// handleStandaloneLogin receives the password form of that page.
+func (s *Server) handleStandaloneLogin(w http.ResponseWriter, r *http.Request) {
+	ret := safeReturn(r.PostForm.Get("return"))
+	if ret == "" {
+		ret = PathAccount
+	}
+	if !checkCSRF(r) {
+		s.renderPageError(w, http.StatusForbidden, "Sign in",
+			"This form expired or was not sent by this server's page (its CSRF token is missing or wrong), so it was not accepted.", "Reload the page and sign in again.")
+		return
+	}
+	if s.opts.NoPassword {
+		s.showStandaloneLogin(w, r, ret, http.StatusForbidden, "", "Signing in with a password is turned off on this server; use a button below.")
+		return
+	}
+	email := r.PostForm.Get("email")
+	acct, status, msg := s.passwordSignin(r, email)
+	if acct == nil {
+		s.showStandaloneLogin(w, r, ret, status, email, msg)
+		return
+	}
+	if err := s.setSession(w, r, acct); err != nil {
+		s.log.Error("start session", "err", err)
+		s.renderPageError(w, http.StatusInternalServerError, "Sign in", "The server could not sign you in; try again.", "")
+		return
+	}
+	s.event(EventSignInOK)
+	s.log.Info("signed in", "account", acct.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, s.opts.Issuer+ret, http.StatusSeeOther)
+}
+
+// showStandaloneLogin shows the sign-in page that returns to ret.
+func (s *Server) showStandaloneLogin(w http.ResponseWriter, r *http.Request, ret string, status int, email, msg string) {
+	if s.opts.NoPassword && len(s.opts.Connectors) == 1 && msg == "" {
+		s.startSignin(w, r, nil, ret, s.opts.Connectors[0])
+		return
+	}
+	n, err := s.st.CountLocalAccounts(r.Context())
+	if err != nil {
+		s.log.Error("count accounts", "err", err)
+		s.renderPageError(w, http.StatusInternalServerError, "Sign in", "The server could not read its accounts; try again.", "")
+		return
+	}
+	buttons := s.reauthButtons(ret)
+	s.pages.render(w, status, "login", &pageData{
+		Title: "Sign in", Error: msg, Email: email, Return: ret, CSRF: s.newCSRF(w), LoginAction: s.opts.Issuer + PathLogin,
 		NoAccounts: n == 0 && len(buttons) == 0, Password: !s.opts.NoPassword, Connectors: buttons,
 	})
 }

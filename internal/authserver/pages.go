@@ -39,7 +39,7 @@ func newPages() *pages {
 		csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
 			"img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
 	}
-	for _, name := range []string{"login", "consent", "error", "setup"} {
+	for _, name := range []string{"login", "consent", "error", "setup", "account", "token", "logout"} {
 		p.byName[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return p
@@ -60,9 +60,29 @@ type pageData struct {
 	NoAccounts, Done                                 bool
 	Message, Hint                                    string
 	// The sign-in page: a button per connector, and whether the
-	// password form is on.
+	// password form is on. Return is the local path a sign-in without
+	// an authorization request returns to.
 	Connectors []signinButton
 	Password   bool
+	Return     string
+
+	// Referrer is the page's referrer policy: no-referrer unless set.
+	// The signed-in pages use same-origin, so that their form posts carry
+	// a real Origin for the same-origin check (no-referrer makes it null).
+	Referrer string
+	// Nav, when set, is the signed-in person's bar with the sign-out
+	// button.
+	Nav *navBar
+	// Account is the account page's content (account.go); Page is free
+	// for other signed-in pages (the admin pages).
+	Account *accountView
+	Page    any
+}
+
+// navBar is the bar of the signed-in pages: who is signed in, and a
+// sign-out button (a POST with the page's CSRF token).
+type navBar struct {
+	Email, AccountURL, LogoutAction, CSRF string
 }
 
 // render writes a page with the headers every page carries.
@@ -80,10 +100,19 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, d *pageDa
 	h.Set("X-Content-Type-Options", "nosniff")
 	// The page's URL can carry the authorization request or a setup
 	// token: no Referer may take it elsewhere, no cache may keep it.
-	h.Set("Referrer-Policy", "no-referrer")
+	if d.Referrer == "" {
+		d.Referrer = "no-referrer"
+	}
+	h.Set("Referrer-Policy", d.Referrer)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// renderPageError shows an error page of the signed-in pages.
+func (s *Server) renderPageError(w http.ResponseWriter, status int, title, message, hint string) {
+	s.pages.render(w, status, "error", &pageData{Title: title, Message: message, Hint: hint, Referrer: "same-origin",
+		Nav: &navBar{AccountURL: s.opts.Issuer + PathAccount}})
 }
 
 // renderError shows an error page: used where redirecting the error to the

@@ -250,6 +250,17 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST "+PathSetup, s.handleSetup)
 	mux.HandleFunc("POST "+PathToken, s.handleToken)
 	mux.HandleFunc("POST "+PathRevoke, s.handleRevoke)
+	// The signed-in pages and sign-out (pageguard.go, account.go,
+	// logout.go); GET /oauth/login is their sign-in page.
+	mux.HandleFunc("GET "+PathLogin, s.handleLoginPage)
+	mux.HandleFunc("GET "+PathLogout, s.handleLogoutPage)
+	mux.HandleFunc("POST "+PathLogout, s.handleLogout)
+	mux.HandleFunc("GET "+PathAccount, s.handleAccount)
+	mux.HandleFunc("POST "+PathAccountRevokeApp, s.handleRevokeApp)
+	mux.HandleFunc("POST "+PathAccountSessions, s.handleRevokeSessions)
+	mux.HandleFunc("POST "+PathAccountTokens, s.handleCreateToken)
+	mux.HandleFunc("POST "+PathAccountRevokeToken, s.handleRevokeToken)
+	mux.HandleFunc("POST "+PathAccountPassword, s.handleChangePassword)
 	return mux
 }
 
@@ -268,22 +279,30 @@ func (s *Server) Routes() map[string]http.Handler {
 		routes[PathMetadata+p] = s
 		routes[PathOpenIDMetadata+p] = s
 	}
+	for _, p := range pagePaths {
+		routes[p] = s
+		routes[p+"/"] = s
+	}
 	return routes
 }
 
 // OwnsForm reports whether path receives one of the server's own HTML
-// forms: sign-in, consent and first-account setup. Their POSTs are
-// protected by a CSRF token checked against a SameSite=Strict cookie, and
-// the pages they come from send Origin: null (their Referrer-Policy is
-// no-referrer, and the Fetch standard then serialises a form POST's
-// origin as null). internal/httpserver's origin guard therefore judges
-// them by their own rule, not by the CORS origin list.
+// forms: sign-in, consent, first-account setup, sign-out and the
+// signed-in pages (/account). Their POSTs are protected by a CSRF token
+// checked against a SameSite=Strict cookie; the sign-in, consent and setup
+// pages send Origin: null (their Referrer-Policy is no-referrer, and the
+// Fetch standard then serialises a form POST's origin as null), and the
+// signed-in pages are checked for the same origin here (acceptForm).
+// internal/httpserver's origin guard therefore judges them by their own
+// rule, not by the CORS origin list, and gives them no CORS headers: they
+// are pages of this server, reached with its cookie, never resources for
+// another origin.
 func (s *Server) OwnsForm(path string) bool {
 	switch path {
-	case PathLogin, PathConsent, PathSetup:
+	case PathLogin, PathConsent, PathSetup, PathLogout:
 		return true
 	}
-	return false
+	return isPagePath(path)
 }
 
 // issuerPath is the path of the issuer URL ("" for none).

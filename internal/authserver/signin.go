@@ -69,10 +69,19 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req, e := s.parseAuthzRequest(r, q.Get("authz"))
-	if e != nil {
-		s.failRequest(w, r, req, e)
-		return
+	var req *authzRequest
+	ret := ""
+	if q.Get("authz") == "" && q.Has("return") {
+		// A sign-in to this server's own pages, not for an MCP client.
+		if ret = safeReturn(q.Get("return")); ret == "" {
+			ret = PathAccount
+		}
+	} else {
+		var e *requestError
+		if req, e = s.parseAuthzRequest(r, q.Get("authz")); e != nil {
+			s.failRequest(w, r, req, e)
+			return
+		}
 	}
 	c := s.connector(q.Get("connector"))
 	if c == nil {
@@ -80,12 +89,18 @@ func (s *Server) handleSignin(w http.ResponseWriter, r *http.Request) {
 			"Go back to the sign-in page and choose one of the buttons there.")
 		return
 	}
-	s.startSignin(w, r, req, c)
+	s.startSignin(w, r, req, ret, c)
 }
 
 // startSignin records the sign-in and sends the browser to the provider.
-func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzRequest, c connector.Connector) {
+// It continues the authorization request req, or, with req nil, returns
+// to the local path ret.
+func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzRequest, ret string, c connector.Connector) {
 	a := connector.Attempt{State: newSecret(), Nonce: newSecret(), Verifier: newSecret()}
+	authzRaw, clientID := "", ""
+	if req != nil {
+		authzRaw, clientID = req.raw, req.client.ID
+	}
 	now := s.opts.Now()
 	to, err := c.AuthURL(r.Context(), a)
 	if err != nil {
@@ -93,7 +108,7 @@ func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzR
 		return
 	}
 	if err := s.st.CreateSigninRequest(r.Context(), &store.SigninRequest{StateHash: hashSecret(a.State), Connector: c.ID(),
-		Nonce: a.Nonce, Verifier: a.Verifier, Authz: req.raw, CreatedAt: now, ExpiresAt: now.Add(signinTTL)}); err != nil {
+		Nonce: a.Nonce, Verifier: a.Verifier, Authz: authzRaw, ReturnPath: ret, CreatedAt: now, ExpiresAt: now.Add(signinTTL)}); err != nil {
 		s.log.Error("store sign-in request", "err", err)
 		s.renderError(w, http.StatusInternalServerError, "The server could not start the sign-in; try again.", "")
 		return
@@ -106,7 +121,7 @@ func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzR
 	})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	s.log.Info("sign-in started", "connector", c.ID(), "client_id", req.client.ID)
+	s.log.Info("sign-in started", "connector", c.ID(), "client_id", clientID)
 	http.Redirect(w, r, to, http.StatusFound)
 }
 
@@ -145,10 +160,13 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, "This sign-in expired: it took longer than 10 minutes.", startAgain)
 		return
 	}
-	req, e := s.parseAuthzRequest(r, sr.Authz)
-	if e != nil {
-		s.failRequest(w, r, req, e)
-		return
+	var req *authzRequest // nil: a sign-in to this server's own pages
+	if sr.Authz != "" || sr.ReturnPath == "" {
+		var e *requestError
+		if req, e = s.parseAuthzRequest(r, sr.Authz); e != nil {
+			s.failRequest(w, r, req, e)
+			return
+		}
 	}
 	c := s.connector(sr.Connector)
 	if c == nil {
@@ -190,12 +208,21 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, ref.status, ref.message, ref.hint)
 		return
 	}
-	if err := s.setSession(r.Context(), w, acct); err != nil {
+	if err := s.setSession(w, r, acct); err != nil {
 		s.log.Error("start session", "err", err)
 		s.renderError(w, http.StatusInternalServerError, "The server could not sign you in; try again.", "")
 		return
 	}
 	s.log.Info("signed in", "account", acct.ID, "connector", c.ID())
+	if req == nil {
+		ret := safeReturn(sr.ReturnPath)
+		if ret == "" {
+			ret = PathAccount
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, s.opts.Issuer+ret, http.StatusFound)
+		return
+	}
 	prompt := ""
 	if v, err := url.ParseQuery(sr.Authz); err == nil {
 		prompt = v.Get("prompt")

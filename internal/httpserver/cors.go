@@ -21,8 +21,16 @@ var corsExposeHeaders = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate"
 // allowed and no cookie can be ridden. The discovery documents under
 // /.well-known/ are public and allow any origin (RFC 9728 section 3.1);
 // the other routes allow the origins originAllowed accepts.
+//
+// The pages of a FormOwner (the sign-in, consent and account pages) get
+// no CORS headers and no preflight answer: they are reached with the
+// server's session cookie, and no other origin may read or call them.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.ownsForm(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		origin := r.Header.Get("Origin")
 		h := w.Header()
 		if origin != "" {

@@ -65,3 +65,23 @@ func pick(cond bool, a, b int) int {
 	}
 	return b
 }
+
+// The pages a FormOwner owns get no CORS headers, whatever the origin
+// settings: they are reached with the server's cookie, and no page of
+// another origin may read them. The API endpoints beside them keep CORS.
+func TestOwnPagesHaveNoCORS(t *testing.T) {
+	opts := Options{BaseURL: "https://mcp.example.com", AllowedHosts: []string{"mcp.example.com"}, AllowedOrigins: []string{"*"}}
+	opts.Routes = map[string]http.Handler{"/oauth/": formRoutes{}}
+	s := newTestServer(opts)
+	h := map[string]string{"Host": "mcp.example.com", "Origin": "https://app.example.com"}
+	if w := do(s, http.MethodGet, "https://mcp.example.com/oauth/login", h); w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("own page answered with Access-Control-Allow-Origin %q", w.Header().Get("Access-Control-Allow-Origin"))
+	}
+	pre := map[string]string{"Host": "mcp.example.com", "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+	if w := do(s, http.MethodOptions, "https://mcp.example.com/oauth/login", pre); w.Header().Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("own page answered a preflight: %d %v", w.Code, w.Header())
+	}
+	if w := do(s, http.MethodPost, "https://mcp.example.com/oauth/token", h); w.Header().Get("Access-Control-Allow-Origin") == "" {
+		t.Error("the token endpoint lost its CORS header")
+	}
+}

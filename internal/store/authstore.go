@@ -39,6 +39,7 @@ type Auth interface {
 	SetupTokens
 	SigninRequests
 	LinkedIdentities
+	BrowserSessions
 }
 
 // OAuthClient is an OAuth client registered with the embedded authorization
@@ -220,10 +221,29 @@ type TokenFamilies interface {
 	// (false for an id that is no local account).
 	AccessTokenRefused(ctx context.Context, jti, accountID string) (TokenRefusal, error)
 
+	// ListActiveFamilies returns the account's families that can still
+	// be used at now (not revoked, with an unused unexpired refresh
+	// token or an unexpired access token), oldest first: the grants the
+	// account page lists as connected apps.
+	ListActiveFamilies(ctx context.Context, accountID string, now time.Time) ([]*ActiveFamily, error)
+	// RevokeClientGrants revokes every family of the account and client,
+	// deny-lists their access tokens and deletes the account's consent for
+	// the client, all or nothing, so that the client must ask again.
+	// Revoking what is revoked (or was never granted) is not an error.
+	RevokeClientGrants(ctx context.Context, accountID, clientID string, at time.Time) error
+
 	// PurgeExpiredTokens deletes codes, refresh tokens, access token
-	// records and deny-list entries that expired before now, and
-	// returns how many rows went.
+	// records, deny-list entries and browser sessions that expired
+	// before now, and returns how many rows went.
 	PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}
+
+// ActiveFamily is a family that can still be used, with the time its
+// latest refresh token was issued (nil for a client without refresh
+// tokens): when the client last obtained tokens.
+type ActiveFamily struct {
+	TokenFamily
+	LastIssuedAt *time.Time
 }
 
 // TokenRefusal is why an access token must be refused, if at all
@@ -326,11 +346,15 @@ type SigninRequest struct {
 	Nonce    string
 	Verifier string
 	// Authz is the MCP client's authorization request (its query string),
-	// carried through the sign-in.
-	Authz     string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	UsedAt    *time.Time
+	// carried through the sign-in; empty for a sign-in to this server's
+	// own pages, which returns to ReturnPath instead.
+	Authz string
+	// ReturnPath is the local path (below the issuer) a sign-in without
+	// an authorization request returns to, such as /account.
+	ReturnPath string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
 }
 
 // SigninRequests stores sign-ins in progress.
@@ -372,4 +396,38 @@ type LinkedIdentities interface {
 	// DeleteLinkedIdentities unlinks the account's identities at the
 	// connector and returns how many went.
 	DeleteLinkedIdentities(ctx context.Context, accountID, connector string) (int, error)
+}
+
+// BrowserSession is a sign-in in one browser: the session cookie names it,
+// so that revoking it (sign out, sign out everywhere, a password change)
+// ends the cookie at once although the cookie itself is a signed token.
+type BrowserSession struct {
+	ID        string
+	AccountID string
+	// UserAgent is the browser's User-Agent at sign-in (shortened), to
+	// tell the sessions apart on the account page.
+	UserAgent string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
+// BrowserSessions stores browser sessions. Deleting an account deletes
+// its sessions; expired ones go with PurgeExpiredTokens.
+type BrowserSessions interface {
+	// CreateBrowserSession inserts s; its account must exist.
+	CreateBrowserSession(ctx context.Context, s *BrowserSession) error
+	// GetBrowserSession returns the session, revoked or not, or
+	// domain.ErrNotFound.
+	GetBrowserSession(ctx context.Context, id string) (*BrowserSession, error)
+	// ListBrowserSessions returns the account's sessions that are neither
+	// revoked nor expired at now, newest first.
+	ListBrowserSessions(ctx context.Context, accountID string, now time.Time) ([]*BrowserSession, error)
+	// RevokeBrowserSession revokes one session; revoking twice is not an
+	// error, an unknown id is domain.ErrNotFound.
+	RevokeBrowserSession(ctx context.Context, id string, at time.Time) error
+	// RevokeBrowserSessions revokes every session of the account that is
+	// not revoked yet, except exceptID ("" for none), and returns how many
+	// it revoked.
+	RevokeBrowserSessions(ctx context.Context, accountID, exceptID string, at time.Time) (int, error)
 }

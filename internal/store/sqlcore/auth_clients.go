@@ -51,7 +51,7 @@ func (o Ops) RevokeOAuthClient(ctx context.Context, id string, at time.Time) err
 			id, o.D.Time(at))); err != nil {
 			return err
 		}
-		if err := o.revokeFamilies(ctx, q, `client_id = $1`, id, at); err != nil {
+		if err := o.revokeFamilies(ctx, q, at, `client_id = $1`, id); err != nil {
 			return fmt.Errorf("revoke its tokens: %w", err)
 		}
 		return nil

@@ -10,15 +10,15 @@ import (
 	"github.com/atomcp/atomcp/internal/store"
 )
 
-const signinRequestColumns = `state_hash, connector, nonce, verifier, authz, created_at, expires_at, used_at`
+const signinRequestColumns = `state_hash, connector, nonce, verifier, authz, created_at, expires_at, used_at, return_path`
 
 // CreateSigninRequest inserts r.
 func (o Ops) CreateSigninRequest(ctx context.Context, r *store.SigninRequest) error {
 	if r.StateHash == "" || r.Connector == "" {
 		return fmt.Errorf("create sign-in request: %w: state hash and connector are required", domain.ErrInvalid)
 	}
-	_, err := o.exec(ctx, `INSERT INTO signin_requests (`+signinRequestColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.StateHash, r.Connector, r.Nonce, r.Verifier, r.Authz, o.D.Time(r.CreatedAt), o.D.Time(r.ExpiresAt), o.D.NullTime(r.UsedAt))
+	_, err := o.exec(ctx, `INSERT INTO signin_requests (`+signinRequestColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.StateHash, r.Connector, r.Nonce, r.Verifier, r.Authz, o.D.Time(r.CreatedAt), o.D.Time(r.ExpiresAt), o.D.NullTime(r.UsedAt), r.ReturnPath)
 	return wrapf(err, "create sign-in request")
 }
 
@@ -35,7 +35,7 @@ func (o Ops) ConsumeSigninRequest(ctx context.Context, stateHash string, at time
 func (o Ops) scanSigninRequest(row Row) (*store.SigninRequest, error) {
 	var r store.SigninRequest
 	if err := row.Scan(&r.StateHash, &r.Connector, &r.Nonce, &r.Verifier, &r.Authz,
-		o.D.ScanTime(&r.CreatedAt), o.D.ScanTime(&r.ExpiresAt), o.D.ScanNullTime(&r.UsedAt)); err != nil {
+		o.D.ScanTime(&r.CreatedAt), o.D.ScanTime(&r.ExpiresAt), o.D.ScanNullTime(&r.UsedAt), &r.ReturnPath); err != nil {
 		return nil, NotFound(err)
 	}
 	return &r, nil

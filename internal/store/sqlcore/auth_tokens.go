@@ -3,6 +3,7 @@ package sqlcore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -87,32 +88,66 @@ func (o Ops) RevokeTokenFamily(ctx context.Context, id string, at time.Time) err
 		if n == 0 {
 			return domain.ErrNotFound
 		}
-		return o.revokeFamilies(ctx, q, `id = $1`, id, at)
+		return o.revokeFamilies(ctx, q, at, `id = $1`, id)
 	})
 	return wrapf(err, "revoke token family %q", id)
 }
 
 // revokeFamilies revokes the families matching where (a condition on
-// oauth_token_families with the one argument $1) and deny-lists their
-// access tokens. It runs in the caller's transaction (q).
+// oauth_token_families with the arguments args as $1…) and deny-lists
+// their access tokens. It runs in the caller's transaction (q).
 //
 // The families are updated first: in PostgreSQL that takes their row
 // locks, which RecordAccessToken shares, so a token being recorded
 // concurrently in one of them is committed before the deny-list insert
 // runs, and that insert (a new statement, with a new snapshot) sees it.
 // Both statements are idempotent.
-func (o Ops) revokeFamilies(ctx context.Context, q Querier, where string, arg any, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE oauth_token_families SET revoked_at = coalesce(revoked_at, $2) WHERE `+where, arg, o.D.Time(at))
+func (o Ops) revokeFamilies(ctx context.Context, q Querier, at time.Time, where string, args ...any) error {
+	_, err := q.Exec(ctx, `UPDATE oauth_token_families SET revoked_at = coalesce(revoked_at, $`+strconv.Itoa(len(args)+1)+`) WHERE `+where,
+		append(append([]any(nil), args...), o.D.Time(at))...)
 	if err != nil {
 		return err
 	}
 	_, err = q.Exec(ctx,
 		`INSERT INTO oauth_denied_jtis (jti, expires_at)
 		 SELECT a.jti, a.expires_at FROM oauth_access_tokens a
-		 JOIN oauth_token_families f ON f.id = a.family_id
-		 WHERE f.`+where+`
-		 ON CONFLICT (jti) DO NOTHING`, arg)
+		 WHERE a.family_id IN (SELECT id FROM oauth_token_families WHERE `+where+`)
+		 ON CONFLICT (jti) DO NOTHING`, args...)
 	return err
+}
+
+// ListActiveFamilies returns the account's usable families.
+func (o Ops) ListActiveFamilies(ctx context.Context, accountID string, now time.Time) ([]*store.ActiveFamily, error) {
+	ts := o.D.Time(now)
+	out, err := queryAll(ctx, o.Read, func(row Row) (*store.ActiveFamily, error) {
+		var f store.ActiveFamily
+		err := row.Scan(&f.ID, &f.ClientID, &f.AccountID, &f.Scope, &f.Resource, o.D.ScanTime(&f.CreatedAt), o.D.ScanNullTime(&f.RevokedAt),
+			o.D.ScanNullTime(&f.LastIssuedAt))
+		return &f, err
+	}, `SELECT f.id, f.client_id, f.account_id, f.scope, f.resource, f.created_at, f.revoked_at,
+		       (SELECT max(r.created_at) FROM oauth_refresh_tokens r WHERE r.family_id = f.id)
+		FROM oauth_token_families f
+		WHERE f.account_id = $1 AND f.revoked_at IS NULL
+		  AND (EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.family_id = f.id AND r.used_at IS NULL AND r.expires_at > $2)
+		       OR EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.family_id = f.id AND a.expires_at > $2))
+		ORDER BY f.created_at, f.id`, accountID, ts)
+	if err != nil {
+		return nil, fmt.Errorf("list active token families of %q: %w", accountID, err)
+	}
+	return out, nil
+}
+
+// RevokeClientGrants revokes what the account granted the client, all or
+// nothing.
+func (o Ops) RevokeClientGrants(ctx context.Context, accountID, clientID string, at time.Time) error {
+	err := o.Conn.Atomically(ctx, func(q Querier) error {
+		if err := o.revokeFamilies(ctx, q, at, `account_id = $1 AND client_id = $2`, accountID, clientID); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `DELETE FROM oauth_consents WHERE account_id = $1 AND client_id = $2`, accountID, clientID)
+		return err
+	})
+	return wrapf(err, "revoke the grants of %q to %q", accountID, clientID)
 }
 
 const refreshColumns = `hash, family_id, client_id, account_id, scope, resource, created_at, expires_at, used_at`
@@ -235,6 +270,7 @@ func (o Ops) PurgeExpiredTokens(ctx context.Context, now time.Time) (int, error)
 			`DELETE FROM oauth_denied_jtis WHERE expires_at < $1`,
 			`DELETE FROM oauth_setup_tokens WHERE expires_at < $1`,
 			`DELETE FROM signin_requests WHERE expires_at < $1`,
+			`DELETE FROM browser_sessions WHERE expires_at < $1`,
 			`DELETE FROM oauth_token_families WHERE created_at < $1
 			   AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.family_id = oauth_token_families.id)
 			   AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.family_id = oauth_token_families.id)

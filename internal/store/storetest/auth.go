@@ -10,7 +10,7 @@ import (
 
 // The tests of the authorization server's storage (store.Auth) live in
 // the auth*.go files; authTests gathers them for Run.
-var authTests = concat(oauthClientTests, localAccountTests, authCodeTests, tokenFamilyTests, signingKeyTests, consentTests, setupTokenTests, signinTests)
+var authTests = concat(oauthClientTests, localAccountTests, authCodeTests, tokenFamilyTests, signingKeyTests, consentTests, setupTokenTests, signinTests, accountPageTests)
 
 func concat(lists ...[]test) []test {
 	var out []test

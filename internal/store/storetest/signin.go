@@ -17,7 +17,7 @@ var signinTests = []test{
 func testSigninRequest(t *testing.T, f *fixture) {
 	ts := f.now()
 	r := &store.SigninRequest{StateHash: "st1", Connector: "oidc", Nonce: "n", Verifier: "v", Authz: "client_id=c&state=x",
-		CreatedAt: ts, ExpiresAt: ts.Add(10 * time.Minute)}
+		ReturnPath: "/account", CreatedAt: ts, ExpiresAt: ts.Add(10 * time.Minute)}
 	if err := f.s.CreateSigninRequest(f.ctx, r); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ func Operations() []string {
 		"CountLocalAccounts",
 		"CountQueuedEmbeddings",
 		"CreateAuthCode",
+		"CreateBrowserSession",
 		"CreateEntity",
 		"CreateInvitation",
 		"CreateLink",
@@ -50,6 +51,7 @@ func Operations() []string {
 		"FailStaleTasks",
 		"FindUsersByEmail",
 		"GetAuthCode",
+		"GetBrowserSession",
 		"GetConsent",
 		"GetEmbedding",
 		"GetEntity",
@@ -69,7 +71,9 @@ func Operations() []string {
 		"GetWorkspace",
 		"HitRateLimit",
 		"LatestEmbeddingSeq",
+		"ListActiveFamilies",
 		"ListAudit",
+		"ListBrowserSessions",
 		"ListEmbeddings",
 		"ListEntities",
 		"ListInvitations",
@@ -98,6 +102,9 @@ func Operations() []string {
 		"RemoveProjectMember",
 		"RequeueEmbeddings",
 		"RetireSigningKeys",
+		"RevokeBrowserSession",
+		"RevokeBrowserSessions",
+		"RevokeClientGrants",
 		"RevokeOAuthClient",
 		"RevokeTokenFamily",
 		"SearchText",
@@ -187,6 +194,14 @@ func (o *ops) CreateAuthCode(ctx context.Context, a1_0 *store.
 	AuthCode) error {
 	ctx, done := o.start(ctx, "CreateAuthCode")
 	r0 := o.inner.CreateAuthCode(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) CreateBrowserSession(ctx context.Context, a1_0 *store.
+	BrowserSession) error {
+	ctx, done := o.start(ctx, "CreateBrowserSession")
+	r0 := o.inner.CreateBrowserSession(ctx, a1_0)
 	done(r0)
 	return r0
 }
@@ -384,6 +399,14 @@ func (o *ops) GetAuthCode(ctx context.Context, a1_0 string) (*store.
 	return r0, r1
 }
 
+func (o *ops) GetBrowserSession(ctx context.Context, a1_0 string) (*store.
+	BrowserSession, error) {
+	ctx, done := o.start(ctx, "GetBrowserSession")
+	r0, r1 := o.inner.GetBrowserSession(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) GetConsent(ctx context.Context, a1_0 string, a1_1 string) (*store.
 	Consent, error) {
 	ctx, done := o.start(ctx, "GetConsent")
@@ -526,10 +549,26 @@ func (o *ops) LatestEmbeddingSeq(ctx context.Context, a1_0 string, a1_1 string) 
 	return r0, r1
 }
 
+func (o *ops) ListActiveFamilies(ctx context.Context, a1_0 string, a2_0 time.Time) ([]*store.
+	ActiveFamily, error) {
+	ctx, done := o.start(ctx, "ListActiveFamilies")
+	r0, r1 := o.inner.ListActiveFamilies(ctx, a1_0, a2_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) ListAudit(ctx context.Context, a1_0 store.
 	AuditQuery) ([]*domain.AuditEntry, error) {
 	ctx, done := o.start(ctx, "ListAudit")
 	r0, r1 := o.inner.ListAudit(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) ListBrowserSessions(ctx context.Context, a1_0 string, a2_0 time.Time) ([]*store.
+	BrowserSession, error) {
+	ctx, done := o.start(ctx, "ListBrowserSessions")
+	r0, r1 := o.inner.ListBrowserSessions(ctx, a1_0, a2_0)
 	done(r1)
 	return r0, r1
 }
@@ -739,6 +778,27 @@ func (o *ops) RequeueEmbeddings(ctx context.Context, a1_0 string, a2_0 time.Time
 func (o *ops) RetireSigningKeys(ctx context.Context, a1_0 string, a2_0 time.Time) error {
 	ctx, done := o.start(ctx, "RetireSigningKeys")
 	r0 := o.inner.RetireSigningKeys(ctx, a1_0, a2_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) RevokeBrowserSession(ctx context.Context, a1_0 string, a2_0 time.Time) error {
+	ctx, done := o.start(ctx, "RevokeBrowserSession")
+	r0 := o.inner.RevokeBrowserSession(ctx, a1_0, a2_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) RevokeBrowserSessions(ctx context.Context, a1_0 string, a1_1 string, a2_0 time.Time) (int, error) {
+	ctx, done := o.start(ctx, "RevokeBrowserSessions")
+	r0, r1 := o.inner.RevokeBrowserSessions(ctx, a1_0, a1_1, a2_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) RevokeClientGrants(ctx context.Context, a1_0 string, a1_1 string, a2_0 time.Time) error {
+	ctx, done := o.start(ctx, "RevokeClientGrants")
+	r0 := o.inner.RevokeClientGrants(ctx, a1_0, a1_1, a2_0)
 	done(r0)
 	return r0
 }
