@@ -19,11 +19,13 @@ import (
 // invited person accepts. An invitation is addressed to an email (what
 // the inviter typed) or, when the inviter named a known user by id, to
 // that user; it carries a link secret, shown once to the inviter, that
-// opens the invitation page (/invite/{secret}) for someone who has no
+// opens the invitation page (/invite?token=SECRET) for someone who has no
 // account yet. Accepting needs the invited account, link or not.
 
-// InvitePathPrefix is the path of invitation links below the base URL.
-const InvitePathPrefix = "/invite/"
+// InvitePath is the invitation page below the base URL; a link is
+// InvitePath?token=SECRET (a query, which request logs leave out, not a
+// path, which they show).
+const InvitePath = "/invite"
 
 // InvitationResult is an invitation as tools and pages show it. Email is
 // left out when the invitation names a user by id: the inviter named an
@@ -39,7 +41,7 @@ type InvitationResult struct {
 	InvitedBy        string      `json:"invited_by"`
 	CreatedAt        time.Time   `json:"created_at"`
 	// Token is the link secret, only in the answer that created the
-	// invitation; LinkPath is InvitePathPrefix + Token.
+	// invitation; LinkPath is InvitePath?token=Token.
 	Token    string `json:"token,omitempty"`
 	LinkPath string `json:"link_path,omitempty"`
 }
@@ -133,7 +135,7 @@ func (s *Service) inviteIn(ctx context.Context, tx store.Ops, a *Actor, o *domai
 		return nil, err
 	}
 	r := s.invitationResult(ctx, tx, inv)
-	r.Token, r.LinkPath = token, InvitePathPrefix+token
+	r.Token, r.LinkPath = token, InvitePath+"?token="+token
 	return &r, nil
 }
 
