@@ -65,6 +65,9 @@ type pageData struct {
 	Connectors []signinButton
 	Password   bool
 	Return     string
+	// Purpose is the setup page's link purpose ("" for the first account,
+	// store.SetupPurposeInvite, store.SetupPurposeReset).
+	Purpose string
 
 	// Referrer is the page's referrer policy: no-referrer unless set.
 	// The signed-in pages use same-origin, so that their form posts carry
