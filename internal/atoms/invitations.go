@@ -249,18 +249,23 @@ func (s *Service) InvitationByToken(ctx context.Context, token string) (*Invitat
 	return &r, nil
 }
 
-// InvitationEmail returns the address a link's invitation was sent to, for
-// the page that lets a newcomer create an account with it ("" when the
-// invitation names a user by id: they have an account).
-func (s *Service) InvitationEmail(ctx context.Context, token string) (string, error) {
+// InvitationEmail returns the address a link's invitation was sent to and
+// who sent it, for the page that may let a newcomer create an account
+// with it (email "" when the invitation names a user by id, who has an
+// account, or is no longer pending).
+func (s *Service) InvitationEmail(ctx context.Context, token string) (email string, inviter *domain.User, err error) {
 	inv, err := s.store.GetInvitationByTokenHash(ctx, hashInviteToken(strings.TrimSpace(token)))
 	if err != nil || token == "" {
-		return "", fmt.Errorf("invitation link: %w", domain.ErrNotFound)
+		return "", nil, fmt.Errorf("invitation link: %w", domain.ErrNotFound)
 	}
 	if inv.UserID != "" || inv.Status != "pending" {
-		return "", nil
+		return "", nil, nil
 	}
-	return inv.Email, nil
+	inviter, err = s.store.GetUser(ctx, inv.InvitedBy)
+	if err != nil {
+		return "", nil, fmt.Errorf("inviter of invitation %s: %w", inv.ID, err)
+	}
+	return inv.Email, inviter, nil
 }
 
 // InvitationRef names an invitation by id or by its link secret.
