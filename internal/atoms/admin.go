@@ -101,7 +101,9 @@ func (s *Service) ManagedProjects(ctx context.Context, a *Actor, org EntityRef) 
 		}
 		out = append(out, ProjectSummary{ID: p.ID, Name: name, Members: ms})
 	}
-	slices.SortFunc(out, func(x, y ProjectSummary) int { return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name)) })
+	slices.SortFunc(out, func(x, y ProjectSummary) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
 	return out, nil
 }
 
