@@ -101,7 +101,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	v.Notice = notice
-	csrf := s.newCSRF(w)
+	csrf := s.pageCSRF(w, r)
 	s.pages.render(w, status, "account", &pageData{Title: "Your account", Error: errMsg, CSRF: csrf, Referrer: "same-origin",
 		Nav: s.navBar(sess.Account, csrf), Account: v})
 }
@@ -377,7 +377,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("personal access token created on the account page", "account", sess.Account.ID, "token", p.ID)
-	csrf := s.newCSRF(w)
+	csrf := s.pageCSRF(w, r)
 	s.pages.render(w, http.StatusOK, "token", &pageData{Title: "Your new personal access token", Token: tok, Referrer: "same-origin",
 		Nav: s.navBar(sess.Account, csrf), Name: p.Name, Scopes: strings.Fields(p.Scope), Message: pageTime(p.ExpiresAt), Hint: s.opts.Resource})
 }

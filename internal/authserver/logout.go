@@ -13,7 +13,7 @@ import (
 // handleLogoutPage shows the sign-out confirmation.
 func (s *Server) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	sess := s.currentSession(r)
-	csrf := s.newCSRF(w)
+	csrf := s.pageCSRF(w, r)
 	d := &pageData{Title: "Sign out", CSRF: csrf, Referrer: "same-origin", LoginAction: s.opts.Issuer + PathLogout}
 	if sess != nil {
 		d.Email = sess.Account.Email

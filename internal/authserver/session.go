@@ -60,6 +60,22 @@ func (s *Server) newCSRF(w http.ResponseWriter) string {
 	return tok
 }
 
+// pageCSRF is the CSRF token of the signed-in pages: the browser's
+// current one when it has one (its cookie renewed), so that several tabs
+// of the account page keep working, else a fresh one.
+func (s *Server) pageCSRF(w http.ResponseWriter, r *http.Request) string {
+	for _, c := range r.CookiesNamed(csrfCookie) {
+		if len(c.Value) >= 32 && len(c.Value) <= 128 {
+			http.SetCookie(w, &http.Cookie{
+				Name: csrfCookie, Value: c.Value, Path: s.cookiePath(), HttpOnly: true,
+				Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds()),
+			})
+			return c.Value
+		}
+	}
+	return s.newCSRF(w)
+}
+
 // checkCSRF reports whether a form POST carries the token of its cookie
 // (of any of its cookies: one of an older path may still be there).
 func checkCSRF(r *http.Request) bool {

@@ -373,6 +373,7 @@ func TestStaleClient(t *testing.T) {
 func TestOwnsForm(t *testing.T) {
 	var s Server
 	for path, want := range map[string]bool{PathLogin: true, PathConsent: true, PathSetup: true,
+		PathLogout: true, PathAccount: true, PathAccountRevokeApp: true, "/accounts": false, PathMetadata: false,
 		PathToken: false, PathRegister: false, PathRevoke: false, PathAuthorize: false, "/api/mcp": false} {
 		if got := s.OwnsForm(path); got != want {
 			t.Errorf("OwnsForm(%s) = %v; want %v", path, got, want)

@@ -24,7 +24,7 @@ var importTables = []string{
 	"trace_links", "requirement_tests", "assignments",
 	"oauth_clients", "local_accounts", "oauth_token_families", "oauth_codes", "oauth_refresh_tokens",
 	"oauth_access_tokens", "oauth_denied_jtis", "oauth_signing_keys", "oauth_consents", "oauth_setup_tokens",
-	"linked_identities", "server_secrets", "embedding_queue", "embeddings",
+	"linked_identities", "browser_sessions", "server_secrets", "embedding_queue", "embeddings",
 }
 
 // importSkipped are SQLite tables and columns that are not copied: the
