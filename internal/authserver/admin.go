@@ -90,8 +90,25 @@ func (s *Server) adminActor(ctx context.Context, a *store.LocalAccount) (actor *
 		actor, err = s.opts.Atoms.AsServerOwner(ctx, actor)
 		return actor, true, err == nil, err
 	}
-	orgs, err := s.opts.Atoms.ManagedOrganizations(ctx, actor)
+	orgs, err := s.managedOrgs(ctx, actor, false)
 	return actor, false, len(orgs) > 0, err
+}
+
+// managedOrgs lists the organizations of the page. Personal workspaces,
+// which every account owns, make nobody an administrator: only the server
+// owner sees them here.
+func (s *Server) managedOrgs(ctx context.Context, actor *atoms.Actor, owner bool) ([]atoms.OrgSummary, error) {
+	orgs, err := s.opts.Atoms.ManagedOrganizations(ctx, actor)
+	if err != nil || owner {
+		return orgs, err
+	}
+	out := orgs[:0]
+	for _, o := range orgs {
+		if o.Type != "personal" {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // accountCaller is the Atoms identity of a local account: what its
@@ -145,7 +162,7 @@ func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, sess *session
 				Created: pageTime(a.CreatedAt), Disabled: a.DisabledAt != nil, Self: a.ID == sess.Account.ID})
 		}
 	}
-	if v.Orgs, err = s.opts.Atoms.ManagedOrganizations(ctx, actor); err != nil {
+	if v.Orgs, err = s.managedOrgs(ctx, actor, owner); err != nil {
 		s.log.Error("admin page: organizations", "err", err)
 	}
 	if orgID != "" {
@@ -185,7 +202,7 @@ func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, sess *session
 				Entity: string(e.EntityType) + " " + e.EntityID, Org: orDash(e.OrganizationName, e.OrganizationID)})
 		}
 	}
-	csrf := s.newCSRF(w)
+	csrf := s.pageCSRF(w, r)
 	s.pages.render(w, status, "admin", &pageData{Title: "Administration", Error: errMsg, CSRF: csrf, Referrer: "same-origin",
 		Nav: s.navBar(sess.Account, csrf), Page: v})
 }

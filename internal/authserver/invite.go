@@ -62,7 +62,7 @@ func (s *Server) showInvite(w http.ResponseWriter, r *http.Request, token string
 		SigninURL: s.loginURL(PathInvite + "?" + url.Values{"token": {token}}.Encode())}
 	sess := s.currentSession(r)
 	var nav *navBar
-	csrf := s.newCSRF(w)
+	csrf := s.pageCSRF(w, r)
 	if sess != nil {
 		v.SignedIn = true
 		nav = s.navBar(sess.Account, csrf)
