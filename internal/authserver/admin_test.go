@@ -395,4 +395,3 @@ func TestAdminAndInvitePagesMatchScreenshots(t *testing.T) {
 		}
 	}
 }
-
