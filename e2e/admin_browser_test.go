@@ -208,7 +208,7 @@ func TestAdminBrowser(t *testing.T) {
 
 	// Bob's write in the project is refused, naming the project and the role.
 	r := call(t, bob, "entity_tool", map[string]any{"entity_type": "document", "operation": "create", "data": map[string]any{"name": "Bob's notes", "project_id": project}})
-	if !r.IsError || !strings.Contains(r.Text, project) || !strings.Contains(r.Text, `"viewer"`) || !strings.Contains(r.Text, "member role") {
+	if !r.IsError || !strings.Contains(r.Text, project) || !strings.Contains(r.Text, "viewer") || !strings.Contains(r.Text, "member role") {
 		t.Fatalf("a project viewer's write: error=%v %q; want a refusal naming the project, the viewer role and the member role needed", r.IsError, r.Text)
 	}
 }
