@@ -422,6 +422,10 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	if ok, wait := s.login.allow(r); !ok {
+		s.showAccount(w, r, sess, http.StatusTooManyRequests, fmt.Sprintf("Too many password attempts from your address; try again in %d seconds.", int(wait.Seconds())+1), "")
+		return
+	}
 	if _, err := s.checkCredentials(r.Context(), a.Email, f.Get("current_password"), netaddr.Client(r)); err != nil {
 		msg := "The current password is wrong; nothing was changed."
 		var le *lockedError

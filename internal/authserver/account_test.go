@@ -683,3 +683,28 @@ func TestAccountThroughProvider(t *testing.T) {
 		t.Fatalf("token after re-authentication: %d", r.status)
 	}
 }
+
+// Password attempts on the account page count against the sign-in limit
+// of the address (30 a minute, shared with the sign-in page): guessing
+// the current password there is no faster than at the sign-in page.
+func TestAccountPasswordAttemptsLimited(t *testing.T) {
+	h := newHarness(t)
+	h.account("ann@example.com")
+	b := h.newBrowser()
+	b.signIn("ann@example.com", testPassword) // one attempt of the budget
+	tok := csrf(t, b.account())
+	limited := 0
+	for i := 0; i < loginAttemptsPerMinute+1; i++ {
+		r := b.post(PathAccountPassword, url.Values{"csrf_token": {tok}, "current_password": {"guess"}, "new_password": {"a new password"},
+			"confirm_password": {"a new password"}}, nil)
+		if r.status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d wrong current passwords in a minute were all checked; want the limit to stop them", loginAttemptsPerMinute+1)
+	}
+	if _, err := h.srv.checkCredentials(t.Context(), "ann@example.com", testPassword, "192.0.2.9"); err != nil {
+		t.Errorf("the password changed: %v", err)
+	}
+}

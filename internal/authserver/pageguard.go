@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -174,6 +175,9 @@ func (s *Server) checkReauth(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 	if pw == "" {
 		return false, "For this, confirm it is you: type your current password (you signed in more than 10 minutes ago)."
+	}
+	if ok, wait := s.login.allow(r); !ok {
+		return false, fmt.Sprintf("Too many password attempts from your address; try again in %d seconds.", int(wait.Seconds())+1)
 	}
 	a, err := s.checkCredentials(r.Context(), sess.Account.Email, pw, netaddr.Client(r))
 	if err != nil || a.ID != sess.Account.ID {
