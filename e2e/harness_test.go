@@ -164,11 +164,20 @@ type result struct {
 
 func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	r, err := tryCall(cs, tool, args, 60*time.Second)
+	if err != nil {
+		t.Fatalf("%s %v: protocol error: %v", tool, args, err)
+	}
+	return r
+}
+
+// tryCall is call without failing the test: a protocol error is returned.
+func tryCall(cs *mcp.ClientSession, tool string, args map[string]any, timeout time.Duration) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
 	if err != nil {
-		t.Fatalf("%s %v: protocol error: %v", tool, args, err)
+		return result{}, err
 	}
 	var r result
 	r.IsError = res.IsError
@@ -181,7 +190,7 @@ func call(t *testing.T, cs *mcp.ClientSession, tool string, args map[string]any)
 		b, _ := json.Marshal(res.StructuredContent)
 		_ = json.Unmarshal(b, &r.Data)
 	}
-	return r
+	return r, nil
 }
 
 // mustCall calls a tool and fails the test on a tool error.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,13 +18,14 @@ import (
 	"github.com/atomcp/atomcp/internal/authserver/connector/connectortest"
 )
 
-// TestSigninBrowser runs the sign-in through a provider in headless
-// Chromium: the MCP client's authorization URL, atomcp sending the browser
-// straight to the provider (the only way in: password form off), the
-// provider's redirect back with atomcp's sign-in cookie, the account, and
-// the code arriving at the client's redirect URI. The pages have no
-// script to click consent with, so the client was allowed once before
-// (through the HTTP browser of the other tests), as a returning user.
+// TestSigninBrowser runs the whole sign-in through a provider in headless
+// Chromium, as a person does it: the MCP client's authorization URL,
+// atomcp sending the browser straight to the provider (the only way in:
+// password form off), the provider's redirect back with atomcp's sign-in
+// cookie, the account created, the consent page allowed with a click (the
+// pages allow no script; the DevTools protocol clicks, see
+// signInDriver), and the code arriving at the client's redirect URI; then
+// the client's token calls a tool.
 func TestSigninBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -49,7 +51,8 @@ func TestSigninBrowser(t *testing.T) {
 	}))
 	redirect := "http://" + cb.Addr().String() + "/callback"
 
-	s := startServer(t, t.TempDir(), "ATOMCP_AUTH=embedded", "ATOMCP_SIGNIN_PASSWORD=false",
+	dir := t.TempDir()
+	s := startServer(t, dir, "ATOMCP_AUTH=embedded", "ATOMCP_SIGNIN_PASSWORD=false",
 		"ATOMCP_SIGNIN_OIDC_ISSUER="+idp.Issuer(), "ATOMCP_SIGNIN_OIDC_CLIENT_ID="+idp.ClientID,
 		"ATOMCP_SIGNIN_OIDC_CLIENT_SECRET="+idp.ClientSecret, "ATOMCP_SIGNIN_OIDC_NAME=Keycloak")
 	resp, err := http.Post(s.Base+"/oauth/register", "application/json",
@@ -62,48 +65,38 @@ func TestSigninBrowser(t *testing.T) {
 	}
 	_ = decodeJSON(resp, &reg)
 	c := &mcpClient{id: reg.ClientID, verifier: strings.Repeat("browser-verifier-", 3)}
-	authz := func() string {
-		return strings.Replace(c.authorizeURL(s), url.QueryEscape(signinRedirect), url.QueryEscape(redirect), 1)
-	}
+	authz := strings.Replace(c.authorizeURL(s), url.QueryEscape(signinRedirect), url.QueryEscape(redirect), 1)
 
-	// Once through the HTTP browser, allowing the client.
 	idp.QueueUser(connectortest.NewUser("kc-browser", "bruno@example.com"))
-	b := newBrowser(t)
-	r, _ := b.do(http.MethodGet, authz(), nil) // straight to the provider
-	if r.StatusCode != http.StatusFound || !strings.HasPrefix(r.Header.Get("Location"), idp.Issuer()) {
-		t.Fatalf("authorize with one provider and no password: %d %q", r.StatusCode, r.Header.Get("Location"))
-	}
-	r, _ = b.do(http.MethodGet, r.Header.Get("Location"), nil)
-	r, page := b.do(http.MethodGet, r.Header.Get("Location"), nil)
-	if !strings.Contains(page, `value="allow"`) {
-		t.Fatalf("no consent page: %d\n%s", r.StatusCode, page)
-	}
-	if r, _ = b.submit(page, url.Values{"decision": {"allow"}}); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("consent: %d", r.StatusCode)
-	}
+	b := startChromium(t, chromium)
+	target := b.call(t, "", "Target.createTarget", map[string]any{"url": "about:blank"})["targetId"]
+	session, _ := b.call(t, "", "Target.attachToTarget", map[string]any{"targetId": target, "flatten": true})["sessionId"].(string)
+	b.call(t, session, "Page.setBypassCSP", map[string]any{"enabled": true}) // for the driver's script only
+	b.call(t, session, "Page.navigate", map[string]any{"url": authz})
 
-	// Then in Chromium, a new browser: no session, a sign-in at the
-	// provider, and the code at the redirect URI.
-	idp.QueueUser(connectortest.NewUser("kc-browser", "bruno@example.com"))
-	cmd := exec.Command(chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
-		"--user-data-dir="+t.TempDir(), authz())
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
 	var q url.Values
-	select {
-	case q = <-codes:
-	case <-time.After(90 * time.Second):
-		t.Fatalf("no code reached the client within 90s; chromium said:\n%s\natomcp:\n%s", stderr.String(), strings.Join(s.stderr.all, "\n"))
+	last, sawConsent := "", false
+	deadline := time.After(90 * time.Second)
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case q = <-codes:
+			break wait
+		case <-deadline:
+			t.Fatalf("no code reached the client within 90s; the browser was at: %s\nchromium said:\n%s\natomcp:\n%s",
+				last, b.stderr.String(), strings.Join(s.stderr.all, "\n"))
+		case <-tick.C:
+			res := b.call(t, session, "Runtime.evaluate", map[string]any{"expression": signInDriver, "returnByValue": true})
+			if v, ok := res["result"].(map[string]any); ok {
+				last = fmt.Sprint(v["value"])
+			}
+			sawConsent = sawConsent || last == "allowing"
+		}
+	}
+	if !sawConsent {
+		t.Error("the code arrived without the consent page being allowed in the browser")
 	}
 	if q.Get("state") != "client-state" || q.Get("iss") != s.Base || q.Get("code") == "" {
 		t.Fatalf("redirect to the client: %v", q)
@@ -118,6 +111,10 @@ func TestSigninBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCall(t, cs, "workspace_tool", map[string]any{"operation": "list_workspaces"})
+	s.stop(t)
+	if out := runUsers(t, dir, "list"); !strings.Contains(out, "oidc (bruno@example.com, subject kc-browser") {
+		t.Errorf("the account made by the browser sign-in is not listed:\n%s", out)
+	}
 }
 
 func decodeJSON(resp *http.Response, v any) error {

@@ -116,6 +116,14 @@ func TestSigninThroughProvidersEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = oidcIdP.Shutdown() })
+	// Google is OpenID Connect at accounts.google.com: a second mockoidc
+	// stands in for it, so that the Google connector's own rules (its
+	// scopes, the Workspace domain of the hd claim) are what is tested.
+	googleIdP, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = googleIdP.Shutdown() })
 	authkit := connectortest.NewAuthKit(t)
 	gh := connectortest.NewGitHub(t)
 
@@ -130,23 +138,30 @@ func TestSigninThroughProvidersEndToEnd(t *testing.T) {
 		"ATOMCP_SIGNIN_OIDC_ISSUER="+oidcIdP.Issuer(), "ATOMCP_SIGNIN_OIDC_CLIENT_ID="+oidcIdP.ClientID,
 		"ATOMCP_SIGNIN_OIDC_CLIENT_SECRET="+oidcIdP.ClientSecret, "ATOMCP_SIGNIN_OIDC_NAME=Keycloak",
 		"ATOMCP_SIGNIN_GITHUB_CLIENT_ID="+gh.ClientID, "ATOMCP_SIGNIN_GITHUB_CLIENT_SECRET="+gh.ClientSecret,
-		"ATOMCP_SIGNIN_GITHUB_URL="+gh.URL)
+		"ATOMCP_SIGNIN_GITHUB_URL="+gh.URL,
+		"ATOMCP_SIGNIN_GOOGLE_ISSUER="+googleIdP.Issuer(), "ATOMCP_SIGNIN_GOOGLE_CLIENT_ID="+googleIdP.ClientID,
+		"ATOMCP_SIGNIN_GOOGLE_CLIENT_SECRET="+googleIdP.ClientSecret, "ATOMCP_SIGNIN_GOOGLE_DOMAINS=example.com")
 	s.syncLog(t)
 	all := strings.Join(s.stderr.all, "\n")
-	for _, name := range []string{"WorkOS AuthKit", "Keycloak", "GitHub"} {
+	for _, name := range []string{"WorkOS AuthKit", "Keycloak", "GitHub", "Google"} {
 		if !strings.Contains(all, `"name":"`+name+`","callback_url":"`+s.Base+`/oauth/callback"`) {
 			t.Errorf("the start-up log does not give %s's callback URL:\n%s", name, all)
 		}
 	}
-	if strings.Contains(all, authkit.ClientSecret) || strings.Contains(all, oidcIdP.ClientSecret) || strings.Contains(all, gh.ClientSecret) {
+	if strings.Contains(all, authkit.ClientSecret) || strings.Contains(all, oidcIdP.ClientSecret) || strings.Contains(all, gh.ClientSecret) ||
+		strings.Contains(all, googleIdP.ClientSecret) {
 		t.Error("a client secret is in the log")
 	}
 
 	authkit.Queue(connectortest.NewUser("user_01WOS", "wanda@example.com"))
 	oidcIdP.QueueUser(connectortest.NewUser("kc-olga", "olga@example.com"))
 	gh.Queue(connectortest.GitHubUser{ID: 99, Login: "gus", Email: "gus@example.com", EmailVerified: true})
+	gina := connectortest.NewUser("google-gina", "gina@example.com")
+	gina.Extra = map[string]any{"hd": "example.com"}
+	googleIdP.QueueUser(gina)
 	for _, tc := range []struct{ provider, email string }{
 		{"WorkOS AuthKit", "wanda@example.com"}, {"Keycloak", "olga@example.com"}, {"GitHub", "gus@example.com"},
+		{"Google", "gina@example.com"},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			c := registerClient(t, s)
@@ -163,9 +178,38 @@ func TestSigninThroughProvidersEndToEnd(t *testing.T) {
 			}
 		})
 	}
+	// A Google account of another Workspace domain (or a consumer account,
+	// which has no hd) gets no account: ATOMCP_SIGNIN_GOOGLE_DOMAINS.
+	t.Run("Google other domain", func(t *testing.T) {
+		gus := connectortest.NewUser("google-outsider", "outsider@elsewhere.example")
+		gus.Extra = map[string]any{"hd": "elsewhere.example"}
+		googleIdP.QueueUser(gus)
+		c := registerClient(t, s)
+		b := newBrowser(t)
+		r, page := b.do(http.MethodGet, c.authorizeURL(s), nil)
+		href := ""
+		for _, m := range signinButton.FindAllStringSubmatch(page, -1) {
+			if m[2] == "Google" {
+				href = html.UnescapeString(m[1])
+			}
+		}
+		if r.StatusCode != 200 || href == "" {
+			t.Fatalf("no Google button: %d", r.StatusCode)
+		}
+		r, _ = b.do(http.MethodGet, href, nil)
+		r, _ = b.do(http.MethodGet, r.Header.Get("Location"), nil)
+		r, page = b.do(http.MethodGet, r.Header.Get("Location"), nil)
+		if r.StatusCode != http.StatusForbidden || !strings.Contains(page, "elsewhere.example") {
+			t.Errorf("another Workspace domain: %d, want 403 naming the domain\n%s", r.StatusCode, page)
+		}
+	})
 	s.stop(t)
 	out := runUsers(t, dir, "list")
-	for _, want := range []string{"workos (wanda@example.com, subject user_01WOS", "oidc (olga@example.com", "github (gus@example.com, subject 99"} {
+	if strings.Contains(out, "outsider@elsewhere.example") {
+		t.Errorf("an account was created for another Workspace domain:\n%s", out)
+	}
+	for _, want := range []string{"workos (wanda@example.com, subject user_01WOS", "oidc (olga@example.com", "github (gus@example.com, subject 99",
+		"google (gina@example.com, subject google-gina"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("users list does not show %q:\n%s", want, out)
 		}

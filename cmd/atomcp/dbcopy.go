@@ -21,7 +21,7 @@ func newDBCmd() *cobra.Command {
 		Use:   "db",
 		Short: "Database administration beyond migrations",
 	}
-	cmd.AddCommand(newDBCopyCmd())
+	cmd.AddCommand(newDBCopyCmd(), newDBBackupCmd(), newDBRestoreCmd())
 	return cmd
 }
 

@@ -57,7 +57,11 @@ var examples = map[string]string{
 	"atomcp tokens revoke": `  atomcp tokens revoke pat_…`,
 	"atomcp db":            `  atomcp db copy --to postgres://atomcp:secret@db:5432/atomcp`,
 	"atomcp db copy":       `  atomcp db copy --database-url sqlite://atomcp.db --to postgres://atomcp:secret@db:5432/atomcp`,
-	"atomcp import":        `  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --dry-run`,
+	"atomcp db backup":     `  atomcp db backup /var/backups/atomcp/atomcp-2026-12-03.db`,
+	"atomcp db restore": `  systemctl stop atomcp
+  atomcp db restore /var/backups/atomcp/atomcp-2026-12-03.db
+  systemctl start atomcp`,
+	"atomcp import": `  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --dry-run`,
 	"atomcp import atoms": `  atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --dry-run
   atomcp import atoms --from postgres://postgres:secret@db.example.supabase.co:5432/postgres --issuer https://your-app.authkit.app`,
 	"atomcp login":      `  atomcp login https://atoms.example.com/api/mcp`,

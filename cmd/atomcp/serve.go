@@ -11,12 +11,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/config"
+	"github.com/atomcp/atomcp/internal/fanout"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/mcpserver"
 	"github.com/atomcp/atomcp/internal/netaddr"
+	"github.com/atomcp/atomcp/internal/store"
+	"github.com/atomcp/atomcp/internal/store/postgres"
 	"github.com/atomcp/atomcp/internal/tasks"
 )
 
@@ -115,6 +119,11 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			logger.Warn("tasks at shutdown", "err", err)
 		}
 	}()
+	if stop, err := startFanout(ctx, cfg, st, svc, logger); err != nil {
+		return err
+	} else if stop != nil {
+		defer stop()
+	}
 	server := mcpserver.New(svc, mcpserver.Options{Version: version, Logger: logger, Caller: caller, Tasks: rt, RequestTimeout: cfg.RequestTimeout})
 	// The probe lists the same tools (without the tasks runtime, whose
 	// Install must happen once).
@@ -200,4 +209,21 @@ func loopbackDisplay(addr net.Addr) string {
 func listensOnLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && netaddr.IsLoopbackHost(tcp.IP.String())
+}
+
+// startFanout makes the replicas on one PostgreSQL database tell each
+// other of the changes they commit, so that a client subscribed to a
+// resource on one replica hears of a change made on another. Stateless
+// replicas keep no subscriptions, and SQLite has one process: neither
+// needs it (stop is nil then).
+func startFanout(ctx context.Context, cfg *config.Config, st store.Store, svc *atoms.Service, logger *slog.Logger) (stop func(), err error) {
+	pg, ok := st.(*postgres.Store)
+	if !ok || cfg.Stateless {
+		return nil, nil
+	}
+	f, err := fanout.Start(ctx, pg.Pool(), svc, logger)
+	if err != nil {
+		return nil, err
+	}
+	return f.Stop, nil
 }

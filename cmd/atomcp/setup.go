@@ -75,7 +75,7 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 	if err := checkDatabaseFile(cfg, logger); err != nil {
 		return nil, err
 	}
-	st, err := storeopen.Open(ctx, cfg.DatabaseURL)
+	st, err := storeopen.OpenWith(ctx, cfg.DatabaseURL, storeopen.Options{ConnectTimeout: cfg.DBConnectTimeout, StatementTimeout: cfg.DBStatementTimeout})
 	if err != nil {
 		return nil, err
 	}

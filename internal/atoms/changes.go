@@ -21,12 +21,79 @@ type Change struct {
 // goroutine after the commit: it must return quickly.
 type ChangeListener func(ctx context.Context, changes []Change)
 
-type listenerBox struct{ fn ChangeListener }
+// listeners holds the listeners of committed changes: those of this
+// process (one per MCP server built on the service) and the broadcaster
+// that carries changes to other replicas.
+type listeners struct {
+	mu          sync.Mutex
+	local       map[int]ChangeListener
+	next        int
+	broadcaster ChangeListener
+}
 
-// OnChange sets the listener of committed changes (the MCP server uses it
-// to notify subscribers of the resources that changed). It may be set
-// after the service is built, and replaces any earlier one.
-func (s *Service) OnChange(fn ChangeListener) { s.listener.Store(&listenerBox{fn}) }
+// OnChange adds a listener of committed changes (an MCP server uses it to
+// notify the subscribers of the resources that changed) and returns the
+// function that removes it. It may be called after the service is built;
+// every listener hears of every change, whether committed here or, through
+// Deliver, by another replica.
+func (s *Service) OnChange(fn ChangeListener) (remove func()) {
+	l := &s.listeners
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.local == nil {
+		l.local = map[int]ChangeListener{}
+	}
+	id := l.next
+	l.next++
+	l.local[id] = fn
+	return func() {
+		l.mu.Lock()
+		delete(l.local, id)
+		l.mu.Unlock()
+	}
+}
+
+// OnCommit sets the broadcaster: it is told of the changes committed
+// through this service (after the local listeners), so that it can carry
+// them to the services of other replicas, which Deliver them. Changes
+// handed to Deliver are not broadcast again.
+func (s *Service) OnCommit(fn ChangeListener) {
+	s.listeners.mu.Lock()
+	s.listeners.broadcaster = fn
+	s.listeners.mu.Unlock()
+}
+
+// Deliver tells this process's listeners of changes another replica
+// committed (see OnCommit).
+func (s *Service) Deliver(ctx context.Context, changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
+	for _, fn := range s.snapshotListeners() {
+		fn(ctx, changes)
+	}
+}
+
+func (s *Service) snapshotListeners() []ChangeListener {
+	l := &s.listeners
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]ChangeListener, 0, len(l.local))
+	for _, fn := range l.local {
+		out = append(out, fn)
+	}
+	return out
+}
+
+func (s *Service) committed(ctx context.Context, changes []Change) {
+	s.Deliver(ctx, changes)
+	s.listeners.mu.Lock()
+	b := s.listeners.broadcaster
+	s.listeners.mu.Unlock()
+	if b != nil {
+		b(ctx, changes)
+	}
+}
 
 // changeSet collects the changes of one transaction.
 type changeSet struct {
@@ -41,20 +108,35 @@ type changeTx struct {
 }
 
 // inTx runs fn in a store transaction and, once it committed, tells the
-// listener what changed. Every service write goes through it.
+// listeners what changed. Every service write goes through it.
 func (s *Service) inTx(ctx context.Context, fn func(tx store.Ops) error) error {
+	return s.inTxAs(ctx, nil, fn)
+}
+
+// inTxAs is inTx for a write of the actor a: before the commit, it
+// confirms that a's roles in what changed are still those a was checked
+// with (confirmWrites), so that the check holds across replicas.
+func (s *Service) inTxAs(ctx context.Context, a *Actor, fn func(tx store.Ops) error) error {
 	cs := &changeSet{}
-	if err := s.store.InTx(ctx, func(tx store.Ops) error { return fn(changeTx{Ops: tx, cs: cs}) }); err != nil {
+	err := retrySlug(ctx, func() error {
+		cs = &changeSet{}
+		return s.store.InTx(ctx, func(tx store.Ops) error {
+			if err := fn(changeTx{Ops: tx, cs: cs}); err != nil {
+				return err
+			}
+			if a == nil || a.User == nil {
+				return nil
+			}
+			return s.confirmWrites(ctx, tx, a, cs.changes)
+		})
+	})
+	if err != nil {
 		return err
 	}
 	if len(cs.changes) > 0 {
 		s.semantic.Wake()
+		s.committed(context.WithoutCancel(ctx), cs.changes)
 	}
-	box := s.listener.Load()
-	if box == nil || box.fn == nil || len(cs.changes) == 0 {
-		return nil
-	}
-	box.fn(context.WithoutCancel(ctx), cs.changes)
 	return nil
 }
 

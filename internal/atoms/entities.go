@@ -52,6 +52,9 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 		return nil, err
 	}
 	if e.IsDeleted && !includeDeleted {
+		if e.DeletedWith != "" && e.DeletedWith != e.ID {
+			return nil, fmt.Errorf("%s %q was hidden when an entity above it (%s) was deleted (restore that one, or read with include_deleted): %w", t, ref, e.DeletedWith, domain.ErrNotFound)
+		}
 		return nil, fmt.Errorf("%s %q is deleted (restore it, or read with include_deleted): %w", t, ref, domain.ErrNotFound)
 	}
 	return e, nil
@@ -60,7 +63,7 @@ func (s *Service) GetEntity(ctx context.Context, a *Actor, t domain.EntityType, 
 // CreateEntity validates data and creates one entity.
 func (s *Service) CreateEntity(ctx context.Context, a *Actor, t domain.EntityType, data map[string]any) (*domain.Entity, error) {
 	var created *domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		var err error
 		created, err = s.createIn(ctx, tx, a, t, data)
 		return err
@@ -78,7 +81,7 @@ func (s *Service) BatchCreate(ctx context.Context, a *Actor, t domain.EntityType
 		return nil, fmt.Errorf("%w: batch has %d items; at most %d are accepted per call", domain.ErrInvalid, len(items), MaxBatch)
 	}
 	var created []*domain.Entity
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		created = created[:0]
 		for i, data := range items {
 			e, err := s.createIn(ctx, tx, a, t, data)
@@ -137,6 +140,7 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 	if err := s.checkRelatedRefs(ctx, tx, a, k, e); err != nil {
 		return nil, err
 	}
+	generatedSlug := false
 	if f, ok := k.Field("slug"); ok {
 		if given := e.Str("slug"); given != "" && !f.Generated {
 			// An organization's slug may be given (the old Atoms server
@@ -150,12 +154,18 @@ func (s *Service) createIn(ctx context.Context, tx store.Ops, a *Actor, t domain
 				return nil, err
 			}
 			e.Fields["slug"] = slug
+			generatedSlug = true
 		}
 	}
 	if err := s.checkExternalID(ctx, tx, e); err != nil {
 		return nil, err
 	}
 	if err := tx.CreateEntity(ctx, e); err != nil {
+		if generatedSlug && errors.Is(err, domain.ErrConflict) {
+			// Most likely another replica's transaction took the slug
+			// after uniqueSlug looked: inTxAs runs this one again.
+			return nil, fmt.Errorf("create %s: %w (%w)", t, errSlugTaken, err)
+		}
 		return nil, fmt.Errorf("create %s: %w", t, err)
 	}
 	if t == domain.Organization {
@@ -253,7 +263,7 @@ func (s *Service) UpdateEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, fmt.Errorf("%w: data is required for update: an object of the fields to change (accepted: %s)", domain.ErrInvalid, strings.Join(settableFields(k), ", "))
 	}
 	var updated *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -339,7 +349,7 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		return nil, err
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.resolveForWrite(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -359,11 +369,14 @@ func (s *Service) DeleteEntity(ctx context.Context, a *Actor, t domain.EntityTyp
 		if before.IsDeleted {
 			return fmt.Errorf("%w: %s %q is already deleted", domain.ErrInvalid, t, before.Name())
 		}
-		after := before.Clone()
-		now := s.now()
-		after.IsDeleted, after.DeletedAt, after.UpdatedAt, after.UpdatedBy = true, &now, now, a.User.ID
-		if err := tx.UpdateEntity(ctx, after); err != nil {
-			return fmt.Errorf("delete %s: %w", t, err)
+		// The store hides everything below the entity with it, so that a
+		// deleted document's requirements are not left listed.
+		if _, err := tx.SoftDeleteEntity(ctx, t, before.ID, s.now(), a.User.ID); err != nil {
+			return err
+		}
+		after, err := tx.GetEntity(ctx, t, before.ID)
+		if err != nil {
+			return err
 		}
 		result = after
 		return s.audit(ctx, tx, a.User.ID, "delete", before, after)
@@ -381,7 +394,7 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		return nil, fmt.Errorf("%w: a %s is deleted for good and cannot be restored", domain.ErrInvalid, t)
 	}
 	var result *domain.Entity
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.findDeleted(ctx, tx, a, t, ref)
 		if err != nil {
 			return err
@@ -394,13 +407,18 @@ func (s *Service) RestoreEntity(ctx context.Context, a *Actor, t domain.EntityTy
 		if err != nil {
 			return err
 		}
-		after := before.Clone()
-		after.IsDeleted, after.DeletedAt, after.UpdatedAt, after.UpdatedBy = false, nil, s.now(), a.User.ID
-		if err := s.checkExternalID(ctx, tx, after); err != nil {
+		live := before.Clone()
+		live.IsDeleted = false
+		if err := s.checkExternalID(ctx, tx, live); err != nil {
 			return err
 		}
-		if err := tx.UpdateEntity(ctx, after); err != nil {
-			return fmt.Errorf("restore %s: %w", t, err)
+		// The store brings back exactly what the entity's delete hid.
+		if _, err := tx.RestoreEntity(ctx, t, before.ID, s.now(), a.User.ID); err != nil {
+			return err
+		}
+		after, err := tx.GetEntity(ctx, t, before.ID)
+		if err != nil {
+			return err
 		}
 		result = after
 		return s.audit(ctx, tx, a.User.ID, "restore", before, after)

@@ -66,6 +66,9 @@ func Format(e *domain.Entity, format string) map[string]any {
 		} else {
 			out["deleted_at"] = nil
 		}
+		if e.IsDeleted && e.DeletedWith != "" && e.DeletedWith != e.ID {
+			out["deleted_with"] = e.DeletedWith
+		}
 		return out
 	}
 	for name, v := range e.Fields {
@@ -83,6 +86,10 @@ func Format(e *domain.Entity, format string) map[string]any {
 	out["is_deleted"] = e.IsDeleted
 	if e.DeletedAt != nil {
 		out["deleted_at"] = e.DeletedAt.Format(time.RFC3339)
+	}
+	if e.IsDeleted && e.DeletedWith != "" && e.DeletedWith != e.ID {
+		// Hidden with an entity above it: restoring that one brings it back.
+		out["deleted_with"] = e.DeletedWith
 	}
 	return out
 }

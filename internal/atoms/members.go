@@ -52,6 +52,11 @@ func (s *Service) managedOrg(ctx context.Context, tx store.Ops, a *Actor, org En
 	if err := a.requireManage(o.ID, what); err != nil {
 		return nil, err
 	}
+	// From here on, this transaction is the only one changing the
+	// organization's members, on any replica.
+	if err := s.lockMembers(ctx, tx, a, o.ID); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 

@@ -43,10 +43,17 @@ func (s *Service) managedProject(ctx context.Context, tx store.Ops, a *Actor, pr
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := a.projectRoles[p.ID]; ok && r.CanManageMembers() {
-		return p, nil
+	if r, ok := a.projectRoles[p.ID]; !ok || !r.CanManageMembers() {
+		if err := a.requireManage(p.OrganizationID, what); err != nil {
+			return nil, err
+		}
 	}
-	if err := a.requireManage(p.OrganizationID, what); err != nil {
+	// Project roles weigh in the organization's write checks: their
+	// changes take the organization's members lock too.
+	if err := s.lockMembers(ctx, tx, a, p.OrganizationID); err != nil {
+		return nil, err
+	}
+	if err := confirmProjectRoles(ctx, tx, a, map[string]bool{p.ID: true}); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -343,7 +343,7 @@ func (s *Service) orphanTraceLinks(ctx context.Context, rs *resolvedScope, reqs,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	links, err := s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: rs.orgIDs, EntityIDs: ids})
+	links, err := s.store.ListLinks(ctx, store.LinkQuery{Kind: domain.TraceLink, OrganizationIDs: rs.orgIDs, EntityIDs: ids, IncludeHidden: true})
 	if err != nil {
 		return nil, err
 	}

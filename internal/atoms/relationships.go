@@ -134,7 +134,7 @@ type LinkParams struct {
 // entity and a user given by id or email). A link that exists already is
 // returned with created=false: linking is idempotent.
 func (s *Service) Link(ctx context.Context, a *Actor, kind domain.LinkKind, source EntityRef, target EntityRef, p LinkParams) (link *domain.Link, created bool, err error) {
-	err = s.inTx(ctx, func(tx store.Ops) error {
+	err = s.inTxAs(ctx, a, func(tx store.Ops) error {
 		src, err := s.resolveLive(ctx, tx, a, source, "source")
 		if err != nil {
 			return err
@@ -208,7 +208,18 @@ func (s *Service) linkEntitiesIn(ctx context.Context, tx store.Ops, a *Actor, ki
 
 // checkNoCycle refuses source derives_from target when target already
 // derives (transitively) from source.
+//
+// Two links created at once could each pass alone and close a cycle
+// together: derives_from links of an organization are made one at a time
+// (on every replica), the second seeing the first.
 func (s *Service) checkNoCycle(ctx context.Context, tx store.Ops, src, tgt *domain.Entity) error {
+	orgs := []string{src.OrganizationID, tgt.OrganizationID}
+	slices.Sort(orgs)
+	for _, org := range slices.Compact(orgs) {
+		if err := tx.TxLock(ctx, derivesLock+org); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{tgt.ID: true}
 	frontier := []string{tgt.ID}
 	for len(frontier) > 0 && len(seen) < 100000 {
@@ -338,7 +349,7 @@ func (s *Service) findLink(ctx context.Context, tx store.Ops, a *Actor, kind dom
 // Unlink removes a link given by id or by its ends.
 func (s *Service) Unlink(ctx context.Context, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, linkType string) (*domain.Link, error) {
 	var removed *domain.Link
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		l, err := s.findLink(ctx, tx, a, kind, linkID, source, target, linkType)
 		if err != nil {
 			return err
@@ -367,7 +378,7 @@ func (s *Service) CheckLink(ctx context.Context, a *Actor, kind domain.LinkKind,
 // UpdateLink changes a link's type (coverage, role), status or description.
 func (s *Service) UpdateLink(ctx context.Context, a *Actor, kind domain.LinkKind, linkID string, source, target EntityRef, p LinkParams) (*domain.Link, error) {
 	var updated *domain.Link
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	err := s.inTxAs(ctx, a, func(tx store.Ops) error {
 		before, err := s.findLink(ctx, tx, a, kind, linkID, source, target, "")
 		if err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,11 +18,11 @@ import (
 
 // Service is the Atoms service layer. It is safe for concurrent use.
 type Service struct {
-	store    store.Store
-	listener atomic.Pointer[listenerBox]
-	logger   *slog.Logger
-	now      func() time.Time
-	newID    func() string
+	store     store.Store
+	listeners listeners
+	logger    *slog.Logger
+	now       func() time.Time
+	newID     func() string
 
 	semantic *semantic.Engine // rag_search, similarity and the embedding worker
 }
@@ -83,7 +82,25 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 		return s.verifiedActor(ctx, u, c)
 	}
 	var user *domain.User
-	err := s.inTx(ctx, func(tx store.Ops) error {
+	var err error
+	// Two first requests of one caller on two replicas may both find no
+	// user; the second to commit hits the (issuer, subject) constraint,
+	// and its next attempt finds the user the first created.
+	for range 3 {
+		if err = s.resolveUser(ctx, c, &user); !errors.Is(err, domain.ErrConflict) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve user %s/%s: %w", c.Issuer, c.Subject, err)
+	}
+	return s.verifiedActor(ctx, user, c)
+}
+
+// resolveUser finds, creates or refreshes the caller's user in one
+// transaction.
+func (s *Service) resolveUser(ctx context.Context, c Caller, user **domain.User) error {
+	return s.inTx(ctx, func(tx store.Ops) error {
 		u, err := tx.GetUserBySubject(ctx, c.Issuer, c.Subject)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
@@ -98,13 +115,9 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 				return err
 			}
 		}
-		user = u
+		*user = u
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("resolve user %s/%s: %w", c.Issuer, c.Subject, err)
-	}
-	return s.verifiedActor(ctx, user, c)
 }
 
 // verifiedActor loads the actor and notes whether the caller's token

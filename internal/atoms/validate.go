@@ -22,7 +22,7 @@ const (
 
 // bookkeeping are read-only columns a caller may see but never set; they are
 // silently ignored in input so that a record read back can be sent again.
-var bookkeeping = []string{"id", "created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at", "type_name", "entity_type"}
+var bookkeeping = []string{"id", "created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at", "deleted_with", "type_name", "entity_type"}
 
 // coerceFields checks caller data against the kind's fields and converts
 // values to their storage types. It returns the fields to write. Generated

@@ -125,7 +125,7 @@ func (s *Service) RunWorkflow(ctx context.Context, a *Actor, workflow string, pa
 	rep := &WorkflowReport{Workflow: workflow, TransactionMode: transactionMode}
 	var summary map[string]any
 	if transactionMode {
-		txErr := s.inTx(ctx, func(tx store.Ops) error {
+		txErr := s.inTxAs(ctx, a, func(tx store.Ops) error {
 			r.tx = tx
 			summary = body(r)
 			if r.failed >= 0 {
@@ -212,7 +212,7 @@ func (r *wfRun) step(name string, fn func(tx store.Ops) (map[string]any, error))
 	if r.atomic {
 		out, err = fn(r.tx)
 	} else {
-		err = r.s.inTx(r.ctx, func(tx store.Ops) error {
+		err = r.s.inTxAs(r.ctx, r.a, func(tx store.Ops) error {
 			var ferr error
 			out, ferr = fn(tx)
 			return ferr

@@ -25,6 +25,9 @@ func writeChallenge(w http.ResponseWriter, e *Error, metadataURL string, scopes 
 	}
 	h := w.Header()
 	switch {
+	case e.Status == http.StatusServiceUnavailable:
+		// Not the token's fault: no challenge, and a hint when to retry.
+		h.Set("Retry-After", "5")
 	case e.Status != http.StatusBadRequest && e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden:
 		// Not a bearer-token problem (413): no challenge.
 	case len(params) > 0:

@@ -13,6 +13,9 @@ const (
 	CodeInvalidRequest    = "invalid_request"
 	CodeInvalidToken      = "invalid_token"
 	CodeInsufficientScope = "insufficient_scope"
+	// CodeTemporarilyUnavailable (RFC 6749 section 4.1.2.1's name) is a
+	// 503: the token could not be checked because the database is down.
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
 )
 
 // Reasons of a bearer check, as the metrics count them
@@ -47,7 +50,7 @@ func Reasons() []string {
 // error code and a description that never contains the token) and what
 // only the log sees (Log and the wrapped cause).
 type Error struct {
-	Status      int    // 400, 401 or 403
+	Status      int    // 400, 401, 403, or 503 when the token could not be checked
 	Code        string // one of the Code* constants
 	Description string // shown to the client in error_description
 	// Scopes are the scopes the client should ask for, for a 403

@@ -301,6 +301,12 @@ func (v *JWTVerifier) checkRevoked(ctx context.Context, jti, subject string) *Er
 	if errors.Is(err, ErrAccountDisabled) {
 		return invalidToken(nil, "the account is disabled")
 	}
+	if errors.Is(err, domain.ErrUnavailable) {
+		// The token may well be good: refusing it as invalid would send
+		// the client to sign in again over a database restart.
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable, Err: err, Reason: ReasonRevoked,
+			Description: "the database is unavailable, so the token cannot be checked now; retry in a few seconds"}
+	}
 	if err != nil {
 		return invalidToken(err, "whether the token was revoked could not be checked").because(ReasonRevoked)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/auth/authtest"
+	"github.com/atomcp/atomcp/internal/domain"
 )
 
 const (
@@ -470,6 +471,9 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 			if jti == "broken" {
 				return false, errors.New("store down")
 			}
+			if jti == "db-down" {
+				return false, fmt.Errorf("look up token: %w", domain.ErrUnavailable)
+			}
 			return jti == "revoked-1", nil
 		},
 		Public: &auth.PublicURL{MCPPath: "/api/mcp"},
@@ -505,6 +509,14 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 			}
 		})
 	}
+	// With the database down the token is neither accepted nor called
+	// invalid: a 503 to retry, without a challenge that would send the
+	// client to sign in again.
+	res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint("db-down", later), "{}")
+	if res.status != http.StatusServiceUnavailable || res.challenge != nil || res.body["error"] != "temporarily_unavailable" ||
+		!strings.Contains(fmt.Sprint(res.body["error_description"]), "retry") {
+		t.Errorf("revocation check with the database down: %d %v %v; want 503 temporarily_unavailable, no challenge", res.status, res.challenge, res.body)
+	}
 	// A disabled account's token is refused as such, on every request
 	// (the verified-token cache asks the hook too).
 	for i := range 2 {
@@ -514,7 +526,7 @@ func TestRevokedAndAliasedTokens(t *testing.T) {
 		}
 	}
 	asked = 0
-	res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint("good-1", later), "{}")
+	res = send(t, h, http.MethodPost, "http://"+host+"/api/mcp", mint("good-1", later), "{}")
 	if res.status != 200 || asked != 1 {
 		t.Fatalf("good token: %d %v, Revoked asked %d times", res.status, res.challenge, asked)
 	}

@@ -1,10 +1,12 @@
 package authserver
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/atomcp/atomcp/internal/authserver/connector"
@@ -107,8 +109,10 @@ func (s *Server) startSignin(w http.ResponseWriter, r *http.Request, req *authzR
 		s.signinFailed(w, c.Name(), err)
 		return
 	}
-	if err := s.st.CreateSigninRequest(r.Context(), &store.SigninRequest{StateHash: hashSecret(a.State), Connector: c.ID(),
-		Nonce: a.Nonce, Verifier: a.Verifier, Authz: authzRaw, ReturnPath: ret, CreatedAt: now, ExpiresAt: now.Add(signinTTL)}); err != nil {
+	stateHash := hashSecret(a.State)
+	if err := s.st.CreateSigninRequest(r.Context(), &store.SigninRequest{StateHash: stateHash, Connector: c.ID(),
+		Nonce: s.sealText(a.Nonce, stateHash), Verifier: s.sealText(a.Verifier, stateHash),
+		Authz: authzRaw, ReturnPath: ret, CreatedAt: now, ExpiresAt: now.Add(signinTTL)}); err != nil {
 		s.log.Error("store sign-in request", "err", err)
 		s.renderError(w, http.StatusInternalServerError, "The server could not start the sign-in; try again.", "")
 		return
@@ -192,7 +196,16 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, fmt.Sprintf("%s sent no authorization code.", c.Name()), startAgain)
 		return
 	}
-	ident, err := c.Identity(r.Context(), code, connector.Attempt{State: state, Nonce: sr.Nonce, Verifier: sr.Verifier})
+	nonce, err1 := s.openText(sr.Nonce, sr.StateHash)
+	verifier, err2 := s.openText(sr.Verifier, sr.StateHash)
+	if err := errors.Join(err1, err2); err != nil {
+		// Sealed under a secret key this server no longer has (rotated
+		// with `atomcp keys rotate --kek` during the sign-in).
+		s.log.Warn("sign-in request does not open", "connector", c.ID(), "err", err)
+		s.renderError(w, http.StatusBadRequest, "This sign-in was started before the server's secret key changed, so it cannot be finished.", startAgain)
+		return
+	}
+	ident, err := c.Identity(r.Context(), code, connector.Attempt{State: state, Nonce: nonce, Verifier: verifier})
 	if err != nil {
 		s.signinFailed(w, c.Name(), err)
 		return
@@ -250,4 +263,36 @@ func (s *Server) signinFailed(w http.ResponseWriter, provider string, err error)
 		s.renderError(w, http.StatusBadGateway, fmt.Sprintf("%s could not be reached, so you cannot sign in with it right now.", provider),
 			"Try again in a moment. If it persists, the server's operator can run atomcp doctor --config.")
 	}
+}
+
+// sealedTextPrefix marks a text column sealed with the key-encryption key
+// (base64 of secretkey's sealed bytes follows).
+const sealedTextPrefix = "sealed:"
+
+// sealText seals a secret kept in a text column, bound to its row by aad,
+// so that a copy of the database alone does not hold it. Without a
+// key-encryption key (tests) it is kept as it is.
+func (s *Server) sealText(v, aad string) string {
+	if s.keys.kek == nil {
+		return v
+	}
+	return sealedTextPrefix + base64.RawStdEncoding.EncodeToString(s.keys.kek.Seal([]byte(v), []byte(aad)))
+}
+
+// openText reverses sealText; a value stored unsealed (by an older atomcp,
+// or without a key-encryption key) is returned as it is.
+func (s *Server) openText(v, aad string) (string, error) {
+	rest, sealed := strings.CutPrefix(v, sealedTextPrefix)
+	if !sealed {
+		return v, nil
+	}
+	if s.keys.kek == nil {
+		return "", errors.New("the value is sealed and no secret key is configured (ATOMCP_SECRET_KEY / ATOMCP_SECRET_KEY_FILE)")
+	}
+	b, err := base64.RawStdEncoding.DecodeString(rest)
+	if err != nil {
+		return "", fmt.Errorf("sealed value is not base64: %w", err)
+	}
+	plain, err := s.keys.kek.Open(b, []byte(aad))
+	return string(plain), err
 }

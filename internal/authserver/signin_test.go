@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/authserver/connector/connectortest"
+	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
 )
 
@@ -413,3 +415,62 @@ func TestSigninSingleConnectorWithoutPasswordRedirects(t *testing.T) {
 }
 
 func newJar() (http.CookieJar, error) { return cookiejar.New(nil) }
+
+// signinRecorder keeps the sign-in requests the server stores.
+type signinRecorder struct {
+	store.Store
+	created []store.SigninRequest
+}
+
+func (r *signinRecorder) CreateSigninRequest(ctx context.Context, sr *store.SigninRequest) error {
+	r.created = append(r.created, *sr)
+	return r.Store.CreateSigninRequest(ctx, sr)
+}
+
+// The nonce and PKCE verifier of a sign-in in progress are sealed with
+// the key-encryption key in the database, as the signing keys are, and
+// the sign-in still completes.
+func TestSigninRequestSecretsSealedAtRest(t *testing.T) {
+	kek, _, err := secretkey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &signinRecorder{}
+	h := newSigninHarness(t, func(o *Options) {
+		o.SecretKey = kek
+		rec.Store = o.Store
+		o.Store = rec
+	})
+	client := h.publicClient()
+	h.idp.QueueUser(connectortest.NewUser("kc-sealed", "sealed@example.com"))
+	h.hc.Jar, _ = newJar()
+	r := h.get(button(t, h.get(h.authorizeURL(client, nil)), "Keycloak"))
+	toIdP, err := url.Parse(r.header.Get("Location"))
+	if r.status != http.StatusFound || err != nil {
+		t.Fatalf("sign-in start: %d %q", r.status, r.header.Get("Location"))
+	}
+	nonce := toIdP.Query().Get("nonce")
+	if len(rec.created) != 1 || nonce == "" {
+		t.Fatalf("stored %d sign-in requests; nonce %q", len(rec.created), nonce)
+	}
+	sr := rec.created[0]
+	for name, v := range map[string]string{"nonce": sr.Nonce, "verifier": sr.Verifier} {
+		if !strings.HasPrefix(v, sealedTextPrefix) {
+			t.Errorf("stored %s is not sealed: %q", name, v)
+		}
+	}
+	if strings.Contains(sr.Nonce, nonce) || strings.Contains(sr.Verifier, nonce) {
+		t.Error("the nonce sent to the provider is in the stored row")
+	}
+	// Opening with the row of another request fails: the seal is bound
+	// to its state hash.
+	if _, err := h.srv.openText(sr.Verifier, "another-state-hash"); err == nil {
+		t.Error("a sealed verifier opened under another row's state hash")
+	}
+	r = h.get(r.header.Get("Location"))
+	back := r.header.Get("Location")
+	tok := h.finish(client, h.get(back))
+	if _, err := h.checkAccess(tok["access_token"].(string)); err != nil {
+		t.Fatalf("the sign-in with sealed secrets did not complete: %v", err)
+	}
+}

@@ -50,6 +50,9 @@ type Config struct {
 	BaseURL     string // public base URL, no trailing slash
 	MCPPath     string // path of the MCP endpoint, starts with "/", no trailing slash
 	DatabaseURL string // sqlite://… or postgres(ql)://…; may hold a password, see LogAttrs
+	// PostgreSQL's waits: one connection attempt, one statement (0: none).
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
 
 	Auth           string   // AuthNone, AuthEmbedded, AuthAuthKit, AuthOIDC or AuthStatic
 	AuthKitDomain  string   // https://…, no trailing slash; set when Auth is AuthAuthKit
@@ -118,6 +121,7 @@ type Config struct {
 	SigninGoogleClientID     string
 	SigninGoogleClientSecret Secret
 	SigninGoogleDomains      []string // lower-case hosted domains
+	SigninGoogleIssuer       string   // empty means https://accounts.google.com; set only to test against a stand-in
 	SigninPassword           bool
 	SigninAllowedDomains     []string // lower-case email domains
 	SigninAutoCreate         bool

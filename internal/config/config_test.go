@@ -63,21 +63,23 @@ func TestDefaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := mustLoad(t, in)
 			want := Config{
-				Addr:            "127.0.0.1:8000",
-				BaseURL:         "http://127.0.0.1:8000",
-				MCPPath:         "/api/mcp",
-				DatabaseURL:     "sqlite://atomcp.db",
-				Auth:            "embedded",
-				Algorithms:      []string{"RS256"},
-				LogLevel:        slog.LevelInfo,
-				LogFormat:       "auto",
-				MaxBodyBytes:    4 << 20,
-				ShutdownTimeout: 30 * time.Second,
-				SessionTimeout:  30 * time.Minute,
-				TaskTTL:         24 * time.Hour,
-				EventStoreBytes: 1 << 20,
-				AccessTokenTTL:  time.Hour,
-				RefreshTokenTTL: 30 * 24 * time.Hour,
+				Addr:               "127.0.0.1:8000",
+				BaseURL:            "http://127.0.0.1:8000",
+				MCPPath:            "/api/mcp",
+				DatabaseURL:        "sqlite://atomcp.db",
+				DBConnectTimeout:   10 * time.Second,
+				DBStatementTimeout: 20 * time.Second,
+				Auth:               "embedded",
+				Algorithms:         []string{"RS256"},
+				LogLevel:           slog.LevelInfo,
+				LogFormat:          "auto",
+				MaxBodyBytes:       4 << 20,
+				ShutdownTimeout:    30 * time.Second,
+				SessionTimeout:     30 * time.Minute,
+				TaskTTL:            24 * time.Hour,
+				EventStoreBytes:    1 << 20,
+				AccessTokenTTL:     time.Hour,
+				RefreshTokenTTL:    30 * 24 * time.Hour,
 				// Sign-in: the password form and account creation on,
 				// the scopes OpenID providers are asked for.
 				SigninOIDCScopes: []string{"openid", "email", "profile"},
@@ -909,7 +911,7 @@ func TestBindFlags(t *testing.T) {
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	BindFlags(fs)
 	wantFlags := []string{
-		"addr", "base-url", "mcp-path", "database-url", "auth", "authkit-domain", "oidc-issuer", "audience",
+		"addr", "base-url", "mcp-path", "database-url", "db-connect-timeout", "db-statement-timeout", "auth", "authkit-domain", "oidc-issuer", "audience",
 		"auth-algorithms", "required-scopes", "log-level", "log-format", "stateless", "max-body-bytes", "allowed-hosts",
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
 		"access-token-ttl", "refresh-token-ttl", "request-timeout", "read-header-timeout", "read-body-timeout",

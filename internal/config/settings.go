@@ -132,6 +132,8 @@ const (
 	KeyBaseURL                    = "base_url"
 	KeyMCPPath                    = "mcp_path"
 	KeyDatabaseURL                = "database_url"
+	KeyDBConnectTimeout           = "db_connect_timeout"
+	KeyDBStatementTimeout         = "db_statement_timeout"
 	KeyAuth                       = "auth"
 	KeyAuthKitDomain              = "authkit_domain"
 	KeyOIDCIssuer                 = "oidc_issuer"
@@ -203,6 +205,12 @@ var settings = []setting{
 		def: DefaultDatabaseURL, typ: "url", usage: "database: sqlite://relative/path, sqlite:///absolute/path, postgres://… or postgresql://…",
 		shown: shownDatabaseURL,
 		bind:  bindVar(parseDatabaseURL, func(c *Config) *string { return &c.DatabaseURL }, showDatabaseURL)},
+	{key: KeyDBConnectTimeout, flag: "db-connect-timeout", env: []string{"ATOMCP_DB_CONNECT_TIMEOUT"},
+		def: "10s", typ: "duration", usage: "PostgreSQL: longest wait for one connection to the server, unless the URL sets connect_timeout",
+		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.DBConnectTimeout }, showDuration)},
+	{key: KeyDBStatementTimeout, flag: "db-statement-timeout", env: []string{"ATOMCP_DB_STATEMENT_TIMEOUT"},
+		def: "20s", typ: "duration", usage: "PostgreSQL: longest a statement may run (statement_timeout) and, 2s more, the longest wait for the server's answer; 0 disables",
+		bind: bindVar(durationParser(" (0 disables)"), func(c *Config) *time.Duration { return &c.DBStatementTimeout }, showDuration)},
 	{key: KeyAuth, flag: "auth", env: []string{"ATOMCP_AUTH", "FASTMCP_SERVER_AUTH"},
 		def: DefaultAuth, typ: "provider", usage: "auth provider: none, embedded, authkit, oidc or static",
 		bind: binder{load: (*resolver).auth, show: func(c *Config) slog.Value { return slog.StringValue(c.Auth) }}},
@@ -337,6 +345,8 @@ var settings = []setting{
 		bind: bindSecret(func(c *Config) *Secret { return &c.SigninGoogleClientSecret })},
 	{key: "signin_google_domains", env: []string{"ATOMCP_SIGNIN_GOOGLE_DOMAINS"},
 		bind: bindVar(parseNames, func(c *Config) *[]string { return &c.SigninGoogleDomains }, showList)},
+	{key: "signin_google_issuer", env: []string{"ATOMCP_SIGNIN_GOOGLE_ISSUER"},
+		bind: bindVar(parseSigninURL, func(c *Config) *string { return &c.SigninGoogleIssuer }, slog.StringValue)},
 	{key: KeySigninPassword, env: []string{"ATOMCP_SIGNIN_PASSWORD"}, def: "true",
 		bind: bindVar(parseBool, func(c *Config) *bool { return &c.SigninPassword }, slog.BoolValue)},
 	{key: "signin_allowed_domains", env: []string{"ATOMCP_SIGNIN_ALLOWED_DOMAINS"},

@@ -20,6 +20,11 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrInvalid means the input was malformed; the message says how.
 	ErrInvalid = errors.New("invalid input")
+	// ErrUnavailable means the database could not be reached or did not
+	// answer in time (a restart, a crash, a stalled network): the caller
+	// may retry. Whether a write that failed this way was done is unknown
+	// unless the message says so.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Role is a membership role inside an organization or project.

@@ -248,6 +248,11 @@ type Entity struct {
 	UpdatedBy      string
 	IsDeleted      bool
 	DeletedAt      *time.Time
+	// DeletedWith is, for a deleted entity, the id of the entity whose
+	// soft delete hid it: its own id when it was deleted itself, an
+	// ancestor's when it was hidden with that ancestor (a requirement
+	// under a deleted document). Restoring that entity brings it back.
+	DeletedWith string
 }
 
 // Str returns a string field, or "" when absent.

@@ -1,4 +1,5 @@
-// Package pgtest gives a test an empty PostgreSQL database of its own.
+// Package pgtest gives a test an empty PostgreSQL database of its own, or
+// a whole PostgreSQL cluster of its own to stop, crash and restart.
 package pgtest
 
 import (

@@ -21,6 +21,9 @@ type LinkQuery struct {
 	TargetID  string
 	LinkType  string
 	Limit     int // 0 means no limit
+	// IncludeHidden also returns links with a soft-deleted end, which are
+	// otherwise left out (an analysis of orphan links needs them).
+	IncludeHidden bool
 }
 
 // Relations stores links between entities (trace links, requirement-test

@@ -56,6 +56,11 @@ type Locks interface {
 	// one after the other. Outside a transaction it is released at once.
 	// (SQLite serializes every InTx already: there it does nothing.)
 	TxLock(ctx context.Context, name string) error
+	// TxLockShared is TxLock in shared mode: transactions holding it
+	// shared run side by side, and a TxLock of the same name waits for
+	// them (and they for it). Membership changes take an organization's
+	// lock, writes in it take it shared (internal/atoms).
+	TxLockShared(ctx context.Context, name string) error
 }
 
 // ServerSecrets keeps the secrets every process serving one database
@@ -153,6 +158,22 @@ type Entities interface {
 	UpdateEntity(ctx context.Context, e *domain.Entity) error
 	// DeleteEntity removes the entity for good.
 	DeleteEntity(ctx context.Context, t domain.EntityType, id string) error
+	// SoftDeleteEntity marks a live entity of a soft-delete kind deleted
+	// (at, by), together with every live entity below it: a document's
+	// blocks and requirements; a project's documents, tests and what is
+	// below them; an organization's projects and below. It returns how
+	// many entities of each type it hid, the entity itself included.
+	// Entities deleted before on their own are left as they are. Links
+	// with a hidden end are left out of ListLinks and GetLink from then
+	// on. A deleted entity returns an error wrapping domain.ErrInvalid.
+	SoftDeleteEntity(ctx context.Context, t domain.EntityType, id string, at time.Time, by string) (map[domain.EntityType]int, error)
+	// RestoreEntity undoes SoftDeleteEntity: the entity and exactly the
+	// entities its delete hid become live again (not those deleted on
+	// their own before), and it returns how many of each type came back.
+	// It refuses, with domain.ErrInvalid, an entity that is not deleted,
+	// one hidden by the delete of an entity above it (restore that one),
+	// and one whose parent is deleted.
+	RestoreEntity(ctx context.Context, t domain.EntityType, id string, at time.Time, by string) (map[domain.EntityType]int, error)
 	// ListEntities returns one page of matching entities.
 	ListEntities(ctx context.Context, q EntityQuery) (EntityPage, error)
 }

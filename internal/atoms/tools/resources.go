@@ -20,8 +20,8 @@ func MatrixURI(projectID string) string {
 }
 
 // notifyMatrixChanges tells the sessions subscribed to a project's
-// traceability matrix when something in the project changed (in this
-// process; sessions of other replicas are not reached).
+// traceability matrix when something in the project changed, here or,
+// with PostgreSQL, on another replica (internal/fanout delivers those).
 func notifyMatrixChanges(s *mcp.Server, d Deps) {
 	d.Service.OnChange(func(ctx context.Context, changes []atoms.Change) {
 		seen := map[string]bool{}

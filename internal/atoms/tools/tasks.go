@@ -1,8 +1,6 @@
 package tools
 
 import (
-	"encoding/json"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/tasks"
@@ -29,29 +27,26 @@ var taskOps = map[string]map[string]tasks.Support{
 // TaskSupport says whether calling tool with operation may run as a task.
 func TaskSupport(tool, operation string) tasks.Support { return taskOps[tool][operation] }
 
-// DeclareTasks declares the task operations of the Atoms tools in rt.
+// DeclareTasks declares the task operations of the Atoms tools in rt. The
+// tasks middleware decides before the compatibility layer rewrites the
+// call (it must: the task keeps the call as the client sent it, and the
+// result it stores gets the old envelope on the way), so the policy
+// normalises a copy of the call first: an old-style call (a renamed tool
+// such as workflow_execute, an old operation name) runs as a task exactly
+// when its new-style equivalent would.
 func DeclareTasks(rt *tasks.Runtime) {
+	argOf := map[string]string{}
 	for _, d := range declarations {
-		if _, ok := taskOps[d.tool]; !ok {
-			continue
+		argOf[d.tool] = d.arg
+	}
+	policy := func(req *mcp.CallToolRequest) tasks.Support {
+		c, err := normaliseCall(req.Params.Name, req.Params.Arguments)
+		if err != nil {
+			return tasks.None // the tool reports the arguments, synchronously
 		}
-		rt.Declare(d.tool, func(req *mcp.CallToolRequest) tasks.Support {
-			return TaskSupport(d.tool, selected(req, d.arg))
-		})
+		return TaskSupport(c.tool, str(c.args, argOf[c.tool]))
 	}
-}
-
-// selected reads the operation from the call's arguments; arguments that
-// do not decode select none, and the call stays synchronous, where the
-// tool reports them.
-func selected(req *mcp.CallToolRequest, arg string) string {
-	var args map[string]json.RawMessage
-	if json.Unmarshal(req.Params.Arguments, &args) != nil {
-		return ""
+	for _, d := range declarations {
+		rt.Declare(d.tool, policy)
 	}
-	var op string
-	if json.Unmarshal(args[arg], &op) != nil {
-		return ""
-	}
-	return op
 }

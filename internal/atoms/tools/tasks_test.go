@@ -158,3 +158,27 @@ func TestCancelledImportTaskLeavesNoRows(t *testing.T) {
 		t.Fatalf("%d requirements after the import; want 200", n)
 	}
 }
+
+// An old-style call (the deployment's workflow_execute, with
+// workflow_name) runs as a task exactly as its workflow_tool equivalent
+// does, and the task's work is done.
+func TestOldStyleCallRunsAsTask(t *testing.T) {
+	e := newEnv(t)
+	cs := e.client(t, alice)
+	_, _, doc := chain(t, cs, "Acme")
+	url := taskServer(t, e, nil)
+	res := post(t, url, "tools/call", map[string]any{"name": "workflow_execute", "arguments": map[string]any{
+		"workflow_name": "import_requirements",
+		"parameters":    map[string]any{"document_id": doc, "requirements": []any{map[string]any{"name": "Old-style 1"}, map[string]any{"name": "Old-style 2"}}},
+	}})
+	id, _ := res["taskId"].(string)
+	if res["resultType"] != "task" || id == "" {
+		t.Fatalf("workflow_execute import_requirements with the extension: %v, want a task", res)
+	}
+	if res := waitTerminal(t, url, id); res["status"] != "completed" {
+		t.Fatalf("task ended %v", res)
+	}
+	if n := count(t, cs, "requirement", nil); n != 2 {
+		t.Fatalf("%d requirements after the old-style import task; want 2", n)
+	}
+}

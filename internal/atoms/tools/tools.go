@@ -92,6 +92,12 @@ func (d Deps) toolError(ctx context.Context, tool string, err error) (*mcp.CallT
 		return failureResult(err.Error(), errorNotFound), nil, nil
 	case errors.Is(err, domain.ErrForbidden):
 		return failureResult(err.Error(), errorPermission), nil, nil
+	case errors.Is(err, domain.ErrUnavailable) && ctx.Err() == nil:
+		ref := newRef()
+		d.Logger.WarnContext(ctx, "tool failed: database unavailable", "tool", tool, "ref", ref, "err", err)
+		out := failure(unavailableMessage(ref), errorServer)
+		out["retryable"] = true
+		return failureWith(out), nil, nil
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return failureResult(fmt.Sprintf("the call took longer than the server allows (ATOMCP_REQUEST_TIMEOUT, %v) and was stopped; "+
@@ -103,6 +109,15 @@ func (d Deps) toolError(ctx context.Context, tool string, err error) (*mcp.CallT
 	ref := newRef()
 	d.Logger.ErrorContext(ctx, "tool failed", "tool", tool, "ref", ref, "err", err)
 	return failureResult(fmt.Sprintf("internal error (reference %s): the operation was not completed; the server log has the details", ref), errorServer), nil, nil
+}
+
+// unavailableMessage is what a caller is told when the database could not
+// be reached or did not answer: that it may retry, and that a write may
+// have been done all the same (the answer was lost, not necessarily the
+// commit), so a retried create may find its record already there.
+func unavailableMessage(ref string) string {
+	return fmt.Sprintf("the database is unavailable (reference %s): retry in a few seconds. "+
+		"The operation was not completed, or it was and its confirmation was lost: read before retrying a create", ref)
 }
 
 func newRef() string {

@@ -196,6 +196,11 @@ func (d Deps) stepMessage(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
 		return "the request was cancelled before this step finished"
 	}
+	if errors.Is(err, domain.ErrUnavailable) {
+		ref := newRef()
+		d.Logger.WarnContext(ctx, "workflow step failed: database unavailable", "tool", "workflow_tool", "ref", ref, "err", err)
+		return unavailableMessage(ref)
+	}
 	ref := newRef()
 	d.Logger.ErrorContext(ctx, "workflow step failed", "tool", "workflow_tool", "ref", ref, "err", err)
 	return fmt.Sprintf("internal error (reference %s): the step was not completed; the server log has the details", ref)

@@ -25,7 +25,7 @@ func FromConfig(cfg *config.Config) []Connector {
 				URL: cfg.SigninGitHubURL, Orgs: cfg.SigninGitHubOrgs}))
 		case "google":
 			out = append(out, NewGoogle(GoogleConfig{Common: common(cfg.SigninGoogleClientID, cfg.SigninGoogleClientSecret),
-				Domains: cfg.SigninGoogleDomains}))
+				Domains: cfg.SigninGoogleDomains, Issuer: cfg.SigninGoogleIssuer}))
 		}
 	}
 	return out

@@ -41,7 +41,8 @@ func newDialect() *sqlcore.Dialect {
 		IsForeignKey: isForeignKeyViolation,
 		// An advisory lock keyed by the name's hash: a collision only
 		// serializes two unrelated sequences.
-		TxLock: `SELECT pg_advisory_xact_lock(hashtext($1))`,
+		TxLock:       `SELECT pg_advisory_xact_lock(hashtext($1))`,
+		TxLockShared: `SELECT pg_advisory_xact_lock_shared(hashtext($1))`,
 	}
 }
 

@@ -51,6 +51,12 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 	if schema == nil {
 		return nil, errors.New("no schema of the search_path exists; create it (CREATE SCHEMA …) or fix search_path")
 	}
+	// A migration may rightly run longer than the statement timeout (an
+	// index on a large table); RESET below restores the connection's.
+	if _, err := pc.Exec(ctx, `SET statement_timeout = 0`); err != nil {
+		return nil, fmt.Errorf("lift the statement timeout: %w", err)
+	}
+	defer pc.Exec(context.WithoutCancel(ctx), `RESET statement_timeout`) //nolint:errcheck // a broken connection is discarded below
 	if _, err := pc.Exec(ctx, `SELECT pg_advisory_lock(`+migrationLock+`)`); err != nil {
 		return nil, fmt.Errorf("take the migration lock: %w", err)
 	}
@@ -64,7 +70,7 @@ func (s *Store) migrate(ctx context.Context) ([]int, error) {
 
 	return sqlcore.Migrator{
 		Files: migrationFiles,
-		Q:     coreQuerier{pc},
+		Q:     coreQuerier{q: pc},
 		// PostgreSQL's DDL is transactional: a migration that fails halfway
 		// leaves nothing behind.
 		Atomically: conn{q: pc}.Atomically,

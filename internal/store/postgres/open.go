@@ -29,6 +29,22 @@ type Store struct {
 	// where names the server and database for messages: host:port/db,
 	// never the password.
 	where string
+	// timeout is Options.StatementTimeout.
+	timeout time.Duration
+}
+
+// Options tune how the store waits on the server.
+type Options struct {
+	// ConnectTimeout bounds each connection attempt when the URL sets no
+	// connect_timeout; 0 means 10 seconds.
+	ConnectTimeout time.Duration
+	// StatementTimeout is the server's statement_timeout on every
+	// connection (PostgreSQL cancels a statement that runs longer), and,
+	// two seconds more, how long the store waits for any one answer of the
+	// server, so that a stalled network fails the call with
+	// domain.ErrUnavailable instead of hanging it. Migrations are exempt.
+	// 0 disables both.
+	StatementTimeout time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -38,18 +54,31 @@ var _ store.Store = (*Store)(nil)
 // not change the schema; call Migrate for that. Errors name the host and
 // the cause in one line, never the password.
 func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgconn's parse errors print the URL with its password replaced.
 		return nil, fmt.Errorf("open PostgreSQL database: %s", oneLine(err.Error()))
 	}
-	return OpenConfig(ctx, cfg)
+	return OpenConfig(ctx, cfg, opts)
 }
 
-// OpenConfig is Open with a parsed pool configuration.
-func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
+// OpenConfig is OpenWith with a parsed pool configuration.
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = connectTimeout
+		cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+		if cfg.ConnConfig.ConnectTimeout <= 0 {
+			cfg.ConnConfig.ConnectTimeout = connectTimeout
+		}
+	}
+	if opts.StatementTimeout > 0 {
+		if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+			cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+		}
 	}
 	where := Where(cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -62,8 +91,8 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 		pool.Close()
 		return nil, &connError{"open PostgreSQL database " + where, err}
 	}
-	s := &Store{pool: pool, where: where}
-	s.ops = newOps(conn{q: pool, pool: pool}, newDialect(), sqlcore.NewTables())
+	s := &Store{pool: pool, where: where, timeout: opts.StatementTimeout}
+	s.ops = newOps(conn{q: pool, pool: pool, timeout: s.timeout}, newDialect(), sqlcore.NewTables())
 	return s, nil
 }
 
@@ -122,7 +151,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return &connError{"ping PostgreSQL database " + s.where, err}
+		return &connError{"ping PostgreSQL database " + s.where, unavailable(context.Background(), ctx, s.timeout, err)}
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func openStore(t *testing.T, url string) *postgres.Store {
 		t.Fatal(err)
 	}
 	cfg.MaxConns = 6
-	s, err := postgres.OpenConfig(t.Context(), cfg)
+	s, err := postgres.OpenConfig(t.Context(), cfg, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,9 @@ type Dialect struct {
 	// by its one parameter ($1, text); empty where transactions are
 	// serialized anyway.
 	TxLock string
+	// TxLockShared is TxLock's shared form: holders of the shared lock
+	// do not wait for each other, only for (and block) a TxLock holder.
+	TxLockShared string
 }
 
 // NullTime encodes an optional timestamp.

@@ -20,6 +20,18 @@ func (o Ops) TxLock(ctx context.Context, name string) error {
 	return nil
 }
 
+// TxLockShared takes the lock named name in shared mode
+// (Dialect.TxLockShared).
+func (o Ops) TxLockShared(ctx context.Context, name string) error {
+	if o.D.TxLockShared == "" {
+		return nil
+	}
+	if _, err := o.Read.Exec(ctx, o.D.TxLockShared, name); err != nil {
+		return fmt.Errorf("lock %q (shared): %w", name, err)
+	}
+	return nil
+}
+
 // EnsureServerSecret stores value under name unless one is stored, and
 // returns the stored value. The primary key decides between processes:
 // the losers' inserts do nothing and they read the winner's value.

@@ -28,6 +28,53 @@ type linkTable struct {
 	// liveFilter hides soft-deleted rows (trace links have the columns;
 	// this store deletes links for good, but copied rows may carry the flag).
 	liveFilter string
+	// ends are the columns holding the ids of entities, with the kinds
+	// each may name (nil: any kind); a link with a soft-deleted end is
+	// hidden (see hiddenFilter).
+	ends   []linkEnd
+	hidden string // hiddenFilter, computed once
+}
+
+type linkEnd struct {
+	col   string
+	kinds []domain.EntityType
+}
+
+// hiddenFilter is the condition that leaves out links with an end that a
+// soft delete hid: one NOT EXISTS per table an end may be in, each a
+// primary-key lookup.
+func (t *linkTable) hiddenFilter() string {
+	byTable := map[string][]string{}
+	var tables []string
+	for _, end := range t.ends {
+		kinds := end.kinds
+		if kinds == nil {
+			for _, k := range domain.Kinds() {
+				kinds = append(kinds, k.Type)
+			}
+		}
+		for _, kt := range kinds {
+			k, _ := domain.KindOf(kt)
+			if _, seen := byTable[k.Table]; !seen {
+				tables = append(tables, k.Table)
+			}
+			byTable[k.Table] = append(byTable[k.Table], t.name+"."+end.col)
+		}
+	}
+	var b strings.Builder
+	for _, tb := range tables {
+		b.WriteString(` AND NOT EXISTS (SELECT 1 FROM ` + QuoteIdent(tb) + ` h WHERE h."id" IN (` + strings.Join(byTable[tb], ", ") + `) AND h."is_deleted" = true)`)
+	}
+	return b.String()
+}
+
+// visible is the filter of a query: the live filter, and the hidden
+// filter unless includeHidden.
+func (t *linkTable) visible(includeHidden bool) string {
+	if includeHidden {
+		return t.liveFilter
+	}
+	return t.liveFilter + t.hidden
 }
 
 var linkTables = map[domain.LinkKind]*linkTable{
@@ -43,6 +90,7 @@ var linkTables = map[domain.LinkKind]*linkTable{
 			return "link_type = $2, description = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, NullIfEmpty(l.Description), d.Time(l.UpdatedAt), NullIfEmpty(l.UpdatedBy)}
 		},
 		liveFilter: ` AND is_deleted = false`,
+		ends:       []linkEnd{{"source_id", nil}, {"target_id", nil}},
 	},
 	domain.RequirementTest: {
 		name:       "requirement_tests",
@@ -55,6 +103,7 @@ var linkTables = map[domain.LinkKind]*linkTable{
 		update: func(d *Dialect, l *domain.Link) (string, []any) {
 			return "coverage = $2, status = $3, updated_at = $4, updated_by = $5", []any{l.LinkType, NullIfEmpty(l.Status), d.Time(l.UpdatedAt), NullIfEmpty(l.UpdatedBy)}
 		},
+		ends: []linkEnd{{"requirement_id", []domain.EntityType{domain.Requirement}}, {"test_id", []domain.EntityType{domain.Test}}},
 	},
 	domain.Assignment: {
 		name:       "assignments",
@@ -67,7 +116,14 @@ var linkTables = map[domain.LinkKind]*linkTable{
 		update: func(d *Dialect, l *domain.Link) (string, []any) {
 			return "role = $2", []any{l.LinkType}
 		},
+		ends: []linkEnd{{"entity_id", nil}},
 	},
+}
+
+func init() {
+	for _, t := range linkTables {
+		t.hidden = t.hiddenFilter()
+	}
 }
 
 func linkTableOf(kind domain.LinkKind) (*linkTable, error) {
@@ -99,7 +155,7 @@ func (o Ops) GetLink(ctx context.Context, kind domain.LinkKind, id string) (*dom
 	if err != nil {
 		return nil, err
 	}
-	links, err := o.queryLinks(ctx, kind, t, `WHERE id = $1`+t.liveFilter, id)
+	links, err := o.queryLinks(ctx, kind, t, `WHERE id = $1`+t.visible(false), id)
 	if err == nil && len(links) == 0 {
 		err = domain.ErrNotFound
 	}
@@ -160,7 +216,7 @@ func (o Ops) ListLinks(ctx context.Context, q store.LinkQuery) ([]*domain.Link, 
 			where = append(where, c.col+` = `+p.Add(c.v))
 		}
 	}
-	tail := `WHERE ` + strings.Join(where, " AND ") + t.liveFilter + ` ORDER BY created_at, id`
+	tail := `WHERE ` + strings.Join(where, " AND ") + t.visible(q.IncludeHidden) + ` ORDER BY created_at, id`
 	if q.Limit > 0 {
 		tail += ` LIMIT ` + p.Add(q.Limit)
 	}

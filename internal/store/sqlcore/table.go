@@ -14,7 +14,7 @@ import (
 // kind's own fields (see the backends' migrations/0001_init.sql).
 var (
 	headColumns = []string{"id", "organization_id"}
-	tailColumns = []string{"created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at"}
+	tailColumns = []string{"created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at", "deleted_with"}
 )
 
 // Table is the SQL of one entity kind, derived from its domain.Kind when a
@@ -31,6 +31,7 @@ type Table struct {
 
 	Name      string // the quoted table name
 	SelectSQL string // SELECT <every column> FROM <table>, to which WHERE … is added
+	columns   string // the column list of SelectSQL, for RETURNING
 	insertSQL string
 	updateSQL string // sets every column but id ($1)
 	deleteSQL string
@@ -73,7 +74,8 @@ func newTable(k *domain.Kind) *Table {
 		}
 		marks[i] = "$" + strconv.Itoa(i+1)
 	}
-	t.SelectSQL = "SELECT " + strings.Join(selected, ", ") + " FROM " + t.Name
+	t.columns = strings.Join(selected, ", ")
+	t.SelectSQL = "SELECT " + t.columns + " FROM " + t.Name
 	t.insertSQL = "INSERT INTO " + t.Name + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
 	sets := make([]string, 0, len(cols)-1)
 	for i, c := range quoted[1:] { // every column but id, which is $1
@@ -120,7 +122,7 @@ func (t *Table) args(d *Dialect, e *domain.Entity) ([]any, error) {
 	return append(args,
 		d.Time(e.CreatedAt), d.Time(e.UpdatedAt),
 		NullIfEmpty(e.CreatedBy), NullIfEmpty(e.UpdatedBy),
-		e.IsDeleted, d.NullTime(e.DeletedAt),
+		e.IsDeleted, d.NullTime(e.DeletedAt), deletedWith(e),
 	), nil
 }
 
@@ -162,6 +164,7 @@ func (t *Table) Scan(d *Dialect, row Row) (*domain.Entity, error) {
 	var (
 		raw                  = make([]any, len(t.Fields))
 		createdBy, updatedBy sql.NullString
+		deletedWith          sql.NullString
 	)
 	dest := make([]any, 0, len(headColumns)+len(raw)+len(tailColumns))
 	dest = append(dest, &e.ID, &e.OrganizationID)
@@ -169,7 +172,7 @@ func (t *Table) Scan(d *Dialect, row Row) (*domain.Entity, error) {
 		dest = append(dest, &raw[i])
 	}
 	dest = append(dest, d.ScanTime(&e.CreatedAt), d.ScanTime(&e.UpdatedAt), &createdBy, &updatedBy,
-		&e.IsDeleted, d.ScanNullTime(&e.DeletedAt))
+		&e.IsDeleted, d.ScanNullTime(&e.DeletedAt), &deletedWith)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -187,7 +190,21 @@ func (t *Table) Scan(d *Dialect, row Row) (*domain.Entity, error) {
 		e.Fields["organization_id"] = e.OrganizationID
 	}
 	e.CreatedBy, e.UpdatedBy = createdBy.String, updatedBy.String
+	e.DeletedWith = deletedWith.String
 	return e, nil
+}
+
+// deletedWith is the deleted_with column of e: NULL for a live entity, and
+// the entity's own id for a deleted one that does not say (one written
+// deleted by an import), so that every deleted row can be restored.
+func deletedWith(e *domain.Entity) any {
+	switch {
+	case !e.IsDeleted:
+		return nil
+	case e.DeletedWith == "":
+		return e.ID
+	}
+	return e.DeletedWith
 }
 
 // EncodeField converts the Go value of an entity field to the value its

@@ -49,7 +49,11 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return c.driver.Open(c.dsn)
+	dc, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return newCachingConn(dc)
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }

@@ -154,7 +154,7 @@ func TestMigrationMatchesDomain(t *testing.T) {
 			want = append(want,
 				column{"created_at", "TEXT", true}, column{"updated_at", "TEXT", true},
 				column{"created_by", "TEXT", false}, column{"updated_by", "TEXT", false},
-				column{"is_deleted", "INTEGER", true}, column{"deleted_at", "TEXT", false})
+				column{"is_deleted", "INTEGER", true}, column{"deleted_at", "TEXT", false}, column{"deleted_with", "TEXT", false})
 
 			var got []column
 			rows, err := db.QueryContext(t.Context(), `SELECT name, type, "notnull" FROM pragma_table_info(?) ORDER BY cid`, k.Table)
@@ -375,7 +375,7 @@ func bookkeepingLast[C any](cols []C, name func(C) string) []C {
 	var fields, book []C
 	for _, c := range cols {
 		switch name(c) {
-		case "created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at":
+		case "created_at", "updated_at", "created_by", "updated_by", "is_deleted", "deleted_at", "deleted_with":
 			book = append(book, c)
 		default:
 			fields = append(fields, c)

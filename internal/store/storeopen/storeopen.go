@@ -99,6 +99,15 @@ func Redact(url string) string {
 // exist; a PostgreSQL server must answer (the error names the host and the
 // cause, never the password).
 func Open(ctx context.Context, url string) (store.Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// Options tune how a store waits on its database server; SQLite ignores
+// them.
+type Options = postgres.Options
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (store.Store, error) {
 	backend, path, err := ParseURL(url)
 	if err != nil {
 		return nil, err
@@ -111,7 +120,7 @@ func Open(ctx context.Context, url string) (store.Store, error) {
 		}
 		return s, nil
 	case BackendPostgres:
-		s, err := postgres.Open(ctx, path)
+		s, err := postgres.OpenWith(ctx, path, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -92,6 +93,55 @@ var searchTests = []test{
 		q.Text, q.Offset = "valve 7", 0 // "7" matches as a prefix: 7, 70-79, 700-799
 		if _, total, err = f.s.SearchText(f.ctx, q); err != nil || total != 111 {
 			t.Fatalf("total %d, %v; want the exact 111 below the limit", total, err)
+		}
+	}},
+	{"pages of tied hits are in entity id order, whole and without overlap", func(t *testing.T, f *fixture) {
+		// 30 equal names (the same score) and 5 better ones: every page
+		// must be the slice of the full order, score then entity id, also
+		// where a page boundary falls inside the ties.
+		org := f.org("ties")
+		doc := f.document(f.project(org, "p"), "d")
+		var tied, better []string
+		for i := range 35 {
+			name := "Pump housing"
+			if i >= 30 {
+				name = "Pump pump pump"
+			}
+			r := f.requirement(doc, name, "")
+			if i >= 30 {
+				better = append(better, r.ID)
+			} else {
+				tied = append(tied, r.ID)
+			}
+		}
+		slices.Sort(tied)
+		slices.Sort(better)
+		want := append(better, tied...)
+		q := store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "pump"}
+		all, total, err := f.s.SearchText(f.ctx, q)
+		if err != nil || total != 35 || len(all) != 35 {
+			t.Fatalf("%d hits, total %d, %v; want 35", len(all), total, err)
+		}
+		ids := func(hs []store.SearchHit) []string {
+			out := make([]string, len(hs))
+			for i, h := range hs {
+				out[i] = h.ID
+			}
+			return out
+		}
+		if got := ids(all); !slices.Equal(got, want) {
+			t.Fatalf("order = %v; want the better names, then the tied ones by id: %v", got, want)
+		}
+		for _, page := range []struct{ offset, limit int }{{0, 7}, {3, 4}, {7, 7}, {28, 7}, {30, 10}, {34, 1}, {35, 5}} {
+			q.Offset, q.Limit = page.offset, page.limit
+			hits, _, err := f.s.SearchText(f.ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := min(page.offset+page.limit, len(want))
+			if got := ids(hits); !slices.Equal(got, want[min(page.offset, end):end]) {
+				t.Errorf("page offset %d limit %d = %v; want %v", page.offset, page.limit, got, want[min(page.offset, end):end])
+			}
 		}
 	}},
 	{"count by a field", func(t *testing.T, f *fixture) {

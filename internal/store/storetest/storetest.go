@@ -18,6 +18,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		tests []test
 	}{
 		{"Entities", entityTests},
+		{"SoftDelete", softDeleteTests},
 		{"List", listTests},
 		{"Unique", uniqueTests},
 		{"InTx", txTests},

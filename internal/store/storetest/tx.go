@@ -16,6 +16,49 @@ var txTests = []test{
 	{"RollbackOnConstraintError", testTxRollbackOnConstraintError},
 	{"RollbackOnPanic", testTxRollbackOnPanic},
 	{"ConcurrentWriters", testTxConcurrentWriters},
+	{"SharedLocks", testTxSharedLocks},
+}
+
+// testTxSharedLocks: two transactions hold one lock shared at the same
+// time (the second would wait forever for the first otherwise, which
+// waits for it), and a transaction may hold a lock both ways.
+func testTxSharedLocks(t *testing.T, f *fixture) {
+	first := make(chan struct{})
+	second := make(chan struct{})
+	errs := make(chan error, 2)
+	go func() {
+		errs <- f.s.InTx(f.ctx, func(tx store.Ops) error {
+			if err := tx.TxLockShared(f.ctx, "storetest-shared"); err != nil {
+				return err
+			}
+			close(first)
+			<-second // held until the other has it too
+			return nil
+		})
+	}()
+	<-first
+	// On SQLite the single writer would make this wait for the first
+	// transaction: there the locks do nothing, and the second takes the
+	// lock outside a transaction.
+	lock := func(s store.Ops) error {
+		err := s.TxLockShared(f.ctx, "storetest-shared")
+		close(second)
+		return err
+	}
+	errs <- lock(f.s)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("shared lock: %v", err)
+		}
+	}
+	if err := f.s.InTx(f.ctx, func(tx store.Ops) error {
+		if err := tx.TxLock(f.ctx, "storetest-both"); err != nil {
+			return err
+		}
+		return tx.TxLockShared(f.ctx, "storetest-both")
+	}); err != nil {
+		t.Fatalf("a lock held exclusively and shared by one transaction: %v", err)
+	}
 }
 
 func testTxCommit(t *testing.T, f *fixture) {

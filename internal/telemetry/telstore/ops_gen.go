@@ -101,6 +101,7 @@ func Operations() []string {
 		"RemoveMember",
 		"RemoveProjectMember",
 		"RequeueEmbeddings",
+		"RestoreEntity",
 		"RetireSigningKeys",
 		"RevokeBrowserSession",
 		"RevokeBrowserSessions",
@@ -109,7 +110,9 @@ func Operations() []string {
 		"RevokeTokenFamily",
 		"SearchText",
 		"SetInvitationStatus",
+		"SoftDeleteEntity",
 		"TxLock",
+		"TxLockShared",
 		"UpdateEntity",
 		"UpdateLink",
 		"UpdateLocalAccount",
@@ -775,6 +778,13 @@ func (o *ops) RequeueEmbeddings(ctx context.Context, a1_0 string, a2_0 time.Time
 	return r0, r1
 }
 
+func (o *ops) RestoreEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 string, a3_0 time.Time, a4_0 string) (map[domain.EntityType]int, error) {
+	ctx, done := o.start(ctx, "RestoreEntity")
+	r0, r1 := o.inner.RestoreEntity(ctx, a1_0, a2_0, a3_0, a4_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) RetireSigningKeys(ctx context.Context, a1_0 string, a2_0 time.Time) error {
 	ctx, done := o.start(ctx, "RetireSigningKeys")
 	r0 := o.inner.RetireSigningKeys(ctx, a1_0, a2_0)
@@ -833,9 +843,23 @@ func (o *ops) SetInvitationStatus(ctx context.Context, a1_0 string, a1_1 string)
 	return r0
 }
 
+func (o *ops) SoftDeleteEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 string, a3_0 time.Time, a4_0 string) (map[domain.EntityType]int, error) {
+	ctx, done := o.start(ctx, "SoftDeleteEntity")
+	r0, r1 := o.inner.SoftDeleteEntity(ctx, a1_0, a2_0, a3_0, a4_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) TxLock(ctx context.Context, a1_0 string) error {
 	ctx, done := o.start(ctx, "TxLock")
 	r0 := o.inner.TxLock(ctx, a1_0)
+	done(r0)
+	return r0
+}
+
+func (o *ops) TxLockShared(ctx context.Context, a1_0 string) error {
+	ctx, done := o.start(ctx, "TxLockShared")
+	r0 := o.inner.TxLockShared(ctx, a1_0)
 	done(r0)
 	return r0
 }
