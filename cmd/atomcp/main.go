@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDBCmd())
 	root.AddCommand(newConfigCmd())
 	root.AddCommand(newImportCmd())
+	root.AddCommand(newOrgsCmd(), newProjectsCmd(), newAuditCmd())
 	// cobra's completion command (bash, zsh, fish, powershell), added now
 	// rather than at Execute so that it gets its examples too.
 	root.InitDefaultCompletionCmd()

@@ -89,7 +89,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	var authn *auth.Provider
 	var embedded *authserver.Server
 	if cfg.Auth == config.AuthEmbedded {
-		if embedded, err = newEmbeddedAuthServer(ctx, cfg, measured, cmd.ErrOrStderr(), logger, obs); err != nil {
+		if embedded, err = newEmbeddedAuthServer(ctx, cfg, measured, svc, cmd.ErrOrStderr(), logger, obs); err != nil {
 			return err
 		}
 	}

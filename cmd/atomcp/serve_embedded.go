@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/authserver"
 	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
@@ -22,7 +23,7 @@ import (
 // (ATOMCP_AUTH=embedded): issuer = the public base URL, audience = the MCP
 // URL. stderr is where start-up messages go; the one-time setup link goes
 // only to a terminal.
-func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, stderr io.Writer, logger *slog.Logger, obs *observability) (*authserver.Server, error) {
+func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Store, svc *atoms.Service, stderr io.Writer, logger *slog.Logger, obs *observability) (*authserver.Server, error) {
 	kek, _, err := loadSecretKey(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -33,6 +34,7 @@ func newEmbeddedAuthServer(ctx context.Context, cfg *config.Config, st store.Sto
 		Resource:         cfg.MCPURL(),
 		ResourceOK:       resourceMatcher(cfg),
 		Store:            st,
+		Atoms:            svc,
 		Logger:           logger,
 		AccessTokenTTL:   cfg.AccessTokenTTL,
 		RefreshTokenTTL:  cfg.RefreshTokenTTL,

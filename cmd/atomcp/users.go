@@ -20,7 +20,8 @@ func newUsersCmd() *cobra.Command {
 		Use:   "users",
 		Short: "Manage the local accounts of the embedded authorization server",
 	}
-	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd(true), newUsersDisableCmd(false), newUsersResetPasswordCmd(), newUsersUnlinkCmd())
+	cmd.AddCommand(newUsersAddCmd(), newUsersListCmd(), newUsersDisableCmd(true), newUsersDisableCmd(false), newUsersResetPasswordCmd(), newUsersUnlinkCmd(),
+		newUsersInviteCmd(), newUsersResetLinkCmd(), newUsersRoleCmd())
 	return cmd
 }
 

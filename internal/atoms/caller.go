@@ -31,6 +31,9 @@ type Actor struct {
 	// projectRoles are the actor's project memberships (project id ->
 	// role), which requireWriteIn weighs against the organization role.
 	projectRoles map[string]domain.Role
+	// emailVerified: the caller's token vouched for User.Email, so that
+	// invitations sent to that email are theirs to answer.
+	emailVerified bool
 }
 
 // OrganizationIDs lists the organizations the actor belongs to.
@@ -81,7 +84,7 @@ func (a *Actor) requireWriteIn(organizationID, projectID string, what string) er
 		return a.requireWrite(organizationID, what)
 	}
 	if !pr.CanWrite() {
-		return fmt.Errorf("%w: your role in this project is %q, which may only read; ask a project or organization admin for the member role", domain.ErrForbidden, pr)
+		return fmt.Errorf("%w: your role in project %s is %q, which may only read; writing there needs the member role (or admin or owner): ask a project or organization admin", domain.ErrForbidden, projectID, pr)
 	}
 	return nil
 }

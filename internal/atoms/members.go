@@ -60,10 +60,14 @@ func (s *Service) managedOrg(ctx context.Context, tx store.Ops, a *Actor, org En
 	return o, nil
 }
 
-// AddMember adds a known user (by id or email) to an organization with a
-// role. A user not known yet is invited instead (invited=true): they join
-// on their first sign-in with that verified email.
-func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRef string, role domain.Role) (res *MemberResult, inv *domain.Invitation, err error) {
+// AddMember brings a user (by id or email) into an organization with a
+// role. Nobody joins without saying yes: anyone who is not a member yet is
+// invited (inv), and becomes a member when they accept. The answer is the
+// same whether or not an email belongs to a known user, so that it tells
+// nothing about who has an account; an invitation of a user named by id
+// shows neither their email nor their name. Only the role of someone who
+// is a member already is changed at once (res).
+func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRef string, role domain.Role) (res *MemberResult, inv *InvitationResult, err error) {
 	if role == "" {
 		role = domain.RoleMember
 	}
@@ -78,36 +82,40 @@ func (s *Service) AddMember(ctx context.Context, a *Actor, org EntityRef, userRe
 		if err := mayGrant(a, o.ID, role); err != nil {
 			return err
 		}
-		var user *domain.User
+		userRef = strings.TrimSpace(userRef)
+		var target invitee
 		if strings.Contains(userRef, "@") {
-			users, err := tx.FindUsersByEmail(ctx, userRef)
-			if err != nil {
+			target.email = userRef
+			if users, err := tx.FindUsersByEmail(ctx, userRef); err != nil {
 				return err
+			} else if len(users) > 0 {
+				target.member = users[0]
 			}
-			if len(users) == 0 {
-				inv, err = s.inviteIn(ctx, tx, a, o.ID, userRef, role)
-				return err
-			}
-			user = users[0]
 		} else {
-			if user, err = tx.GetUser(ctx, userRef); err != nil {
+			u, err := tx.GetUser(ctx, userRef)
+			if err != nil {
 				return fmt.Errorf("target: user %q: %w", userRef, domain.ErrNotFound)
 			}
+			target = invitee{email: u.Email, user: u, member: u}
 		}
-		m := &domain.Membership{OrganizationID: o.ID, UserID: user.ID, Role: role, Status: "active", CreatedAt: s.now()}
-		if existing, err := tx.GetMember(ctx, o.ID, user.ID); err == nil {
-			if existing.Role == domain.RoleOwner && role != domain.RoleOwner {
-				if err := s.keepAnOwner(ctx, tx, a, o.ID, user.ID); err != nil {
+		if target.member != nil {
+			if existing, err := tx.GetMember(ctx, o.ID, target.member.ID); err == nil && (existing.Status == "" || existing.Status == "active") {
+				if existing.Role == domain.RoleOwner && role != domain.RoleOwner {
+					if err := s.keepAnOwner(ctx, tx, a, o.ID, target.member.ID); err != nil {
+						return err
+					}
+				}
+				existing.Role = role
+				if err := tx.PutMember(ctx, existing); err != nil {
 					return err
 				}
+				r := s.memberResult(ctx, tx, existing)
+				res = &r
+				return s.auditMember(ctx, tx, a, "set_role", o.ID, existing.UserID, string(role))
 			}
 		}
-		if err := tx.PutMember(ctx, m); err != nil {
-			return err
-		}
-		r := s.memberResult(ctx, tx, m)
-		res = &r
-		return s.auditMember(ctx, tx, a, "add_member", o.ID, user.ID, string(role))
+		inv, err = s.inviteIn(ctx, tx, a, o, target, role)
+		return err
 	})
 	return res, inv, err
 }
@@ -231,89 +239,6 @@ func (s *Service) CheckMember(ctx context.Context, a *Actor, org EntityRef, user
 	}
 	r := s.memberResult(ctx, s.store, m)
 	return &r, nil
-}
-
-func (s *Service) inviteIn(ctx context.Context, tx store.Ops, a *Actor, orgID, email string, role domain.Role) (*domain.Invitation, error) {
-	if err := a.requireManage(orgID, "inviting members"); err != nil {
-		return nil, err
-	}
-	if err := checkRole(role); err != nil {
-		return nil, err
-	}
-	if err := mayGrant(a, orgID, role); err != nil {
-		return nil, err
-	}
-	email = strings.TrimSpace(email)
-	if at := strings.Index(email, "@"); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " <>") {
-		return nil, fmt.Errorf("%w: %q is not an email address", domain.ErrInvalid, email)
-	}
-	pending, err := tx.ListPendingInvitations(ctx, email)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range pending {
-		if p.OrganizationID == orgID {
-			return p, nil // idempotent
-		}
-	}
-	inv := &domain.Invitation{ID: s.newID(), OrganizationID: orgID, Email: email, Role: role, Status: "pending", InvitedBy: a.User.ID, CreatedAt: s.now()}
-	if err := tx.CreateInvitation(ctx, inv); err != nil {
-		return nil, fmt.Errorf("create invitation: %w", err)
-	}
-	return inv, s.auditMember(ctx, tx, a, "invite", orgID, email, string(role))
-}
-
-// Invite invites an email address into an organization.
-func (s *Service) Invite(ctx context.Context, a *Actor, org EntityRef, email string, role domain.Role) (*domain.Invitation, error) {
-	if role == "" {
-		role = domain.RoleMember
-	}
-	var inv *domain.Invitation
-	err := s.inTx(ctx, func(tx store.Ops) error {
-		o, err := s.resolveLive(ctx, tx, a, EntityRef{Type: domain.Organization, ID: org.ID}, "source")
-		if err != nil {
-			return err
-		}
-		inv, err = s.inviteIn(ctx, tx, a, o.ID, email, role)
-		return err
-	})
-	return inv, err
-}
-
-// RevokeInvitation revokes a pending invitation (by id, or by email).
-func (s *Service) RevokeInvitation(ctx context.Context, a *Actor, org EntityRef, ref string) (*domain.Invitation, error) {
-	var revoked *domain.Invitation
-	err := s.inTx(ctx, func(tx store.Ops) error {
-		o, err := s.managedOrg(ctx, tx, a, org, "revoking invitations")
-		if err != nil {
-			return err
-		}
-		invs, err := tx.ListInvitations(ctx, o.ID)
-		if err != nil {
-			return err
-		}
-		for _, inv := range invs {
-			if inv.Status == "pending" && (inv.ID == ref || strings.EqualFold(inv.Email, ref)) {
-				if err := tx.SetInvitationStatus(ctx, inv.ID, "revoked"); err != nil {
-					return err
-				}
-				inv.Status = "revoked"
-				revoked = inv
-				return s.auditMember(ctx, tx, a, "revoke_invitation", o.ID, inv.Email, string(inv.Role))
-			}
-		}
-		return fmt.Errorf("no pending invitation %q in this organization: %w", ref, domain.ErrNotFound)
-	})
-	return revoked, err
-}
-
-// ListInvitations lists an organization's invitations (owners and admins).
-func (s *Service) ListInvitations(ctx context.Context, a *Actor, org EntityRef) ([]*domain.Invitation, error) {
-	o, err := s.managedOrg(ctx, s.store, a, org, "listing invitations")
-	if err != nil {
-		return nil, err
-	}
-	return s.store.ListInvitations(ctx, o.ID)
 }
 
 func (s *Service) auditMember(ctx context.Context, tx store.Ops, a *Actor, action, orgID, who, role string) error {

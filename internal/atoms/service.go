@@ -79,7 +79,7 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 	// read: taking the write transaction for every tool call serialized all
 	// requests on SQLite's single writer (15% of CPU in the benchmark).
 	if u, err := s.store.GetUserBySubject(ctx, c.Issuer, c.Subject); err == nil && !profileChanged(u, c) {
-		return s.loadActor(ctx, s.store, u)
+		return s.verifiedActor(ctx, u, c)
 	}
 	var user *domain.User
 	var err error
@@ -94,7 +94,7 @@ func (s *Service) Actor(ctx context.Context, c Caller) (*Actor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve user %s/%s: %w", c.Issuer, c.Subject, err)
 	}
-	return s.loadActor(ctx, s.store, user)
+	return s.verifiedActor(ctx, user, c)
 }
 
 // resolveUser finds, creates or refreshes the caller's user in one
@@ -118,6 +118,18 @@ func (s *Service) resolveUser(ctx context.Context, c Caller, user **domain.User)
 		*user = u
 		return nil
 	})
+}
+
+// verifiedActor loads the actor and notes whether the caller's token
+// vouches for the profile's email (what answering an invitation sent to
+// that email needs).
+func (s *Service) verifiedActor(ctx context.Context, u *domain.User, c Caller) (*Actor, error) {
+	a, err := s.loadActor(ctx, s.store, u)
+	if err != nil {
+		return nil, err
+	}
+	a.emailVerified = c.EmailVerified && c.Email != "" && strings.EqualFold(c.Email, u.Email)
+	return a, nil
 }
 
 func (s *Service) loadActor(ctx context.Context, tx store.Ops, user *domain.User) (*Actor, error) {
@@ -176,11 +188,9 @@ func (s *Service) createUser(ctx context.Context, tx store.Ops, c Caller) (*doma
 	if err := s.audit(ctx, tx, u.ID, "create", nil, org); err != nil {
 		return nil, err
 	}
-	if c.Email != "" && c.EmailVerified {
-		if err := s.acceptInvitations(ctx, tx, u, c.Email); err != nil {
-			return nil, err
-		}
-	}
+	// Pending invitations to the new user's email stay pending: joining
+	// an organization is always an answer to an invitation (the
+	// invitation page, or relationship_tool's invitation update).
 	return u, nil
 }
 
@@ -193,22 +203,6 @@ func personalOrgName(c Caller) string {
 		who = c.Subject
 	}
 	return who + "'s workspace"
-}
-
-func (s *Service) acceptInvitations(ctx context.Context, tx store.Ops, u *domain.User, email string) error {
-	invs, err := tx.ListPendingInvitations(ctx, email)
-	if err != nil {
-		return fmt.Errorf("list invitations for %s: %w", email, err)
-	}
-	for _, inv := range invs {
-		if err := tx.PutMember(ctx, &domain.Membership{OrganizationID: inv.OrganizationID, UserID: u.ID, Role: inv.Role, Status: "active", CreatedAt: s.now()}); err != nil {
-			return fmt.Errorf("accept invitation %s: %w", inv.ID, err)
-		}
-		if err := tx.SetInvitationStatus(ctx, inv.ID, "accepted"); err != nil {
-			return fmt.Errorf("accept invitation %s: %w", inv.ID, err)
-		}
-	}
-	return nil
 }
 
 // profileChanged reports whether the token carries an email or name that
@@ -232,10 +226,4 @@ func (s *Service) refreshProfile(ctx context.Context, tx store.Ops, u *domain.Us
 	}
 	u.UpdatedAt = s.now()
 	return tx.UpdateUser(ctx, u)
-}
-
-// InviteMember invites an email address into an organization by id (owner
-// or admin only); see Invite.
-func (s *Service) InviteMember(ctx context.Context, a *Actor, organizationID, email string, role domain.Role) (*domain.Invitation, error) {
-	return s.Invite(ctx, a, EntityRef{Type: domain.Organization, ID: organizationID}, email, role)
 }

@@ -241,37 +241,15 @@ func (s *Service) onboardingWorkflow(a *Actor, params map[string]any) (func(r *w
 	}, nil
 }
 
-// addOrInviteIn brings one address into a new organization the way
-// relationship_tool's member link does: a user who has signed in before is
-// added at once (invitations are accepted only at a first sign-in, so an
-// invitation would stay pending for them), anyone else is invited.
+// addOrInviteIn invites one address into a new organization the way
+// relationship_tool's member link does: everyone is invited and joins by
+// accepting, and the answer does not tell a known email from an unknown one.
 func (r *wfRun) addOrInviteIn(tx store.Ops, org *domain.Entity, inv onboardingInvite) (map[string]any, error) {
-	if err := r.a.requireManage(org.ID, "adding members"); err != nil {
-		return nil, err
-	}
-	if err := mayGrant(r.a, org.ID, inv.role); err != nil {
-		return nil, err
-	}
-	users, err := tx.FindUsersByEmail(r.ctx, inv.email)
+	saved, err := r.s.inviteIn(r.ctx, tx, r.a, org, invitee{email: inv.email}, inv.role)
 	if err != nil {
-		return nil, fmt.Errorf("find user %s: %w", inv.email, err)
-	}
-	if len(users) == 0 {
-		saved, err := r.s.inviteIn(r.ctx, tx, r.a, org.ID, inv.email, inv.role)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"email": saved.Email, "role": string(saved.Role), "status": "invited", "invitation_id": saved.ID}, nil
-	}
-	u := users[0]
-	m := &domain.Membership{OrganizationID: org.ID, UserID: u.ID, Role: inv.role, Status: "active", CreatedAt: r.s.now()}
-	if err := tx.PutMember(r.ctx, m); err != nil {
-		return nil, fmt.Errorf("add member %s: %w", inv.email, err)
-	}
-	if err := r.s.auditMember(r.ctx, tx, r.a, "add_member", org.ID, u.ID, string(inv.role)); err != nil {
 		return nil, err
 	}
-	return map[string]any{"email": inv.email, "role": string(inv.role), "status": "member", "user_id": u.ID}, nil
+	return map[string]any{"email": saved.Email, "role": string(saved.Role), "status": "invited", "invitation_id": saved.ID, "link_path": saved.LinkPath}, nil
 }
 
 func inviteStep(i int, inv onboardingInvite) string {

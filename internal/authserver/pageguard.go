@@ -29,7 +29,7 @@ const (
 // pagePaths are the signed-in pages: each path and everything below it.
 // A page added here is mounted by Routes, owned by OwnsForm (so that
 // internal/httpserver applies no CORS to it) and nothing else is needed.
-var pagePaths = []string{PathAccount}
+var pagePaths = []string{PathAccount, PathAdmin, PathInvite}
 
 // isPagePath reports whether path is one of the signed-in pages.
 func isPagePath(path string) bool {

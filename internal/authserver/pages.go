@@ -39,7 +39,7 @@ func newPages() *pages {
 		csp: "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
 			"img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
 	}
-	for _, name := range []string{"login", "consent", "error", "setup", "account", "token", "logout"} {
+	for _, name := range []string{"login", "consent", "error", "setup", "account", "token", "logout", "admin", "invite"} {
 		p.byName[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return p
@@ -65,6 +65,9 @@ type pageData struct {
 	Connectors []signinButton
 	Password   bool
 	Return     string
+	// Purpose is the setup page's link purpose ("" for the first account,
+	// store.SetupPurposeInvite, store.SetupPurposeReset).
+	Purpose string
 
 	// Referrer is the page's referrer policy: no-referrer unless set.
 	// The signed-in pages use same-origin, so that their form posts carry

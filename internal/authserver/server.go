@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/secretkey"
 	"github.com/atomcp/atomcp/internal/store"
@@ -91,6 +92,10 @@ type Options struct {
 	NoPassword bool
 	// SigninRules decide who gets an account through a connector.
 	SigninRules SigninRules
+
+	// Atoms is the service the admin and invitation pages (/admin,
+	// /invite) act through; nil turns those pages off.
+	Atoms *atoms.Service
 
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -261,6 +266,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST "+PathAccountTokens, s.handleCreateToken)
 	mux.HandleFunc("POST "+PathAccountRevokeToken, s.handleRevokeToken)
 	mux.HandleFunc("POST "+PathAccountPassword, s.handleChangePassword)
+	// The admin and invitation pages (admin.go, invite.go).
+	mux.HandleFunc("GET "+PathAdmin, s.handleAdmin)
+	mux.HandleFunc("POST "+PathAdmin+"/{action}", s.handleAdminPost)
+	mux.HandleFunc("GET "+PathInvite, s.handleInvite)
+	mux.HandleFunc("POST "+PathInviteAnswer, s.handleInviteAnswer)
+	mux.HandleFunc("POST "+PathInviteAccount, s.handleInviteAccount)
 	return mux
 }
 

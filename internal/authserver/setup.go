@@ -72,7 +72,20 @@ func (s *Server) handleSetupForm(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, "This setup link has no token.", "Use the whole link that atomcp serve printed.")
 		return
 	}
-	s.pages.render(w, http.StatusOK, "setup", &pageData{Title: "Create the first account", Token: tok, CSRF: s.newCSRF(w), SetupAction: s.opts.Issuer + PathSetup})
+	q := r.URL.Query()
+	s.pages.render(w, http.StatusOK, "setup", &pageData{Title: setupTitle(q.Get("purpose")), Token: tok, CSRF: s.newCSRF(w), SetupAction: s.opts.Issuer + PathSetup,
+		Purpose: q.Get("purpose"), Email: q.Get("email")})
+}
+
+// setupTitle is the title of the setup page for a link's purpose.
+func setupTitle(purpose string) string {
+	switch purpose {
+	case store.SetupPurposeInvite:
+		return "Create your account"
+	case store.SetupPurposeReset:
+		return "Choose a new password"
+	}
+	return "Create the first account"
 }
 
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
@@ -81,12 +94,22 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	tok, email, name, pw := f.Get("token"), strings.ToLower(strings.TrimSpace(f.Get("email"))), strings.TrimSpace(f.Get("name")), f.Get("password")
+	purpose := f.Get("purpose")
 	again := func(status int, msg string) {
-		s.pages.render(w, status, "setup", &pageData{Title: "Create the first account", Error: msg, Token: tok, Email: email, Name: name,
-			CSRF: s.newCSRF(w), SetupAction: s.opts.Issuer + PathSetup})
+		s.pages.render(w, status, "setup", &pageData{Title: setupTitle(purpose), Error: msg, Token: tok, Email: email, Name: name,
+			CSRF: s.newCSRF(w), SetupAction: s.opts.Issuer + PathSetup, Purpose: purpose})
 	}
 	if !checkCSRF(r) {
 		again(http.StatusForbidden, "This form expired or was not sent by this server's page; fill it in again.")
+		return
+	}
+	if purpose != "" {
+		// An account link: the token names the email or account.
+		if err := CheckPassword(pw); err != nil {
+			again(http.StatusBadRequest, err.Error())
+			return
+		}
+		s.handleAccountLink(w, r, tok, name, pw)
 		return
 	}
 	if err := CheckEmail(email); err != nil {
@@ -141,4 +164,68 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("first account created through the setup link")
 	s.pages.render(w, http.StatusOK, "setup", &pageData{Title: "Account created", Done: true, Email: email})
+}
+
+// handleAccountLink completes an account invitation or a password reset
+// link: the token is consumed first, so a link works once even when two
+// forms race.
+func (s *Server) handleAccountLink(w http.ResponseWriter, r *http.Request, tok, name, pw string) {
+	ctx := r.Context()
+	now := s.opts.Now()
+	fail := func(msg string) {
+		s.renderError(w, http.StatusBadRequest, msg, "Ask the server's owner for a new link.")
+	}
+	hash, err := hashPassword(pw, s.argon)
+	if err != nil {
+		s.renderError(w, http.StatusInternalServerError, "The server could not hash the password; try again.", "")
+		return
+	}
+	st, err := s.st.ConsumeSetupToken(ctx, hashSecret(tok), now)
+	switch {
+	case errors.Is(err, domain.ErrNotFound) || (err == nil && st.Purpose == ""):
+		fail("This link is not valid.")
+		return
+	case errors.Is(err, store.ErrAlreadyUsed):
+		fail("This link was used already.")
+		return
+	case err != nil:
+		s.log.Error("account link", "err", err)
+		s.renderError(w, http.StatusInternalServerError, "The server could not read this link; try again.", "")
+		return
+	case now.After(st.ExpiresAt):
+		fail("This link expired.")
+		return
+	}
+	var a *store.LocalAccount
+	switch st.Purpose {
+	case store.SetupPurposeInvite:
+		a = &store.LocalAccount{ID: newAccountID(), Email: st.Email, Name: name, PasswordHash: hash, Role: "user", CreatedAt: now, UpdatedAt: now}
+		if err := s.st.CreateLocalAccount(ctx, a); errors.Is(err, domain.ErrConflict) {
+			fail("An account with this email exists already; sign in with it.")
+			return
+		} else if err != nil {
+			s.log.Error("create invited account", "err", err)
+			s.renderError(w, http.StatusInternalServerError, "The server could not create the account; try again.", "")
+			return
+		}
+		s.log.Info("account created through an invitation link", "account", a.ID)
+	case store.SetupPurposeReset:
+		a, err = s.st.GetLocalAccount(ctx, st.AccountID)
+		if err != nil || a.DisabledAt != nil {
+			fail("The account of this link no longer exists or is disabled.")
+			return
+		}
+		a.PasswordHash, a.FailedLogins, a.LockedUntil, a.UpdatedAt = hash, 0, nil, now
+		if err := s.st.UpdateLocalAccount(ctx, a); err != nil {
+			s.log.Error("reset password", "err", err)
+			s.renderError(w, http.StatusInternalServerError, "The server could not set the password; try again.", "")
+			return
+		}
+		s.log.Info("password reset through a reset link", "account", a.ID)
+	default:
+		fail("This link is not valid.")
+		return
+	}
+	s.pages.render(w, http.StatusOK, "setup", &pageData{Title: setupTitle(st.Purpose), Done: true, Email: a.Email, Purpose: st.Purpose,
+		Message: s.opts.Issuer + PathAccount})
 }

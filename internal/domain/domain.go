@@ -96,9 +96,16 @@ type Invitation struct {
 	OrganizationID string    `json:"organization_id"`
 	Email          string    `json:"email"`
 	Role           Role      `json:"role"`
-	Status         string    `json:"status"` // "pending", "accepted", "revoked"
+	Status         string    `json:"status"` // "pending", "accepted", "declined", "revoked"
 	InvitedBy      string    `json:"invited_by"`
 	CreatedAt      time.Time `json:"created_at"`
+	// UserID names the invited user when the inviter named a known user
+	// by id: Email is then that user's email, which the service does not
+	// show to the inviter.
+	UserID string `json:"user_id,omitempty"`
+	// TokenHash is the hash of the invitation link's secret ("" for none);
+	// the secret itself is shown once, to the inviter.
+	TokenHash string `json:"-"`
 }
 
 // WorkspaceContext is a user's current organization, project and document,

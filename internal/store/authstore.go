@@ -309,7 +309,19 @@ type SetupToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	// Purpose is "" for the first account's setup link,
+	// SetupPurposeInvite (create an account with Email) or
+	// SetupPurposeReset (set a new password of AccountID).
+	Purpose   string
+	Email     string
+	AccountID string
 }
+
+// Purposes of one-time links other than the first account's.
+const (
+	SetupPurposeInvite = "invite"
+	SetupPurposeReset  = "reset"
+)
 
 // SetupTokens stores first-user setup tokens.
 type SetupTokens interface {

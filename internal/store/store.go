@@ -222,6 +222,14 @@ type Invitations interface {
 	SetInvitationStatus(ctx context.Context, id, status string) error
 	// ListInvitations returns an organization's invitations, newest first.
 	ListInvitations(ctx context.Context, organizationID string) ([]*domain.Invitation, error)
+	// GetInvitation returns one invitation, or domain.ErrNotFound.
+	GetInvitation(ctx context.Context, id string) (*domain.Invitation, error)
+	// GetInvitationByTokenHash returns the invitation whose link secret
+	// hashes to tokenHash, or domain.ErrNotFound ("" never matches).
+	GetInvitationByTokenHash(ctx context.Context, tokenHash string) (*domain.Invitation, error)
+	// ListUserInvitations returns the pending invitations addressed to
+	// the user by id, or to the email when it is not empty, oldest first.
+	ListUserInvitations(ctx context.Context, userID, email string) ([]*domain.Invitation, error)
 }
 
 // Workspaces stores each user's workspace context.
@@ -236,7 +244,16 @@ type Workspaces interface {
 type AuditQuery struct {
 	EntityID       string
 	OrganizationID string
-	Limit          int
+	// OrganizationIDs, when not nil, keeps only entries of these
+	// organizations (an empty, non-nil list keeps none): the scope of an
+	// organization admin's audit view.
+	OrganizationIDs []string
+	ActorID         string
+	Action          string
+	// Since and Until bound the entries' time (inclusive, exclusive);
+	// zero means unbounded.
+	Since, Until time.Time
+	Limit        int
 }
 
 // Audit stores the audit log.

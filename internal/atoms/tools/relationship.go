@@ -21,11 +21,11 @@ type RefArg struct {
 // RelationshipArgs are the arguments of relationship_tool.
 type RelationshipArgs struct {
 	Operation        string  `json:"operation" jsonschema:"link, unlink, list, check or update"`
-	RelationshipType string  `json:"relationship_type" jsonschema:"trace_link (requirement/test/document/block ↔ each other, with link_type), requirement_test (requirement → test, with coverage), assignment (entity → user, with a role), member (organization or project → user, with a role), invitation (organization → email, with a role)"`
+	RelationshipType string  `json:"relationship_type" jsonschema:"trace_link (requirement/test/document/block ↔ each other, with link_type), requirement_test (requirement → test, with coverage), assignment (entity → user, with a role), member (organization or project → user, with a role), invitation (organization → email or user id, with a role; joining needs the invited person to accept: without a source, list shows your own invitations and update with link_type accept or decline answers one)"`
 	Source           *RefArg `json:"source,omitempty" jsonschema:"the source end; for member and invitation: the organization (member: or a project)"`
 	Target           *RefArg `json:"target,omitempty" jsonschema:"the target end; for member, invitation and assignment: the user (id or email)"`
 	LinkID           string  `json:"link_id,omitempty" jsonschema:"for unlink and update: the link's id (instead of source and target)"`
-	LinkType         string  `json:"link_type,omitempty" jsonschema:"trace_link: derives_from, refines, satisfies, verifies, relates_to (default), depends_on, conflicts_with, implements; requirement_test: the coverage full (default), partial or none; assignment: a role such as assignee or reviewer; member and invitation: owner, admin, member (default) or viewer"`
+	LinkType         string  `json:"link_type,omitempty" jsonschema:"trace_link: derives_from, refines, satisfies, verifies, relates_to (default), depends_on, conflicts_with, implements; requirement_test: the coverage full (default), partial or none; assignment: a role such as assignee or reviewer; member and invitation: owner, admin, member (default) or viewer; answering your own invitation: accept or decline"`
 	Status           string  `json:"status,omitempty" jsonschema:"requirement_test: a status such as pending, passed or failed"`
 	Description      string  `json:"description,omitempty" jsonschema:"trace_link: why the link exists"`
 	Limit            int     `json:"limit,omitempty" jsonschema:"list: at most this many (default 200)"`
@@ -191,6 +191,9 @@ func (d Deps) relationship(ctx context.Context, req *mcp.CallToolRequest, args R
 
 // membership serves the member and invitation relationship types.
 func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipArgs) (any, error) {
+	if args.RelationshipType == atoms.RelInvitation && (args.Source == nil || args.Source.ID == "") {
+		return d.myInvitations(ctx, a, args)
+	}
 	if args.Source == nil || args.Source.ID == "" {
 		return nil, errInvalid(fmt.Sprintf("%s needs source: {\"type\": \"organization\", \"id\": …} (an id, a name or \"auto\")", args.RelationshipType))
 	}
@@ -253,7 +256,7 @@ func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipA
 		}
 		if inv != nil {
 			out["invitation"] = inv
-			out["message"] = "no user with this email has signed in yet; they were invited and join on their first sign-in"
+			out["message"] = "invited: they become a member when they accept (the link, or relationship_tool update of their invitation with link_type accept)"
 		} else {
 			out["member"] = m
 		}
@@ -295,6 +298,40 @@ func (d Deps) membership(ctx context.Context, a *atoms.Actor, args RelationshipA
 		out["items"], out["count"] = ms, len(ms)
 	}
 	return out, nil
+}
+
+// myInvitations serves invitation without a source: the caller's own
+// invitations, listed, accepted or declined.
+func (d Deps) myInvitations(ctx context.Context, a *atoms.Actor, args RelationshipArgs) (any, error) {
+	out := map[string]any{"operation": args.Operation, "relationship_type": args.RelationshipType}
+	switch args.Operation {
+	case "list":
+		invs, err := d.Service.MyInvitations(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out["items"], out["count"] = invs, len(invs)
+		return out, nil
+	case "update":
+		if args.Target == nil || args.Target.ID == "" {
+			return nil, errInvalid("update of an invitation needs target: {\"id\": the invitation id} (list them without a source)")
+		}
+		var accept bool
+		switch args.LinkType {
+		case "accept":
+			accept = true
+		case "decline":
+		default:
+			return nil, errInvalid(fmt.Sprintf("link_type %q: answering an invitation needs link_type accept or decline", args.LinkType))
+		}
+		inv, err := d.Service.AnswerInvitation(ctx, a, atoms.InvitationRef{ID: args.Target.ID}, accept)
+		if err != nil {
+			return nil, err
+		}
+		out["invitation"] = inv
+		return out, nil
+	}
+	return nil, errInvalid("invitation needs source: {\"type\": \"organization\", \"id\": …}; without a source, list shows your own invitations and update (link_type accept or decline, target the invitation id) answers one")
 }
 
 // projectMembership serves member with a project source (the Atoms data

@@ -1,8 +1,13 @@
 package tools_test
 
 import (
+	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
 )
@@ -96,8 +101,14 @@ func TestRelationshipToolMembersAndRoles(t *testing.T) {
 	orgRef := map[string]any{"type": "organization", "id": org}
 
 	added := ok(t, a, "relationship_tool", map[string]any{"operation": "link", "relationship_type": "member", "source": orgRef, "target": map[string]any{"id": "bob@example.com"}, "link_type": "viewer"})
-	if added["member"].(map[string]any)["role"] != "viewer" {
-		t.Fatalf("add member: %v", added)
+	if added["member"] != nil || added["invitation"].(map[string]any)["status"] != "pending" {
+		t.Fatalf("adding a known user must invite, not join: %v", added)
+	}
+	if r := call(t, b, "entity_tool", map[string]any{"entity_type": "document", "operation": "read", "entity_id": doc}); !r.isError {
+		t.Fatal("bob reads the organization before accepting its invitation")
+	}
+	if n := acceptInvitations(t, b); n != 1 {
+		t.Fatalf("bob accepted %d invitations; want 1", n)
 	}
 	if r := call(t, b, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "create", "data": map[string]any{"document_id": doc, "name": "x"}}); !r.isError {
 		t.Fatal("a viewer wrote")
@@ -127,9 +138,66 @@ func TestRelationshipToolMembersAndRoles(t *testing.T) {
 	}
 	carol := e.client(t, atoms.Caller{Issuer: "https://issuer.test", Subject: "carol", Email: "Carol@Example.com", EmailVerified: true})
 	ws := ok(t, carol, "workspace_tool", map[string]any{"operation": "list_workspaces"})
-	if n := len(ws["organizations"].([]any)); n != 2 {
-		t.Fatalf("carol's invitation was not accepted on sign-in: %v", ws)
+	if n := len(ws["organizations"].([]any)); n != 1 {
+		t.Fatalf("carol joined at sign-in without accepting: %v", ws)
 	}
+	if n := acceptInvitations(t, carol); n != 1 {
+		t.Fatalf("carol accepted %d invitations; want 1", n)
+	}
+	ws = ok(t, carol, "workspace_tool", map[string]any{"operation": "list_workspaces"})
+	if n := len(ws["organizations"].([]any)); n != 2 {
+		t.Fatalf("carol's accepted invitation: %v", ws)
+	}
+}
+
+// TestMemberLinkSameAnswerForKnownAndUnknown: inviting tells nothing about
+// who has an account, and inviting by id shows no email or name.
+func TestMemberLinkSameAnswerForKnownAndUnknown(t *testing.T) {
+	e := newEnv(t)
+	a := e.client(t, alice)
+	org, _, _ := chain(t, a, "Team")
+	b := e.client(t, bob)
+	ok(t, b, "workspace_tool", map[string]any{"operation": "list_workspaces"}) // bob has an account
+	orgRef := map[string]any{"type": "organization", "id": org}
+	shape := func(res map[string]any) string {
+		inv := res["invitation"].(map[string]any)
+		keys := make([]string, 0, len(inv))
+		for k := range inv {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return fmt.Sprint(keys, inv["status"], inv["role"], res["message"], res["member"])
+	}
+	known := ok(t, a, "relationship_tool", map[string]any{"operation": "link", "relationship_type": "member", "source": orgRef, "target": map[string]any{"id": "bob@example.com"}})
+	unknown := ok(t, a, "relationship_tool", map[string]any{"operation": "link", "relationship_type": "member", "source": orgRef, "target": map[string]any{"id": "nobody@example.com"}})
+	if shape(known) != shape(unknown) {
+		t.Fatalf("known and unknown emails answer differently:\n%s\n%s", shape(known), shape(unknown))
+	}
+	bobActor, err := e.svc.Actor(context.Background(), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobID := bobActor.User.ID
+	byID := ok(t, a, "relationship_tool", map[string]any{"operation": "link", "relationship_type": "member", "source": orgRef, "target": map[string]any{"id": bobID}})
+	if text := fmt.Sprint(byID); strings.Contains(text, "bob@example.com") || strings.Contains(text, "Bob") {
+		t.Fatalf("invitation by id shows who the id is: %v", byID)
+	}
+}
+
+// acceptInvitations accepts every pending invitation of the client's user
+// and returns how many there were.
+func acceptInvitations(t *testing.T, cs *mcp.ClientSession) int {
+	t.Helper()
+	list := ok(t, cs, "relationship_tool", map[string]any{"operation": "list", "relationship_type": "invitation"})
+	items, _ := list["items"].([]any)
+	for _, it := range items {
+		id := it.(map[string]any)["id"]
+		res := ok(t, cs, "relationship_tool", map[string]any{"operation": "update", "relationship_type": "invitation", "target": map[string]any{"id": id}, "link_type": "accept"})
+		if res["invitation"].(map[string]any)["status"] != "accepted" {
+			t.Fatalf("accept %v: %v", id, res)
+		}
+	}
+	return len(items)
 }
 
 // TestProjectMembershipDecidesProjectWrites: a project viewer only reads
@@ -149,6 +217,7 @@ func TestProjectMembershipDecidesProjectWrites(t *testing.T) {
 		return call(t, bs, "entity_tool", map[string]any{"entity_type": "document", "operation": "create", "data": map[string]any{"project_id": project, "name": "Bob's doc"}})
 	}
 	member(map[string]any{"type": "organization", "id": org}, "member")
+	acceptInvitations(t, bs)
 	member(map[string]any{"type": "project", "id": proj}, "viewer")
 	if r := createDoc(proj); !r.isError || !strings.Contains(r.text, "project") {
 		t.Fatalf("a project viewer created a document: %v %s", r.data, r.text)

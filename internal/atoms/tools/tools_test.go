@@ -286,7 +286,8 @@ func TestViewerCannotWrite(t *testing.T) {
 	if _, err := e.svc.InviteMember(ctx, aliceActor, org, "BOB@example.com", "viewer"); err != nil {
 		t.Fatal(err)
 	}
-	b := e.client(t, bob) // first request accepts the invitation
+	b := e.client(t, bob)
+	acceptInvitations(t, b)
 	read := ok(t, b, "entity_tool", map[string]any{"entity_type": "document", "operation": "read", "entity_id": doc})
 	if entity(t, read)["id"] != doc {
 		t.Fatalf("viewer cannot read: %v", read)

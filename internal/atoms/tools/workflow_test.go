@@ -473,8 +473,8 @@ func TestWorkflowOrganizationOnboarding(t *testing.T) {
 		t.Fatalf("result %v", res)
 	}
 	people := res["invitations"].([]any)
-	if len(people) != 2 || people[0].(map[string]any)["status"] != "member" || people[1].(map[string]any)["status"] != "invited" {
-		t.Fatalf("invitations %v; want bob added at once and carol invited", people)
+	if len(people) != 2 || people[0].(map[string]any)["status"] != "invited" || people[1].(map[string]any)["status"] != "invited" {
+		t.Fatalf("invitations %v; want bob and carol invited alike (a known user joins only by accepting)", people)
 	}
 	if st := stepStatuses(t, out); st["invite[1] (carol@example.com as admin)"] != "ok" || st["set_context"] != "ok" {
 		t.Fatalf("steps %v", st)
@@ -496,11 +496,20 @@ func TestWorkflowOrganizationOnboarding(t *testing.T) {
 		}
 		return ""
 	}
-	if role := roleIn(b, "Orbital"); role != "member" {
-		t.Fatalf("bob's role in Orbital = %q; want member at once", role)
+	if role := roleIn(b, "Orbital"); role != "" {
+		t.Fatalf("bob's role in Orbital = %q before accepting; want none", role)
 	}
-	// Carol's first sign-in accepts her invitation.
-	if role := roleIn(e.client(t, carol), "Orbital"); role != "admin" {
+	acceptInvitations(t, b)
+	if role := roleIn(b, "Orbital"); role != "member" {
+		t.Fatalf("bob's role in Orbital = %q; want member after accepting", role)
+	}
+	// Carol signs in for the first time, then accepts.
+	cc := e.client(t, carol)
+	if role := roleIn(cc, "Orbital"); role != "" {
+		t.Fatalf("carol joined at sign-in: role %q", role)
+	}
+	acceptInvitations(t, cc)
+	if role := roleIn(cc, "Orbital"); role != "admin" {
 		t.Fatalf("carol's role in Orbital = %q; want admin", role)
 	}
 }
@@ -563,6 +572,7 @@ func TestWorkflowViewerCannotRunWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := e.client(t, bob)
+	acceptInvitations(t, b)
 	r := runWorkflow(t, b, "import_requirements", map[string]any{"document_id": doc, "markdown": "- REQ-1: x"}, nil)
 	if !r.isError || r.data["failed_step"] != "check_input" {
 		t.Fatalf("viewer import: error=%v %v", r.isError, r.data)

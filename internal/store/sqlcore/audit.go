@@ -41,6 +41,28 @@ func (o Ops) ListAudit(ctx context.Context, q store.AuditQuery) ([]*domain.Audit
 	if q.OrganizationID != "" {
 		conds = append(conds, "organization_id = "+p.Add(q.OrganizationID))
 	}
+	if q.OrganizationIDs != nil {
+		if len(q.OrganizationIDs) == 0 {
+			return nil, nil // scoped to no organization: nothing to see
+		}
+		ph := make([]string, len(q.OrganizationIDs))
+		for i, id := range q.OrganizationIDs {
+			ph[i] = p.Add(id)
+		}
+		conds = append(conds, "organization_id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.ActorID != "" {
+		conds = append(conds, "actor_id = "+p.Add(q.ActorID))
+	}
+	if q.Action != "" {
+		conds = append(conds, "action = "+p.Add(q.Action))
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, "at >= "+p.Add(o.D.Time(q.Since)))
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, "at < "+p.Add(o.D.Time(q.Until)))
+	}
 	query := `SELECT id, at, actor_id, action, entity_type, entity_id, organization_id, before_json, after_json FROM audit_log`
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")

@@ -96,12 +96,12 @@ func (o Ops) CreateSetupToken(ctx context.Context, t *store.SetupToken) error {
 	if t.Hash == "" {
 		return fmt.Errorf("create setup token: %w: hash is required", domain.ErrInvalid)
 	}
-	_, err := o.exec(ctx, `INSERT INTO oauth_setup_tokens (hash, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4)`,
-		t.Hash, o.D.Time(t.CreatedAt), o.D.Time(t.ExpiresAt), o.D.NullTime(t.UsedAt))
+	_, err := o.exec(ctx, `INSERT INTO oauth_setup_tokens (hash, created_at, expires_at, used_at, purpose, email, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.Hash, o.D.Time(t.CreatedAt), o.D.Time(t.ExpiresAt), o.D.NullTime(t.UsedAt), t.Purpose, t.Email, t.AccountID)
 	return wrapf(err, "create setup token")
 }
 
-const setupTokenColumns = `hash, created_at, expires_at, used_at`
+const setupTokenColumns = `hash, created_at, expires_at, used_at, purpose, email, account_id`
 
 // ConsumeSetupToken marks a setup token used, once (see ConsumeAuthCode).
 func (o Ops) ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (*store.SetupToken, error) {
@@ -114,7 +114,7 @@ func (o Ops) ConsumeSetupToken(ctx context.Context, hash string, at time.Time) (
 
 func (o Ops) scanSetupToken(row Row) (*store.SetupToken, error) {
 	var t store.SetupToken
-	if err := row.Scan(&t.Hash, o.D.ScanTime(&t.CreatedAt), o.D.ScanTime(&t.ExpiresAt), o.D.ScanNullTime(&t.UsedAt)); err != nil {
+	if err := row.Scan(&t.Hash, o.D.ScanTime(&t.CreatedAt), o.D.ScanTime(&t.ExpiresAt), o.D.ScanNullTime(&t.UsedAt), &t.Purpose, &t.Email, &t.AccountID); err != nil {
 		return nil, NotFound(err)
 	}
 	return &t, nil

@@ -49,6 +49,13 @@ func testAuditAppendList(t *testing.T, f *fixture) {
 		{"both", store.AuditQuery{EntityID: "p1", OrganizationID: "o2"}, nil},
 		{"limit", store.AuditQuery{Limit: 2}, newest(4, 3)},
 		{"entity with limit", store.AuditQuery{EntityID: "p1", Limit: 1}, newest(4)},
+		{"organizations", store.AuditQuery{OrganizationIDs: []string{"o2", "o9"}}, newest(3)},
+		{"no organizations", store.AuditQuery{OrganizationIDs: []string{}}, nil},
+		{"actor", store.AuditQuery{ActorID: "bob"}, newest(3, 2)},
+		{"action", store.AuditQuery{Action: "create", OrganizationID: "o1"}, newest(2, 0)},
+		{"since", store.AuditQuery{Since: entries[3].At}, newest(4, 3)},
+		{"until", store.AuditQuery{Until: entries[1].At}, newest(0)},
+		{"range", store.AuditQuery{Since: entries[1].At, Until: entries[3].At, ActorID: "alice"}, newest(1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -132,4 +132,17 @@ func testSetupToken(t *testing.T, f *fixture) {
 	sameRecord(t, "used setup token", got, &want)
 	_, err = f.s.ConsumeSetupToken(f.ctx, "unknown", at)
 	wantErr(t, err, domain.ErrNotFound)
+
+	// Account invitation and reset links keep their purpose and target.
+	link := &store.SetupToken{Hash: "s2", CreatedAt: ts, ExpiresAt: ts.Add(time.Hour), Purpose: store.SetupPurposeReset, Email: "a@example.com", AccountID: "acc-1"}
+	if err := f.s.CreateSetupToken(f.ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	got, err = f.s.ConsumeSetupToken(f.ctx, "s2", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = *link
+	want.UsedAt = &at
+	sameRecord(t, "reset link", got, &want)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/atomcp/atomcp/internal/domain"
@@ -8,6 +9,66 @@ import (
 
 var invitationTests = []test{
 	{"PendingByEmail", testInvitationsPendingByEmail},
+	{"LinksAndUsers", testInvitationsLinksAndUsers},
+}
+
+func testInvitationsLinksAndUsers(t *testing.T, f *fixture) {
+	a, b := f.org("a"), f.org("b")
+	inviter, known := f.user("inviter"), f.user("known")
+	byID := &domain.Invitation{ID: "inv-id", OrganizationID: a.ID, Email: "known@example.com", UserID: known.ID, Role: domain.RoleViewer,
+		Status: "pending", InvitedBy: inviter.ID, CreatedAt: f.now(), TokenHash: "hash-1"}
+	byEmail := &domain.Invitation{ID: "inv-email", OrganizationID: b.ID, Email: "Other@Example.com", Role: domain.RoleMember,
+		Status: "pending", InvitedBy: inviter.ID, CreatedAt: f.now(), TokenHash: "hash-2"}
+	for _, inv := range []*domain.Invitation{byID, byEmail} {
+		if err := f.s.CreateInvitation(f.ctx, inv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(what string, g, w *domain.Invitation) {
+		t.Helper()
+		if g.ID != w.ID || g.UserID != w.UserID || g.TokenHash != w.TokenHash || g.Email != w.Email || g.Role != w.Role || !g.CreatedAt.Equal(w.CreatedAt) {
+			t.Errorf("%s = %+v; want %+v", what, g, w)
+		}
+	}
+	got, err := f.s.GetInvitation(f.ctx, "inv-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("GetInvitation", got, byID)
+	got, err = f.s.GetInvitationByTokenHash(f.ctx, "hash-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same("GetInvitationByTokenHash", got, byEmail)
+	_, err = f.s.GetInvitationByTokenHash(f.ctx, "")
+	wantErr(t, err, domain.ErrNotFound)
+	_, err = f.s.GetInvitationByTokenHash(f.ctx, "hash-3")
+	wantErr(t, err, domain.ErrNotFound)
+	_, err = f.s.GetInvitation(f.ctx, "nope")
+	wantErr(t, err, domain.ErrNotFound)
+
+	list := func(userID, email string, want ...string) {
+		t.Helper()
+		invs, err := f.s.ListUserInvitations(f.ctx, userID, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, inv := range invs {
+			ids = append(ids, inv.ID)
+		}
+		if strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Errorf("ListUserInvitations(%q, %q) = %v; want %v", userID, email, ids, want)
+		}
+	}
+	list(known.ID, "", "inv-id")
+	list(known.ID, "other@example.COM", "inv-id", "inv-email")
+	list("", "other@example.com", "inv-email")
+	list("", "")
+	if err := f.s.SetInvitationStatus(f.ctx, "inv-id", "declined"); err != nil {
+		t.Fatal(err)
+	}
+	list(known.ID, "")
 }
 
 func testInvitationsPendingByEmail(t *testing.T, f *fixture) {

@@ -55,6 +55,8 @@ func Operations() []string {
 		"GetConsent",
 		"GetEmbedding",
 		"GetEntity",
+		"GetInvitation",
+		"GetInvitationByTokenHash",
 		"GetLink",
 		"GetLinkedIdentity",
 		"GetLocalAccount",
@@ -85,6 +87,7 @@ func Operations() []string {
 		"ListProjectMembers",
 		"ListProjectMemberships",
 		"ListSigningKeys",
+		"ListUserInvitations",
 		"PruneEmbeddings",
 		"PurgeExpiredTokens",
 		"PutConsent",
@@ -430,6 +433,20 @@ func (o *ops) GetEntity(ctx context.Context, a1_0 domain.EntityType, a2_0 string
 	return r0, r1
 }
 
+func (o *ops) GetInvitation(ctx context.Context, a1_0 string) (*domain.Invitation, error) {
+	ctx, done := o.start(ctx, "GetInvitation")
+	r0, r1 := o.inner.GetInvitation(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) GetInvitationByTokenHash(ctx context.Context, a1_0 string) (*domain.Invitation, error) {
+	ctx, done := o.start(ctx, "GetInvitationByTokenHash")
+	r0, r1 := o.inner.GetInvitationByTokenHash(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
 func (o *ops) GetLink(ctx context.Context, a1_0 domain.LinkKind, a2_0 string) (*domain.Link, error) {
 	ctx, done := o.start(ctx, "GetLink")
 	r0, r1 := o.inner.GetLink(ctx, a1_0, a2_0)
@@ -655,6 +672,13 @@ func (o *ops) ListSigningKeys(ctx context.Context) ([]*store.
 	SigningKey, error) {
 	ctx, done := o.start(ctx, "ListSigningKeys")
 	r0, r1 := o.inner.ListSigningKeys(ctx)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) ListUserInvitations(ctx context.Context, a1_0 string, a1_1 string) ([]*domain.Invitation, error) {
+	ctx, done := o.start(ctx, "ListUserInvitations")
+	r0, r1 := o.inner.ListUserInvitations(ctx, a1_0, a1_1)
 	done(r1)
 	return r0, r1
 }
