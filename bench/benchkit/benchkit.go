@@ -117,6 +117,21 @@ type Proc struct {
 // announces its URL. started, when not nil, is told the process id as
 // soon as there is one.
 func Start(ctx context.Context, dir string, environ []string, started func(pid int), name string, args ...string) (*Proc, error) {
+	return StartWhen(ctx, dir, environ, started, announced, name, args...)
+}
+
+// announced is Start's readiness check: the URL in the log.
+func announced(log []byte) (string, bool) {
+	if m := servingLine.FindSubmatch(log); m != nil {
+		return string(m[1]) + string(m[2]), true
+	}
+	return "", false
+}
+
+// StartWhen is Start with another readiness check: ready is called with
+// the log so far every 50 ms until it returns the server's URL and true
+// (for a server that logs only warnings: poll its /readyz).
+func StartWhen(ctx context.Context, dir string, environ []string, started func(pid int), ready func(log []byte) (string, bool), name string, args ...string) (*Proc, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -145,8 +160,8 @@ func Start(ctx context.Context, dir string, environ []string, started func(pid i
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		b, _ := os.ReadFile(logPath)
-		if m := servingLine.FindSubmatch(b); m != nil {
-			p.URL = string(m[1]) + string(m[2])
+		if u, ok := ready(b); ok {
+			p.URL = u
 			return p, nil
 		}
 		select {
