@@ -47,6 +47,7 @@ type options struct {
 	keep           bool
 	jsonOut        string
 	maxDuration    time.Duration
+	countsOut      string
 }
 
 func main() {
@@ -65,6 +66,7 @@ func main() {
 	flag.BoolVar(&o.sse, "sse", true, "clients open the standalone SSE stream (GET) after initialize, as go-sdk clients do by default")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite database) and the PostgreSQL database")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the figures to this JSON file")
+	flag.StringVar(&o.countsOut, "counts", "", "write \"PASSED FAILED 0\" (backends that met every target, and that did not) to this file, for scripts/test.sh")
 	flag.DurationVar(&o.maxDuration, "max-duration", 0, "per backend: stop opening sessions after this long (0: no limit), finish the open ones and measure; a soak cut short fails, with the figures of what ran")
 	flag.Parse()
 	if err := o.check(); err != nil {
@@ -180,6 +182,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 	}
+	if o.countsOut != "" {
+		if err := os.WriteFile(o.countsOut, []byte(backendCounts(o, rep)), 0o644); err != nil {
+			return err
+		}
+	}
 	if len(rep.Failures) > 0 {
 		fmt.Fprintln(out, "FAILURES:")
 		for _, f := range rep.Failures {
@@ -189,6 +196,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "PASS: no errors, memory flat, no goroutine growth, every session closed")
 	return nil
+}
+
+// backendCounts is "PASSED FAILED 0": the backends of o that ran and met
+// every target, and those that did not (or did not run).
+func backendCounts(o options, rep *report) string {
+	passed := 0
+	for _, r := range rep.Runs {
+		if len(r.failures(o)) == 0 {
+			passed++
+		}
+	}
+	return fmt.Sprintf("%d %d 0\n", passed, len(o.backendList())-passed)
 }
 
 // moduleRoot is the directory of go.mod above the working directory.
