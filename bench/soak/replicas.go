@@ -151,6 +151,7 @@ func startReplica(ctx context.Context, o options, name, bin, dir string, env []s
 // sessions and memory.
 type idle struct {
 	Goroutines int             `json:"goroutines"`
+	HeapInuse  int             `json:"go_heap_inuse_kib"` // go_memstats_heap_inuse_bytes: the Go heap, without SQLite's page cache (modernc's allocator is outside it)
 	Sessions   int             `json:"sessions_active"`
 	Memory     benchkit.Memory `json:"memory_kib"`
 }
@@ -181,13 +182,14 @@ func (r *replica) settle(ctx context.Context) (idle, error) {
 	if err != nil {
 		return idle{}, err
 	}
-	return idle{Goroutines: m.goroutines, Sessions: m.sessions, Memory: mem}, nil
+	return idle{Goroutines: m.goroutines, HeapInuse: int(m.heapInuse / 1024), Sessions: m.sessions, Memory: mem}, nil
 }
 
 // metrics are the figures read from a replica's /metrics.
 type metrics struct {
 	goroutines int
 	sessions   int
+	heapInuse  float64 // bytes; 0 when not exported
 }
 
 func (r *replica) scrape(ctx context.Context) (metrics, error) {
@@ -206,8 +208,9 @@ func (r *replica) scrape(ctx context.Context) (metrics, error) {
 	return parseMetrics(resp.Body)
 }
 
-// parseMetrics reads go_goroutines and atomcp_mcp_sessions_active from the
-// Prometheus text format; both must be there.
+// parseMetrics reads go_goroutines and atomcp_mcp_sessions_active (both
+// must be there) and go_memstats_heap_inuse_bytes from the Prometheus text
+// format.
 func parseMetrics(body io.Reader) (metrics, error) {
 	var m metrics
 	found := map[string]bool{}
@@ -215,7 +218,7 @@ func parseMetrics(body io.Reader) (metrics, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || (name != "go_goroutines" && name != "atomcp_mcp_sessions_active") {
+		if !ok || (name != "go_goroutines" && name != "atomcp_mcp_sessions_active" && name != "go_memstats_heap_inuse_bytes") {
 			continue
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
@@ -223,10 +226,13 @@ func parseMetrics(body io.Reader) (metrics, error) {
 			return m, fmt.Errorf("metrics: %s has the value %q", name, value)
 		}
 		found[name] = true
-		if name == "go_goroutines" {
+		switch name {
+		case "go_goroutines":
 			m.goroutines = int(f)
-		} else {
+		case "atomcp_mcp_sessions_active":
 			m.sessions = int(f)
+		default:
+			m.heapInuse = f
 		}
 	}
 	if err := sc.Err(); err != nil {

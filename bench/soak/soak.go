@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -143,6 +142,14 @@ func soakBackend(ctx context.Context, o options, backend, bin, dir string, out i
 	}
 	fmt.Fprintf(out, "%s: %d replica(s) up; %d requirements and %d documents of the demo data to work on\n", backend, n, len(fx.requirements), len(fx.documents))
 
+	// However the soak ends, each replica's counts, peak and log are kept.
+	defer func() {
+		for _, rr := range res.Replicas {
+			rr.Sessions, rr.Calls, rr.PeakRSS = int(rr.sessions.Load()), int(rr.calls.Load()), int(rr.peak.Load())
+			rr.Exited = rr.replicaRef.proc.Exited()
+			rr.LogWarn, rr.LogErrors, rr.LogFirst = logProblems(rr.replicaRef.proc.Log, 3)
+		}
+	}()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
 	go sample(sampleCtx, res.Replicas)
@@ -196,11 +203,6 @@ func soakBackend(ctx context.Context, o options, backend, bin, dir string, out i
 	}
 	if err := measure(func(r *replicaResult, st idle) { r.End = st }); err != nil && res.Aborted == "" {
 		res.Aborted = err.Error()
-	}
-	for _, rr := range res.Replicas {
-		rr.Sessions, rr.Calls, rr.PeakRSS = int(rr.sessions.Load()), int(rr.calls.Load()), int(rr.peak.Load())
-		rr.Exited = rr.replicaRef.proc.Exited()
-		rr.LogWarn, rr.LogErrors, rr.LogFirst = logProblems(rr.replicaRef.proc.Log, 3)
 	}
 	return res, nil
 }
@@ -377,7 +379,9 @@ func (w *worker) session(ctx context.Context, i int) {
 	r, rr := d.replicas[ri], d.res.Replicas[ri]
 	cs, err := connect(ctx, d.client, r, d.o.sse)
 	if err != nil {
-		d.fail(r, "connect", err)
+		if ctx.Err() == nil {
+			d.fail(r, "connect", err)
+		}
 		return
 	}
 	rr.sessions.Add(1)
@@ -390,13 +394,15 @@ func (w *worker) session(ctx context.Context, i int) {
 		kind, err := w.call(ctx, cs)
 		if err != nil {
 			ok = false
-			d.fail(r, kind, err)
+			if ctx.Err() == nil { // not a call the interruption cut short
+				d.fail(r, kind, err)
+			}
 			continue
 		}
 		rr.calls.Add(1)
 		d.count(kind)
 	}
-	if err := cs.Close(); err != nil && !errors.Is(err, context.Canceled) {
+	if err := cs.Close(); err != nil && ctx.Err() == nil {
 		d.fail(r, "close", err)
 		ok = false
 	}

@@ -27,9 +27,9 @@ func TestCallsFor(t *testing.T) {
 
 func TestParseMetrics(t *testing.T) {
 	text := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 17\n" +
-		"go_goroutines_other 99\natomcp_mcp_sessions_active 3\n"
+		"go_goroutines_other 99\natomcp_mcp_sessions_active 3\ngo_memstats_heap_inuse_bytes 1.2e+07\n"
 	m, err := parseMetrics(strings.NewReader(text))
-	if err != nil || m.goroutines != 17 || m.sessions != 3 {
+	if err != nil || m.goroutines != 17 || m.sessions != 3 || m.heapInuse != 12e6 {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 	if _, err := parseMetrics(strings.NewReader("go_goroutines 17\n")); err == nil {
