@@ -378,7 +378,7 @@ stage_bench_smoke() {
 stage_soak_short() {
 	local log="$OUT/soak-short.log" rc
 	rm -f "$OUT/soak-short.counts"
-	go run ./bench/soak -sessions 500 -calls 10000 -workers 32 -warmup 0.2 \
+	go run ./bench/soak -sessions 500 -calls 10000 -workers 32 -warmup 0.3 \
 		-json "$OUT/soak-short.json" -counts "$OUT/soak-short.counts" >"$log" 2>&1
 	rc=$?
 	sed -n '/^| backend /,$p' "$log"

@@ -157,32 +157,43 @@ type idle struct {
 }
 
 // settle closes the client's idle connections to the replica and waits,
-// up to 20 s, until go_goroutines reads the same three times in a row.
+// up to 30 s, until its go_goroutines and VmRSS (which falls for a while
+// as the Go runtime returns freed memory) read the same, VmRSS within
+// 0.5 %, three seconds in a row.
 func (r *replica) settle(ctx context.Context) (idle, error) {
 	r.tr.CloseIdleConnections()
-	var last, same int
-	var m metrics
-	var err error
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && same < 3; {
+	var last idle
+	same := 0
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && same < 3; {
 		select {
 		case <-ctx.Done():
 			return idle{}, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(time.Second):
 		}
-		if m, err = r.scrape(ctx); err != nil {
+		m, err := r.scrape(ctx)
+		if err != nil {
 			return idle{}, err
 		}
-		if m.goroutines == last {
+		mem, err := benchkit.ReadMemory(r.proc.Pid())
+		if err != nil {
+			return idle{}, err
+		}
+		now := idle{Goroutines: m.goroutines, HeapInuse: int(m.heapInuse / 1024), Sessions: m.sessions, Memory: mem}
+		if now.Goroutines == last.Goroutines && abs(now.Memory.RSS-last.Memory.RSS)*200 <= last.Memory.RSS {
 			same++
 		} else {
-			last, same = m.goroutines, 1
+			same = 1
 		}
+		last = now
 	}
-	mem, err := benchkit.ReadMemory(r.proc.Pid())
-	if err != nil {
-		return idle{}, err
+	return last, nil
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
 	}
-	return idle{Goroutines: m.goroutines, HeapInuse: int(m.heapInuse / 1024), Sessions: m.sessions, Memory: mem}, nil
+	return n
 }
 
 // metrics are the figures read from a replica's /metrics.
