@@ -166,6 +166,8 @@ func StartWhen(ctx context.Context, dir string, environ []string, started func(p
 		}
 		select {
 		case <-p.Done:
+			// Read again: it may have written its last words after b was read.
+			b, _ = os.ReadFile(logPath)
 			return nil, fmt.Errorf("%s exited at start-up:\n%s", filepath.Base(name), Tail(b, 20))
 		case <-ctx.Done():
 			p.Stop()
