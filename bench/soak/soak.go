@@ -83,8 +83,12 @@ func (res *result) failures(o options) []string {
 		if r.Exited {
 			add("%s exited during the soak (log: %s)", r.Name, strings.Join(r.LogFirst, " | "))
 		}
-		if r.Warm.Memory.RSS > 0 && r.Growth() > o.rssTolerance {
-			add("%s: VmRSS grew %.1f%% (%d → %d KiB), more than %.0f%%", r.Name, r.Growth()*100, r.Warm.Memory.RSS, r.End.Memory.RSS, o.rssTolerance*100)
+		tol := o.rssTolerance
+		if res.Backend == "sqlite" {
+			tol = o.sqliteRSS
+		}
+		if r.Warm.Memory.RSS > 0 && r.Growth() > tol {
+			add("%s: VmRSS grew %.1f%% (%d → %d KiB), more than %.0f%%", r.Name, r.Growth()*100, r.Warm.Memory.RSS, r.End.Memory.RSS, tol*100)
 		}
 		if r.End.Goroutines > r.Warm.Goroutines+o.goroutineSlack {
 			add("%s: goroutines grew from %d to %d (allowed: %d more)", r.Name, r.Warm.Goroutines, r.End.Goroutines, o.goroutineSlack)

@@ -41,7 +41,7 @@ func TestParseMetrics(t *testing.T) {
 }
 
 func TestFailures(t *testing.T) {
-	o := options{sessions: 10, calls: 100, rssTolerance: 0.10, goroutineSlack: 5}
+	o := options{sessions: 10, calls: 100, rssTolerance: 0.10, sqliteRSS: 0.10, goroutineSlack: 5}
 	good := func() *result {
 		return &result{Backend: "sqlite", Sessions: 10, Calls: 100, Replicas: []*replicaResult{{Name: "sqlite-1",
 			Warm: idle{Goroutines: 14, Memory: benchkit.Memory{RSS: 1000}},
@@ -70,16 +70,28 @@ func TestFailures(t *testing.T) {
 			t.Errorf("%s: got %q, want one failure with %q", name, f, c.want)
 		}
 	}
+	loose := o
+	loose.sqliteRSS = 0.5
+	r := good()
+	r.Replicas[0].End.Memory.RSS = 1400
+	if f := r.failures(loose); len(f) != 0 {
+		t.Errorf("-sqlite-rss-tolerance 0.5 refused 40%% growth: %v", f)
+	}
+	r.Backend = "postgres"
+	if f := r.failures(loose); len(f) != 1 {
+		t.Errorf("-sqlite-rss-tolerance applied to postgres: %v", f)
+	}
 	rep := &report{Runs: []*result{good()}}
-	if got := backendCounts(options{backends: "postgres,sqlite", sessions: 10, calls: 100, rssTolerance: 0.1, goroutineSlack: 5}, rep); got != "1 1 0\n" {
+	if got := backendCounts(options{backends: "postgres,sqlite", sessions: 10, calls: 100, rssTolerance: 0.1, sqliteRSS: 0.1, goroutineSlack: 5}, rep); got != "1 1 0\n" {
 		t.Errorf("one backend passed, one did not run: counts %q", got)
 	}
 }
 
 func TestOptionsCheck(t *testing.T) {
 	ok := options{backends: "postgres, sqlite", replicas: 3, sessions: 10, calls: 100, workers: 2, writes: 0.2, warmup: 0.1, rssTolerance: 0.1}
-	if err := ok.check(); err != nil {
-		t.Fatal(err)
+	ok.sqliteRSS = -1
+	if err := ok.check(); err != nil || ok.sqliteRSS != 0.1 {
+		t.Fatalf("%v, -sqlite-rss-tolerance %g (want -rss-tolerance's 0.1)", err, ok.sqliteRSS)
 	}
 	for _, spoil := range []func(*options){
 		func(o *options) { o.backends = "mysql" },
