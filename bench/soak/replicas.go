@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,6 +56,9 @@ func (p *pinned) RoundTrip(req *http.Request) (*http.Response, error) {
 	return p.base.RoundTrip(out)
 }
 
+// errNoPostgres is the PostgreSQL server not answering.
+var errNoPostgres = errors.New("no PostgreSQL server answers")
+
 // database creates what a backend's replicas share: a throwaway
 // PostgreSQL database or a SQLite file, and returns its URL and a function
 // that removes it.
@@ -69,7 +73,7 @@ func database(ctx context.Context, o options, backend, dir string) (string, func
 	cfg.ConnectTimeout = 5 * time.Second
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return "", nil, fmt.Errorf("PostgreSQL at %s:%d: %v", cfg.Host, cfg.Port, err)
+		return "", nil, fmt.Errorf("%w at %s:%d: %v", errNoPostgres, cfg.Host, cfg.Port, err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

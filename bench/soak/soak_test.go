@@ -85,6 +85,10 @@ func TestFailures(t *testing.T) {
 	if got := backendCounts(options{backends: "postgres,sqlite", sessions: 10, calls: 100, rssTolerance: 0.1, sqliteRSS: 0.1, goroutineSlack: 5}, rep); got != "1 1 0\n" {
 		t.Errorf("one backend passed, one did not run: counts %q", got)
 	}
+	rep.Skipped = []string{"postgres"}
+	if got := backendCounts(options{backends: "postgres,sqlite", sessions: 10, calls: 100, rssTolerance: 0.1, sqliteRSS: 0.1, goroutineSlack: 5}, rep); got != "1 0 1\n" {
+		t.Errorf("one backend passed, one skipped: counts %q", got)
+	}
 }
 
 func TestOptionsCheck(t *testing.T) {
