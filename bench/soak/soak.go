@@ -42,16 +42,16 @@ func (r *result) Rate() float64 {
 
 // replicaResult is one replica's figures.
 type replicaResult struct {
-	Name       string `json:"name"`
-	Sessions   int    `json:"sessions"`
-	Calls      int    `json:"calls"`
-	Warm       idle   `json:"warm"`
-	End        idle   `json:"end"`
-	PeakRSS    int    `json:"peak_rss_kib"`
-	LogWarn    int    `json:"log_warn"`
-	LogErrors  int    `json:"log_errors"`
-	LogFirst   []string
-	Exited     bool `json:"exited"`
+	Name       string   `json:"name"`
+	Sessions   int      `json:"sessions"`
+	Calls      int      `json:"calls"`
+	Warm       idle     `json:"warm"`
+	End        idle     `json:"end"`
+	PeakRSS    int      `json:"peak_rss_kib"`
+	LogWarn    int      `json:"log_warn"`
+	LogErrors  int      `json:"log_errors"`
+	LogFirst   []string `json:"log_first,omitempty"`
+	Exited     bool     `json:"exited"`
 	sessions   atomic.Int64
 	calls      atomic.Int64
 	peak       atomic.Int64
