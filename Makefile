@@ -1,5 +1,5 @@
 # The README's test command is `make test`; .ci/run calls it and nothing else.
-.PHONY: test check fmt-check conformance build run fmt bench bench-smoke
+.PHONY: test check fmt-check conformance build run fmt bench bench-smoke soak
 
 test:
 	./scripts/test.sh
@@ -45,3 +45,12 @@ bench:
 bench-smoke:
 	@bench/install-wrk.sh
 	go run ./bench/driver -smoke $(BENCH_FLAGS)
+
+# The soak run of docs/performance.md (bench/soak): 10,000 sessions and
+# 1,000,000 tool calls on 3 replicas on a throwaway PostgreSQL database
+# (127.0.0.1:5432 or ATOMCP_TEST_POSTGRES_URL), then as many on one replica
+# on SQLite; fails on any error, memory growth or goroutine growth. Not part
+# of `make test`, which runs the short variant (stage soak_short).
+# Options: make soak SOAK_FLAGS='-backends sqlite -workers 16'
+soak:
+	go run ./bench/soak $(SOAK_FLAGS)

@@ -70,14 +70,3 @@ func TestSelectSpecs(t *testing.T) {
 		t.Error("all is not every server")
 	}
 }
-
-func TestCleanEnviron(t *testing.T) {
-	t.Setenv("ATOMCP_AUTH", "none")
-	t.Setenv("FASTMCP_SERVER_AUTH", "x")
-	t.Setenv("BENCH_TOKEN", "secret")
-	for _, kv := range cleanEnviron() {
-		if strings.HasPrefix(kv, "ATOMCP_") || strings.HasPrefix(kv, "FASTMCP_") || strings.HasPrefix(kv, "BENCH_") {
-			t.Errorf("%s leaks into the servers' environment", kv)
-		}
-	}
-}

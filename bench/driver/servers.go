@@ -10,17 +10,16 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/atomcp/atomcp/bench/benchkit"
 )
 
 // The JWT the go-sdk and TypeScript servers check: RS256, this issuer and
@@ -77,8 +76,7 @@ type env struct {
 // server is one running server.
 type server struct {
 	spec     *spec
-	cmd      *exec.Cmd
-	done     chan struct{}
+	proc     *benchkit.Proc
 	url      string
 	token    string
 	params   json.RawMessage
@@ -153,118 +151,25 @@ func installTS(ctx context.Context, root string) (string, error) {
 	return node, nil
 }
 
-// cleanEnviron is the driver's environment without any atomcp setting, so
-// that the servers run on their defaults plus what is set here.
-func cleanEnviron() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ATOMCP_") || strings.HasPrefix(k, "ATOMS_") || strings.HasPrefix(k, "FASTMCP_") ||
-			strings.HasPrefix(k, "WORKOS_") || k == "LOG_LEVEL" || strings.HasPrefix(k, "BENCH_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// servingLine finds the URL a server announces: "… serving URL" on
-// stdout, or atomcp's "mcp_url" log attribute.
-var servingLine = regexp.MustCompile(`serving (http://\S+)|"mcp_url":"([^"]+)"`)
-
 // launch starts a server process in dir and waits until it announces its
 // URL.
 func (e *env) launch(ctx context.Context, s *spec, dir string, environ []string, name string, args ...string) (*server, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	logPath := filepath.Join(dir, "server.log")
-	logf, err := os.Create(logPath)
+	p, err := benchkit.Start(ctx, dir, environ, e.startedPID, name, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", s.Key, err)
 	}
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = environ
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, err
-	}
-	if e.startedPID != nil {
-		e.startedPID(cmd.Process.Pid)
-	}
-	srv := &server{spec: s, cmd: cmd, done: make(chan struct{}), logs: logPath}
-	go func() {
-		_ = cmd.Wait()
-		logf.Close()
-		close(srv.done)
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		b, _ := os.ReadFile(logPath)
-		if m := servingLine.FindSubmatch(b); m != nil {
-			srv.url = string(m[1]) + string(m[2])
-			return srv, nil
-		}
-		select {
-		case <-srv.done:
-			return nil, fmt.Errorf("%s exited at start-up:\n%s", s.Key, tail(b, 20))
-		case <-ctx.Done():
-			srv.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			srv.stop()
-			return nil, fmt.Errorf("%s did not start within 60 s:\n%s", s.Key, tail(b, 20))
-		}
-	}
+	return &server{spec: s, proc: p, url: p.URL, logs: p.Log}, nil
 }
 
 // stop ends the server: SIGTERM, then SIGKILL after 10 s.
 func (s *server) stop() {
-	if s == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	if s != nil {
+		s.proc.Stop()
 	}
 }
 
 // rssKiB reads the resident memory of the server process.
-func (s *server) rssKiB() (int, error) { return rssOf(s.cmd.Process.Pid) }
-
-func rssOf(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
+func (s *server) rssKiB() (int, error) { return benchkit.RSSKiB(s.proc.Pid()) }
 
 // prepare opens the sessions of a stateful server (one per wrk thread)
 // and checks that one call answers as it should.
@@ -302,7 +207,7 @@ func checkEcho(r *toolResult) error {
 }
 
 func startRaw(ctx context.Context, e *env, s *spec) (*server, error) {
-	srv, err := e.launch(ctx, s, filepath.Join(e.work, s.Key), cleanEnviron(), filepath.Join(e.bin, "raw"))
+	srv, err := e.launch(ctx, s, filepath.Join(e.work, s.Key), benchkit.CleanEnviron(), filepath.Join(e.bin, "raw"))
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +223,7 @@ func startGoSDK(ctx context.Context, e *env, s *spec) (*server, error) {
 	if s.jwt() {
 		args = append(args, "-public-key", e.publicKey, "-issuer", jwtIssuer, "-audience", jwtAudience)
 	}
-	srv, err := e.launch(ctx, s, filepath.Join(e.work, s.Key), cleanEnviron(), filepath.Join(e.bin, "gosdk"), args...)
+	srv, err := e.launch(ctx, s, filepath.Join(e.work, s.Key), benchkit.CleanEnviron(), filepath.Join(e.bin, "gosdk"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +242,7 @@ func startTS(ctx context.Context, e *env, s *spec) (*server, error) {
 	if s.jwt() {
 		args = append(args, "--public-key", e.publicKey, "--issuer", jwtIssuer, "--audience", jwtAudience)
 	}
-	environ := append(cleanEnviron(), "NODE_ENV=production")
+	environ := append(benchkit.CleanEnviron(), "NODE_ENV=production")
 	srv, err := e.launch(ctx, s, filepath.Join(e.work, s.Key), environ, e.node, args...)
 	if err != nil {
 		return nil, err
@@ -349,9 +254,6 @@ func startTS(ctx context.Context, e *env, s *spec) (*server, error) {
 	return srv, nil
 }
 
-// benchAccount is the account the atomcp runs act as.
-const benchAccount = "bench@example.com"
-
 // startAtomcp prepares a database (an account, the demo data, a personal
 // access token), starts `atomcp serve` on it with its defaults (embedded
 // authorization server, info log), and picks a requirement to read.
@@ -361,46 +263,23 @@ func startAtomcp(ctx context.Context, e *env, s *spec) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	environ := append(cleanEnviron(),
+	environ := append(benchkit.CleanEnviron(),
 		"ATOMCP_DATABASE_URL=sqlite://"+filepath.Join(dir, "atomcp.db"),
 		"ATOMCP_ADDR=127.0.0.1:"+strconv.Itoa(port),
 		"ATOMCP_AUTH=embedded",
 		"ATOMCP_LOG_FORMAT=json",
-		// One user drives thousands of requests a second here: the
-		// per-user limits (10/s by default, docs/security.md) would
-		// measure the limiter, and the sessions measurement opens more
-		// connections than the per-address cap. Both are off, as behind a
-		// load balancer that does its own limiting.
-		"ATOMCP_TOOL_RATE=0",
-		"ATOMCP_TOOL_CONCURRENCY=0",
-		"ATOMCP_MAX_CONNS_PER_CLIENT=0",
 	)
+	environ = append(environ, benchkit.HighRateEnv...)
 	if !s.Stateful {
 		environ = append(environ, "ATOMCP_STATELESS=true")
 	}
 	environ = append(environ, e.atomcpEnv...)
 	atomcp := filepath.Join(e.bin, "atomcp")
-	admin := func(stdin string, args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, atomcp, args...)
-		cmd.Dir, cmd.Env, cmd.Stdin = dir, environ, strings.NewReader(stdin)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("atomcp %s: %v\n%s", args[0]+" "+args[1], err, errOut.String())
-		}
-		return out.String(), nil
-	}
-	if _, err := admin("bench-password-1\n", "users", "add", benchAccount); err != nil {
-		return nil, err
-	}
-	if _, err := admin("", "seed", "--demo", "--for", benchAccount); err != nil {
-		return nil, err
-	}
-	token, err := admin("", "tokens", "create", "--user", benchAccount, "--ttl", "1d", "--name", "benchmark", "-q")
+	token, err := benchkit.PrepareAtomcp(ctx, atomcp, dir, environ)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +287,7 @@ func startAtomcp(ctx context.Context, e *env, s *spec) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv.token = strings.TrimSpace(token)
+	srv.token = token
 	id, err := pickRequirement(ctx, srv)
 	if err != nil {
 		srv.stop()
@@ -447,12 +326,4 @@ func pickRequirement(ctx context.Context, srv *server) (string, error) {
 		return "", fmt.Errorf("no requirement in the demo data: %v %s", err, r.StructuredContent)
 	}
 	return list.Items[0].ID, nil
-}
-
-func tail(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

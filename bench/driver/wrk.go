@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atomcp/atomcp/bench/benchkit"
 )
 
 // wrkResult is the BENCH_RESULT line of bench/wrk/toolcall.lua.
@@ -77,7 +79,7 @@ func runWrk(ctx context.Context, root string, srv *server, o wrkOptions, d time.
 		"-s", filepath.Join(root, "bench", "wrk", "toolcall.lua"), srv.url,
 	}
 	cmd := exec.CommandContext(ctx, "wrk", args...)
-	cmd.Env = append(cleanEnviron(),
+	cmd.Env = append(benchkit.CleanEnviron(),
 		"BENCH_PARAMS="+string(srv.params),
 		"BENCH_TOKEN="+srv.token,
 		"BENCH_SESSIONS="+strings.Join(srv.sessions, ","),
