@@ -358,6 +358,22 @@ func TestRaceProjectSlug(t *testing.T) {
 	}
 }
 
+// addMember makes who a member of org with role: adding a user is an
+// invitation (issue 18), which who then accepts.
+func addMember(t *testing.T, svc *atoms.Service, by *atoms.Actor, org atoms.EntityRef, who *atoms.Actor, role domain.Role) {
+	t.Helper()
+	_, inv, err := svc.AddMember(t.Context(), by, org, who.User.ID, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv == nil {
+		t.Fatal("adding an existing user made no invitation")
+	}
+	if _, err := svc.AnswerInvitation(t.Context(), who, atoms.InvitationRef{ID: inv.ID}, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // twoOwners makes an organization owned by two users and returns their
 // callers.
 func twoOwners(t *testing.T, svcs [2]*atoms.Service, c atoms.Caller) (*domain.Entity, [2]atoms.Caller) {
@@ -371,9 +387,7 @@ func twoOwners(t *testing.T, svcs [2]*atoms.Service, c atoms.Caller) (*domain.En
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svcs[0].AddMember(ctx, owner, atoms.EntityRef{Type: domain.Organization, ID: org.ID}, u2.User.ID, domain.RoleOwner); err != nil {
-		t.Fatal(err)
-	}
+	addMember(t, svcs[0], owner, atoms.EntityRef{Type: domain.Organization, ID: org.ID}, u2, domain.RoleOwner)
 	return org, [2]atoms.Caller{c, c2}
 }
 
@@ -442,9 +456,7 @@ func TestRaceMembershipBeforeWrite(t *testing.T) {
 	mc := atoms.Caller{Issuer: "race", Subject: id, Email: id + "@example.com", EmailVerified: true, Name: id}
 	m := actor(t, svcs[1], mc)
 	ref := atoms.EntityRef{Type: domain.Organization, ID: org.ID}
-	if _, _, err := svcs[0].AddMember(ctx, owner, ref, m.User.ID, domain.RoleMember); err != nil {
-		t.Fatal(err)
-	}
+	addMember(t, svcs[0], owner, ref, m, domain.RoleMember)
 	writer := actor(t, svcs[1], mc) // checked as a member, before the removal
 	tests := func() int {
 		page, err := svcs[0].ListEntities(ctx, owner, domain.Test, atoms.ListParams{Filters: map[string]any{"project_id": project.ID}})
