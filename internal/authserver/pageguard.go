@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/atomcp/atomcp/internal/netaddr"
-	"github.com/atomcp/atomcp/internal/store"
 )
 
 // The person's own pages (/account here, /admin beside it) are reached
@@ -98,17 +97,9 @@ func (s *Server) acceptForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// requireSession returns the signed-in account, or sends the browser to
+// requireCurrentSession returns the signed-in session (its account, its
+// id and when its person last authenticated), or sends the browser to
 // the sign-in page, which returns here afterwards, and returns nil.
-func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) *store.LocalAccount {
-	if sess := s.requireCurrentSession(w, r); sess != nil {
-		return sess.Account
-	}
-	return nil
-}
-
-// requireCurrentSession is requireSession returning the whole session
-// (its id and when its person last authenticated).
 func (s *Server) requireCurrentSession(w http.ResponseWriter, r *http.Request) *session {
 	if sess := s.currentSession(r); sess != nil {
 		return sess

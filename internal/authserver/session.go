@@ -43,7 +43,7 @@ func (s *Server) secureCookies() bool { return strings.HasPrefix(s.opts.Issuer, 
 
 // expireCookie deletes the cookie name at path.
 func (s *Server) expireCookie(w http.ResponseWriter, name, path string, sameSite http.SameSite) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, HttpOnly: true, Secure: s.secureCookies(), SameSite: sameSite, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, HttpOnly: true, Secure: s.secureCookies(), SameSite: sameSite, MaxAge: -1}) // #nosec G124 -- deletes the cookie (empty, MaxAge -1); HttpOnly, Secure whenever the issuer is https, SameSite Lax or Strict from every caller
 }
 
 // newCSRF sets a fresh CSRF cookie and returns the token the form must
@@ -66,7 +66,7 @@ func (s *Server) newCSRF(w http.ResponseWriter) string {
 func (s *Server) pageCSRF(w http.ResponseWriter, r *http.Request) string {
 	for _, c := range r.CookiesNamed(csrfCookie) {
 		if len(c.Value) >= 32 && len(c.Value) <= 128 {
-			http.SetCookie(w, &http.Cookie{
+			http.SetCookie(w, &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite=Strict; Secure whenever the issuer is https (on http://127.0.0.1 a Secure cookie would never come back)
 				Name: csrfCookie, Value: c.Value, Path: s.cookiePath(), HttpOnly: true,
 				Secure: s.secureCookies(), SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour.Seconds()),
 			})

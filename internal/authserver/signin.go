@@ -233,7 +233,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			ret = PathAccount
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, s.opts.Issuer+ret, http.StatusFound)
+		http.Redirect(w, r, s.opts.Issuer+ret, http.StatusFound) // #nosec G710 -- ret was checked by safeReturn to be a local path (else PathAccount), behind this server's issuer
 		return
 	}
 	prompt := ""

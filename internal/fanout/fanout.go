@@ -92,7 +92,7 @@ func Start(ctx context.Context, pool *pgxpool.Pool, svc *atoms.Service, logger *
 	f.conn = conn
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f.cancel = cancel
-	go f.run(runCtx)
+	go f.run(runCtx) // #nosec G118 -- deliberate: listening outlives Start's ctx (WithoutCancel keeps its values) and ends with Stop, which cancels runCtx
 	svc.OnCommit(f.publish)
 	return f, nil
 }

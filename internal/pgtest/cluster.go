@@ -50,7 +50,7 @@ func StartCluster(t testing.TB) *Cluster {
 		t.Skipf("cannot start a PostgreSQL cluster of the test's own: %s", why)
 	}
 	for _, name := range []string{"initdb", "pg_ctl", "postgres"} {
-		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil { // #nosec G703 -- a test helper: bin is the developer's ATOMCP_TEST_PG_BINDIR or the packaged default, not request input
 			unavailable(fmt.Sprintf("no %s in %s (install postgresql-15 or set ATOMCP_TEST_PG_BINDIR)", name, bin))
 		}
 	}
@@ -123,9 +123,9 @@ func (c *Cluster) run(name string, args ...string) ([]byte, error) {
 	path := filepath.Join(c.bin, name)
 	var cmd *exec.Cmd
 	if c.asUser != nil {
-		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", c.asUser.Username, "--", path}, args...)...)
+		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", c.asUser.Username, "--", path}, args...)...) // #nosec G204 -- a test helper running a PostgreSQL binary of the developer's ATOMCP_TEST_PG_BINDIR as the postgres user, with arguments of its own; no shell
 	} else {
-		cmd = exec.CommandContext(ctx, path, args...)
+		cmd = exec.CommandContext(ctx, path, args...) // #nosec G204 -- a test helper running a PostgreSQL binary of the developer's ATOMCP_TEST_PG_BINDIR, with arguments of its own; no shell
 	}
 	cmd.Dir = c.dir
 	return cmd.CombinedOutput()

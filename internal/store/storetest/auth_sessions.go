@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func testBrowserSessions(t *testing.T, f *fixture) {
 		}
 		return out
 	}
-	if got := ids(); !equalStrings(got, []string{"s3", "s2", "s1"}) {
+	if got := ids(); !slices.Equal(got, []string{"s3", "s2", "s1"}) {
 		t.Fatalf("live sessions = %v; want s3 s2 s1 (newest first, expired left out)", got)
 	}
 	at := f.now()
@@ -74,7 +75,7 @@ func testBrowserSessions(t *testing.T, f *fixture) {
 	if err != nil || n != 2 { // s2 and the expired one; s3 was revoked already
 		t.Fatalf("RevokeBrowserSessions = %d, %v; want 2", n, err)
 	}
-	if got := ids(); !equalStrings(got, []string{"s1"}) {
+	if got := ids(); !slices.Equal(got, []string{"s1"}) {
 		t.Fatalf("after sign-out elsewhere: %v; want s1", got)
 	}
 	if got, _ := f.s.GetBrowserSession(f.ctx, other.ID); got.RevokedAt != nil {
@@ -88,18 +89,6 @@ func testBrowserSessions(t *testing.T, f *fixture) {
 	}
 	_, err = f.s.GetBrowserSession(f.ctx, "s1")
 	wantErr(t, err, domain.ErrNotFound)
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func testActiveFamilies(t *testing.T, f *fixture) {
