@@ -23,6 +23,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/fastcall"
 	segjson "github.com/segmentio/encoding/json"
 )
 
@@ -49,7 +51,7 @@ func addRawTool[In any](s *mcp.Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, any
 	// arguments as sent, and In is decoded from the bytes the client sent
 	// rather than from a re-marshalled map.
 	inDefaults := hasDefaults(in)
-	s.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	fastcall.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		input, err := applyInputSchema(req.Params.Arguments, inResolved, inDefaults)
 		if err != nil {
 			var errRes mcp.CallToolResult
