@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"weak"
 
@@ -29,7 +30,7 @@ import (
 // added, its tool handlers by name, and which calls may take the fast path.
 type Calls struct {
 	mu       sync.RWMutex
-	mws      []mcp.Middleware
+	mws      []mcp.Middleware // in the order go-sdk wraps the handler in them
 	tools    map[string]mcp.ToolHandler
 	eligible func(tool string, arguments []byte) bool
 	chain    mcp.MethodHandler // built on first use, reset by Use
@@ -68,7 +69,11 @@ func Use(s *mcp.Server, mw ...mcp.Middleware) {
 	c := For(s)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.mws = append(c.mws, mw...)
+	// go-sdk wraps the handler in the last of one call's middleware
+	// first (the first listed ends outermost); recorded in wrapping order.
+	for _, m := range slices.Backward(mw) {
+		c.mws = append(c.mws, m)
+	}
 	c.chain = nil
 }
 

@@ -92,6 +92,7 @@ func (s *Server) fastToolCalls(next http.Handler, stateless bool, book *sessionB
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(answer)
+		s.fastServed.Add(1)
 	})
 }
 

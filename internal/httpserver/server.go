@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -85,11 +86,13 @@ const DefaultEventStoreBytes = 1 << 20
 
 // Server is the HTTP handler of atomcp plus what graceful shutdown needs.
 type Server struct {
-	opts     Options
-	mcp      *mcp.Server
-	book     *sessionBook // nil when stateless
-	handler  http.Handler
-	inflight inflight // MCP POSTs being served: tool calls to let finish
+	opts Options
+	mcp  *mcp.Server
+	book *sessionBook // nil when stateless
+	// fastServed counts the calls the fast path answered (for tests).
+	fastServed atomic.Int64
+	handler    http.Handler
+	inflight   inflight // MCP POSTs being served: tool calls to let finish
 	// formOwners are the Routes handlers with HTML forms of their own.
 	formOwners []FormOwner
 }
