@@ -4,6 +4,7 @@
 package httpserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/atomcp/atomcp/internal/eventstore"
 	"github.com/atomcp/atomcp/internal/telemetry"
 )
 
@@ -124,14 +126,10 @@ func New(m *mcp.Server, opts Options) *Server {
 			// The store keeps the events of live sessions, at most
 			// EventStoreBytes in all, and lets the client resume with
 			// Last-Event-ID.
-			switch n := opts.EventStoreBytes; {
-			case n == 0:
-				es := mcp.NewMemoryEventStore(nil)
-				es.SetMaxBytes(DefaultEventStoreBytes)
-				ho.EventStore = es
-			case n > 0:
-				es := mcp.NewMemoryEventStore(nil)
-				es.SetMaxBytes(int(min(n, math.MaxInt)))
+			// internal/eventstore keeps less per session than go-sdk's
+			// MemoryEventStore (docs/performance.md).
+			if n := opts.EventStoreBytes; n >= 0 {
+				es, _ := eventstore.New(int(min(cmp.Or(n, DefaultEventStoreBytes), math.MaxInt))) // positive: no error
 				ho.EventStore = es
 			}
 		}
