@@ -56,8 +56,10 @@ type Middleware struct {
 // context (under verifiedKey) for the stages after it: one value, so
 // that the peek and the scope check add no allocation of their own.
 type verified struct {
-	info    *sdkauth.TokenInfo
-	metaURL string // for the challenge of a later refusal
+	// The challenge URL of a later refusal is not kept here: go-sdk
+	// keeps the initialize request's context, and so this value, for
+	// the session's life; refuse builds the URL from the request.
+	info *sdkauth.TokenInfo
 	// calls are the tools/call requests of the body, set by peekMCP;
 	// one backs them for the usual body of a single call.
 	calls []toolCall
@@ -133,8 +135,9 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			unchecked.ServeHTTP(w, r)
 			return
 		}
-		metaURL, err := m.o.Public.MetadataURL(r)
-		if err != nil {
+		// The challenge's URL is built from the public base URL: a
+		// request without one cannot be answered properly.
+		if _, err := m.o.Public.Base(r); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "base_url_required", "message": err.Error()})
 			return
 		}
@@ -143,10 +146,10 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			e = m.checkRequiredScopes(info)
 		}
 		if e != nil {
-			m.refuse(w, r, e, metaURL, info)
+			m.refuse(w, r, e, info)
 			return
 		}
-		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info, metaURL: metaURL})
+		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info})
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -212,7 +215,7 @@ func (m *Middleware) authenticate(r *http.Request) (*sdkauth.TokenInfo, *Error) 
 }
 
 // refuse writes the challenge and logs the refusal (never the token).
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, metaURL string, info *sdkauth.TokenInfo) {
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, info *sdkauth.TokenInfo) {
 	if m.o.Observe != nil {
 		m.o.Observe(r.Context(), e.reason())
 	}
@@ -236,5 +239,6 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, me
 	} else {
 		m.o.Logger.Info("request refused", attrs...)
 	}
+	metaURL, _ := m.o.Public.MetadataURL(r) // Wrap refused requests it cannot build it for
 	writeChallenge(w, e, metaURL, scopes)
 }

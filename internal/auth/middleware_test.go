@@ -303,6 +303,10 @@ func TestToolScopes(t *testing.T) {
 				if res.challenge["error"] != "insufficient_scope" || res.challenge["scope"] != "atoms:read atoms:write" {
 					t.Errorf("challenge %v", res.challenge)
 				}
+				// Built from the request, not kept in its context.
+				if res.challenge["resource_metadata"] != metadataURL {
+					t.Errorf("resource_metadata=%q, want %q", res.challenge["resource_metadata"], metadataURL)
+				}
 				return
 			}
 			if res.body["body"] != tc.body {
