@@ -124,7 +124,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			inner.ServeHTTP(w, r)
 		})
 	}
-	h := m.install(next)
+	h := m.install(withoutToken(next))
 	if m.o.Tools.Enabled() {
 		h = m.peekMCP(m.requireToolScopes(h))
 	}
@@ -151,6 +151,29 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info})
 		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withoutToken hands next the request without its Authorization header,
+// which has no use past the bearer check: go-sdk keeps the headers of a
+// session's initialize request for the session's life (the token was most
+// of what they held: ~700 bytes per idle session) and shows every
+// request's headers to tool handlers (RequestExtra.Header).
+func withoutToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Header["Authorization"]; !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := make(http.Header, len(r.Header)-1)
+		for k, v := range r.Header {
+			if k != "Authorization" {
+				h[k] = v
+			}
+		}
+		r = r.WithContext(r.Context()) // a shallow copy: the caller's request is not changed
+		r.Header = h
+		next.ServeHTTP(w, r)
 	})
 }
 
