@@ -42,7 +42,7 @@ func (m *Middleware) peekMCP(next http.Handler) http.Handler {
 		v := verifiedOf(r.Context())
 		if v != nil && r.Method == http.MethodPost && r.Body != nil {
 			if e := m.readToolCalls(w, r, v); e != nil {
-				m.refuse(w, r, e, v.metaURL, v.info)
+				m.refuse(w, r, e, v.info)
 				return
 			}
 		}

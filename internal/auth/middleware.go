@@ -56,8 +56,10 @@ type Middleware struct {
 // context (under verifiedKey) for the stages after it: one value, so
 // that the peek and the scope check add no allocation of their own.
 type verified struct {
-	info    *sdkauth.TokenInfo
-	metaURL string // for the challenge of a later refusal
+	// The challenge URL of a later refusal is not kept here: go-sdk
+	// keeps the initialize request's context, and so this value, for
+	// the session's life; refuse builds the URL from the request.
+	info *sdkauth.TokenInfo
 	// calls are the tools/call requests of the body, set by peekMCP;
 	// one backs them for the usual body of a single call.
 	calls []toolCall
@@ -122,7 +124,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			inner.ServeHTTP(w, r)
 		})
 	}
-	h := m.install(next)
+	h := m.install(withoutToken(next))
 	if m.o.Tools.Enabled() {
 		h = m.peekMCP(m.requireToolScopes(h))
 	}
@@ -133,8 +135,9 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			unchecked.ServeHTTP(w, r)
 			return
 		}
-		metaURL, err := m.o.Public.MetadataURL(r)
-		if err != nil {
+		// The challenge's URL is built from the public base URL: a
+		// request without one cannot be answered properly.
+		if _, err := m.o.Public.Base(r); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "base_url_required", "message": err.Error()})
 			return
 		}
@@ -143,11 +146,34 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			e = m.checkRequiredScopes(info)
 		}
 		if e != nil {
-			m.refuse(w, r, e, metaURL, info)
+			m.refuse(w, r, e, info)
 			return
 		}
-		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info, metaURL: metaURL})
+		ctx := context.WithValue(r.Context(), verifiedKey{}, &verified{info: info})
 		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withoutToken hands next the request without its Authorization header,
+// which has no use past the bearer check: go-sdk keeps the headers of a
+// session's initialize request for the session's life (the token was most
+// of what they held: ~700 bytes per idle session) and shows every
+// request's headers to tool handlers (RequestExtra.Header).
+func withoutToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Header["Authorization"]; !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := make(http.Header, len(r.Header)-1)
+		for k, v := range r.Header {
+			if k != "Authorization" {
+				h[k] = v
+			}
+		}
+		r = r.WithContext(r.Context()) // a shallow copy: the caller's request is not changed
+		r.Header = h
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -212,7 +238,7 @@ func (m *Middleware) authenticate(r *http.Request) (*sdkauth.TokenInfo, *Error) 
 }
 
 // refuse writes the challenge and logs the refusal (never the token).
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, metaURL string, info *sdkauth.TokenInfo) {
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, info *sdkauth.TokenInfo) {
 	if m.o.Observe != nil {
 		m.o.Observe(r.Context(), e.reason())
 	}
@@ -236,5 +262,6 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, e *Error, me
 	} else {
 		m.o.Logger.Info("request refused", attrs...)
 	}
+	metaURL, _ := m.o.Public.MetadataURL(r) // Wrap refused requests it cannot build it for
 	writeChallenge(w, e, metaURL, scopes)
 }

@@ -57,7 +57,8 @@ func newProvider(t testing.TB, is *authtest.Issuer, mod func(*auth.Settings)) *a
 var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	info := sdkauth.TokenInfoFromContext(r.Context())
-	_ = json.NewEncoder(w).Encode(map[string]any{"info": info, "body": string(body)})
+	_ = json.NewEncoder(w).Encode(map[string]any{"info": info, "body": string(body),
+		"authorization": r.Header.Values("Authorization"), "accept": r.Header.Get("Accept")})
 })
 
 type response struct {
@@ -222,9 +223,17 @@ func TestAcceptedTokens(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", bearer(tc.token), `{"x":1}`)
+			header := bearer(tc.token)
+			header.Set("Accept", "application/json, text/event-stream")
+			res := send(t, h, http.MethodPost, "http://"+host+"/api/mcp", header, `{"x":1}`)
 			if res.status != 200 {
 				t.Fatalf("status %d: %v %v", res.status, res.challenge, res.body)
+			}
+			// The token stops at the bearer check (go-sdk keeps the
+			// initialize request's headers for the session's life); the
+			// other headers go on.
+			if res.body["authorization"] != nil || res.body["accept"] != "application/json, text/event-stream" {
+				t.Errorf("the handler got Authorization %v, Accept %v", res.body["authorization"], res.body["accept"])
 			}
 			info, _ := res.body["info"].(map[string]any)
 			if info["UserID"] != tc.userID {
@@ -302,6 +311,10 @@ func TestToolScopes(t *testing.T) {
 			if tc.status == 403 {
 				if res.challenge["error"] != "insufficient_scope" || res.challenge["scope"] != "atoms:read atoms:write" {
 					t.Errorf("challenge %v", res.challenge)
+				}
+				// Built from the request, not kept in its context.
+				if res.challenge["resource_metadata"] != metadataURL {
+					t.Errorf("resource_metadata=%q, want %q", res.challenge["resource_metadata"], metadataURL)
 				}
 				return
 			}

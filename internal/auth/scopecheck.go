@@ -14,11 +14,11 @@ func (m *Middleware) requireToolScopes(next http.Handler) http.Handler {
 		v := verifiedOf(r.Context())
 		if v == nil {
 			// Not behind Wrap's bearer check: nothing was verified.
-			m.refuse(w, r, invalidToken(nil, "the token could not be verified"), "", nil)
+			m.refuse(w, r, invalidToken(nil, "the token could not be verified"), nil)
 			return
 		}
 		if e := m.checkToolScopes(v); e != nil {
-			m.refuse(w, r, e, v.metaURL, v.info)
+			m.refuse(w, r, e, v.info)
 			return
 		}
 		next.ServeHTTP(w, r)
