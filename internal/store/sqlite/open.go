@@ -29,6 +29,7 @@ type Store struct {
 	path   string
 	writer *writerPool // exactly one connection, taken in turn; transactions BEGIN IMMEDIATE
 	reader *sql.DB     // read-only connections (PRAGMA query_only)
+	cache  *pageCache  // the page cache of all of them
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,7 +49,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
 	}
 
-	writer := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, true)})
+	cache := &pageCache{}
+	writer := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, true), cache: cache})
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
@@ -66,7 +68,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	reader := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, false)})
+	reader := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, false), cache: cache})
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 	if err := reader.PingContext(ctx); err != nil {
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
 	}
 
-	s := &Store{path: abs, writer: &writerPool{db: writer}, reader: reader}
+	s := &Store{path: abs, writer: &writerPool{db: writer}, reader: reader, cache: cache}
 	s.ops = newOps(conn{read: reader, pool: s.writer}, NewDialect(), sqlcore.NewTables())
 	return s, nil
 }
