@@ -41,6 +41,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	applyMemorySettings(cfg, logger)
 	// A person at a terminal gets a short summary; logs read by machines
 	// (JSON, not a terminal) keep every start-up line at info.
 	human := cfg.LogFormat != config.LogFormatJSON && isTerminal(cmd.ErrOrStderr())

@@ -81,6 +81,8 @@ type Config struct {
 	SessionTimeout             time.Duration // 0 disables the idle timeout
 	TaskTTL                    time.Duration // how long a task and its result are kept
 	EventStoreBytes            int64         // resumable-stream events kept; 0 keeps none
+	GCPercent                  int           // the collector's target heap growth (runtime/debug.SetGCPercent)
+	MemoryLimit                int64         // the runtime's soft memory limit in bytes; 0 sets none
 
 	// Work bounded per request and per user (0 disables each).
 	RequestTimeout    time.Duration // a tool call's deadline

@@ -78,6 +78,7 @@ func TestDefaults(t *testing.T) {
 				SessionTimeout:     30 * time.Minute,
 				TaskTTL:            24 * time.Hour,
 				EventStoreBytes:    1 << 20,
+				GCPercent:          100,
 				AccessTokenTTL:     time.Hour,
 				RefreshTokenTTL:    30 * 24 * time.Hour,
 				// Sign-in: the password form and account creation on,
@@ -301,6 +302,8 @@ func TestCanonicalNames(t *testing.T) {
 		{"ATOMCP_SESSION_TIMEOUT=2h", KeySessionTimeout, func(c *Config) any { return c.SessionTimeout }, 2 * time.Hour},
 		{"ATOMCP_EVENT_STORE_BYTES=0", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(0)},
 		{"ATOMCP_EVENT_STORE_BYTES=8MiB", KeyEventStoreBytes, func(c *Config) any { return c.EventStoreBytes }, int64(8 << 20)},
+		{"ATOMCP_GC_PERCENT=50", KeyGCPercent, func(c *Config) any { return c.GCPercent }, 50},
+		{"ATOMCP_MEMORY_LIMIT=64MiB", KeyMemoryLimit, func(c *Config) any { return c.MemoryLimit }, int64(64 << 20)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {
@@ -577,6 +580,9 @@ func TestMalformedValues(t *testing.T) {
 		{input{env: []string{"ATOMCP_ALLOWED_ORIGINS=*,https://claude.ai"}}, `ATOMCP_ALLOWED_ORIGINS="*,https://claude.ai": * must be used alone; accepted: origins such as https://claude.ai or http://localhost:6274, separated by commas, or * alone`},
 		{input{env: []string{"ATOMCP_SHUTDOWN_TIMEOUT=30"}}, `ATOMCP_SHUTDOWN_TIMEOUT="30": not a duration; accepted: a Go duration such as 30s, 5m or 1h30m (0 means do not wait)`},
 		{input{env: []string{"ATOMCP_SHUTDOWN_TIMEOUT=-1s"}}, `ATOMCP_SHUTDOWN_TIMEOUT="-1s": must not be negative; accepted: a Go duration such as 30s, 5m or 1h30m (0 means do not wait)`},
+		{input{env: []string{"ATOMCP_GC_PERCENT=off"}}, `ATOMCP_GC_PERCENT="off": not a percentage; accepted: a whole number from 1 to 10000, such as 100 (Go's default) or 50`},
+		{input{env: []string{"ATOMCP_GC_PERCENT=0"}}, `ATOMCP_GC_PERCENT="0": not a percentage; accepted: a whole number from 1 to 10000, such as 100 (Go's default) or 50`},
+		{input{args: []string{"--memory-limit=lots"}}, `--memory-limit="lots": not a size; accepted: a positive number of bytes, optionally with KB (1000), MB (1000000), KiB (1024) or MiB (1048576), such as 8MiB, or 0 for none`},
 		{input{env: []string{"ATOMCP_SESSION_TIMEOUT=forever"}}, `ATOMCP_SESSION_TIMEOUT="forever": not a duration; accepted: a Go duration such as 30s, 5m or 1h30m (0 disables)`},
 		// The same problems from a flag and from the .env file.
 		{input{args: []string{"--log-level=verbose"}}, `--log-level="verbose": unknown log level; accepted: debug, info, warn, error`},
@@ -916,7 +922,7 @@ func TestBindFlags(t *testing.T) {
 		"allowed-origins", "trusted-proxies", "allow-unauthenticated-remote", "shutdown-timeout", "session-timeout", "task-ttl",
 		"access-token-ttl", "refresh-token-ttl", "request-timeout", "read-header-timeout", "read-body-timeout",
 		"min-body-rate", "idle-timeout", "max-conns-per-client", "tool-rate", "tool-burst", "tool-concurrency", "metrics-addr",
-		"event-store-bytes",
+		"event-store-bytes", "gc-percent", "memory-limit",
 	}
 	var got []string
 	fs.VisitAll(func(f *pflag.Flag) { got = append(got, f.Name) })

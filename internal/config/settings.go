@@ -158,6 +158,8 @@ const (
 	KeySessionTimeout             = "session_timeout"
 	KeyTaskTTL                    = "task_ttl"
 	KeyEventStoreBytes            = "event_store_bytes"
+	KeyGCPercent                  = "gc_percent"
+	KeyMemoryLimit                = "memory_limit"
 	KeyAccessTokenTTL             = "access_token_ttl"
 	KeyRefreshTokenTTL            = "refresh_token_ttl"
 	KeyCIMDAllowPrivate           = "cimd_allow_private"
@@ -304,6 +306,12 @@ var settings = []setting{
 	{key: KeyEventStoreBytes, flag: "event-store-bytes", env: []string{"ATOMCP_EVENT_STORE_BYTES"},
 		def: "1MiB", typ: "size", usage: "response events kept, all sessions together, so that a cut response stream can resume (Last-Event-ID); 0 keeps none",
 		bind: bindVar(parseSizeOrOff, func(c *Config) *int64 { return &c.EventStoreBytes }, slog.Int64Value)},
+	{key: KeyGCPercent, flag: "gc-percent", env: []string{"ATOMCP_GC_PERCENT"},
+		def: "100", typ: "percent", usage: "garbage collection runs when the heap has grown by this much since the last one (Go's GOGC; lower holds less memory for more CPU); GOGC in the environment wins over the default",
+		bind: bindVar(parseGCPercent, func(c *Config) *int { return &c.GCPercent }, showInt)},
+	{key: KeyMemoryLimit, flag: "memory-limit", env: []string{"ATOMCP_MEMORY_LIMIT"},
+		def: "0", typ: "size", usage: "soft limit of the Go runtime's memory (Go's GOMEMLIMIT): the collector works harder as it nears it; 0 sets none; GOMEMLIMIT in the environment wins over the default",
+		bind: bindVar(parseSizeOrOff, func(c *Config) *int64 { return &c.MemoryLimit }, slog.Int64Value)},
 	{key: KeyAccessTokenTTL, flag: "access-token-ttl", env: []string{"ATOMCP_ACCESS_TOKEN_TTL"},
 		def: DefaultAccessTokenTTL.String(), typ: "duration", usage: "lifetime of access tokens issued by the embedded authorization server",
 		bind: bindVar(positiveDuration, func(c *Config) *time.Duration { return &c.AccessTokenTTL }, showDuration)},

@@ -442,6 +442,17 @@ func parseCount(s string) (int, error) {
 	return n, nil
 }
 
+// parseGCPercent parses gc_percent: a whole number greater than 0 (Go's
+// GOGC=off is not offered: without a memory limit the heap would grow
+// without bound).
+func parseGCPercent(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 10000 {
+		return 0, errors.New("not a percentage; accepted: a whole number from 1 to 10000, such as 100 (Go's default) or 50")
+	}
+	return n, nil
+}
+
 // parseRate parses a number per second, 0 or more, fractions allowed.
 func parseRate(s string) (float64, error) {
 	f, err := strconv.ParseFloat(s, 64)
