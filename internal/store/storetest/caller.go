@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/atomcp/atomcp/internal/domain"
 	"github.com/atomcp/atomcp/internal/store"
@@ -53,10 +54,11 @@ func testCallerUserAndMemberships(t *testing.T, f *fixture) {
 	u, v := f.user("u"), f.user("v")
 	a, b, c := f.org("a"), f.org("b"), f.org("c")
 	p, q, r := f.project(a, "p"), f.project(b, "q"), f.project(a, "r")
-	// Created out of id order, so that the order is created_at's.
+	// Created out of id order, and the last one put the oldest, so that
+	// the order is created_at's, not the order of ids or of insertion.
 	mc := f.member(c, u, domain.RoleViewer)
 	ma := f.member(a, u, domain.RoleOwner)
-	mb := &domain.Membership{OrganizationID: b.ID, UserID: u.ID, Role: domain.RoleMember, Status: "suspended", CreatedAt: f.now()}
+	mb := &domain.Membership{OrganizationID: b.ID, UserID: u.ID, Role: domain.RoleMember, Status: "suspended", CreatedAt: mc.CreatedAt.Add(-time.Hour)}
 	if err := f.s.PutMember(f.ctx, mb); err != nil {
 		t.Fatal(err)
 	}
@@ -72,23 +74,37 @@ func testCallerUserAndMemberships(t *testing.T, f *fixture) {
 	pr := putPM(r, u, domain.RoleAdmin, "active")
 	pq := putPM(q, u, domain.RoleViewer, "invited")
 	putPM(p, v, domain.RoleMember, "active")
+	// A tie in created_at goes by project id.
+	ps := f.project(a, "s")
+	tie := &domain.ProjectMembership{ProjectID: ps.ID, OrganizationID: a.ID, UserID: u.ID, Role: domain.RoleMember, Status: "active", CreatedAt: pq.CreatedAt}
+	if err := f.s.PutProjectMember(f.ctx, tie); err != nil {
+		t.Fatal(err)
+	}
 
 	got, err := f.s.GetCaller(f.ctx, u.Issuer, u.Subject)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameCaller(t, f, f.s, got, u)
-	wantOrgs := []*domain.Membership{mc, ma, mb}
+	wantOrgs := []*domain.Membership{mb, mc, ma}
 	if len(got.Memberships) != len(wantOrgs) {
 		t.Fatalf("memberships = %+v; want %+v", got.Memberships, wantOrgs)
 	}
 	for i, w := range wantOrgs {
 		sameMember(t, got.Memberships[i], w)
 	}
-	if len(got.ProjectMemberships) != 2 || got.ProjectMemberships[0].ProjectID != pr.ProjectID ||
-		got.ProjectMemberships[1].ProjectID != pq.ProjectID || got.ProjectMemberships[1].Status != "invited" ||
-		got.ProjectMemberships[1].OrganizationID != b.ID || got.ProjectMemberships[0].Role != domain.RoleAdmin {
-		t.Errorf("project memberships = %+v; want r (admin, active) then q (viewer, invited)", got.ProjectMemberships)
+	second, third := pq, tie
+	if tie.ProjectID < pq.ProjectID {
+		second, third = tie, pq
+	}
+	if pms := got.ProjectMemberships; len(pms) != 3 || pms[0].ProjectID != pr.ProjectID || pms[0].Role != domain.RoleAdmin ||
+		pms[1].ProjectID != second.ProjectID || pms[2].ProjectID != third.ProjectID {
+		t.Errorf("project memberships = %+v; want r (admin), then q and s by id", pms)
+	}
+	for _, m := range got.ProjectMemberships {
+		if m.ProjectID == pq.ProjectID && (m.Status != "invited" || m.OrganizationID != b.ID || m.Role != domain.RoleViewer) {
+			t.Errorf("membership of q = %+v; want viewer, invited, organization b", m)
+		}
 	}
 
 	// v's view is v's own.
@@ -116,8 +132,8 @@ func testCallerUserAndMemberships(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	sameCaller(t, f, f.s, got, &changed)
-	if got.Memberships[1].Role != domain.RoleAdmin {
-		t.Errorf("role in a after the change = %s; want admin", got.Memberships[1].Role)
+	if got.Memberships[2].OrganizationID != a.ID || got.Memberships[2].Role != domain.RoleAdmin {
+		t.Errorf("last membership after the change = %+v; want admin of a", got.Memberships[2])
 	}
 }
 
