@@ -66,9 +66,6 @@ type stream struct {
 	closed bool     // the session ended; queue entries are stale
 }
 
-// next is the index the next append gets.
-func (st *stream) next() int { return st.first + len(st.data) }
-
 var _ mcp.EventStore = (*Store)(nil)
 
 // New returns a store that holds at most maxBytes bytes of events (the
