@@ -182,6 +182,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"atomcp_store_operation_duration_seconds_count", map[string]string{"operation": "CreateOAuthClient", "outcome": "ok"}, 1},
 		{"atomcp_store_operations_in_flight", nil, 0},
 		{"atomcp_embedding_queue_length", nil, 0},
+		{"atomcp_store_sqlite_page_cache_bytes", nil, 1}, // the writes above filled the writer's page cache
 		{"atomcp_http_requests_total", map[string]string{"route": "mcp", "code": "2xx"}, 1},
 		{"atomcp_http_requests_total", map[string]string{"route": "mcp", "code": "4xx"}, 2},
 		{"atomcp_http_requests_total", map[string]string{"route": "oauth", "code": "2xx"}, 1},

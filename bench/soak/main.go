@@ -5,8 +5,9 @@
 // their share of entity_tool calls (reads by default four in five, the
 // rest creates and updates of requirements in the demo organization's
 // documents), close it and open the next. It fails on any error, on
-// resident memory (VmRSS) that grew more than -rss-tolerance between the
-// end of the warm-up and the end, on goroutines (go_goroutines of each
+// memory that grew more than -rss-tolerance between the end of the warm-up
+// and the end (VmRSS on PostgreSQL; on SQLite RssAnon less SQLite's page
+// cache, -sqlite-rss-tolerance), on goroutines (go_goroutines of each
 // replica's /metrics) that grew by more than -goroutine-slack, and on
 // sessions still open at the end.
 //
@@ -61,8 +62,8 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 48, "concurrent clients, each with one session open at a time")
 	flag.Float64Var(&o.writes, "writes", 0.2, "share of the calls that write (creates and updates of requirements); the rest read")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "share of the sessions (and so of the calls) before the warm-up measurement; they count in the totals")
-	flag.Float64Var(&o.rssTolerance, "rss-tolerance", 0.10, "largest allowed growth of a replica's VmRSS from the end of the warm-up to the end")
-	flag.Float64Var(&o.sqliteRSS, "sqlite-rss-tolerance", -1, "-rss-tolerance for the SQLite replica (default: the same); its page cache (32 MiB per connection, 5 connections) fills as the soak's writes grow the database, which the short variant allows for")
+	flag.Float64Var(&o.rssTolerance, "rss-tolerance", 0.10, "largest allowed growth of a PostgreSQL replica's VmRSS from the end of the warm-up to the end")
+	flag.Float64Var(&o.sqliteRSS, "sqlite-rss-tolerance", -1, "largest allowed growth of the SQLite replica's RssAnon less its page cache (atomcp_store_sqlite_page_cache_bytes) from the end of the warm-up to the end (default: -rss-tolerance); its VmRSS follows the database's growth (page cache, memory map) and is not the criterion")
 	flag.IntVar(&o.goroutineSlack, "goroutine-slack", 5, "largest allowed growth of a replica's go_goroutines from the end of the warm-up to the end, both measured idle")
 	flag.StringVar(&o.postgres, "postgres", defaultPostgres(), "PostgreSQL server URL of a user that may CREATE DATABASE (a throwaway database atomcp_soak_… is created and dropped); default ATOMCP_TEST_POSTGRES_URL or postgres on 127.0.0.1:5432")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "ATOMCP_LOG_LEVEL of the replicas (info logs every request: a full soak would write gigabytes)")

@@ -155,7 +155,8 @@ func startReplica(ctx context.Context, o options, name, bin, dir string, env []s
 // sessions and memory.
 type idle struct {
 	Goroutines int             `json:"goroutines"`
-	HeapInuse  int             `json:"go_heap_inuse_kib"` // go_memstats_heap_inuse_bytes: the Go heap, without SQLite's page cache (modernc's allocator is outside it)
+	HeapInuse  int             `json:"go_heap_inuse_kib"`     // go_memstats_heap_inuse_bytes: the Go heap, without SQLite's page cache (modernc's allocator is outside it)
+	PageCache  int             `json:"sqlite_page_cache_kib"` // atomcp_store_sqlite_page_cache_bytes: SQLite's page cache, in RssAnon; 0 on PostgreSQL
 	Sessions   int             `json:"sessions_active"`
 	Memory     benchkit.Memory `json:"memory_kib"`
 }
@@ -182,7 +183,7 @@ func (r *replica) settle(ctx context.Context) (idle, error) {
 		if err != nil {
 			return idle{}, err
 		}
-		now := idle{Goroutines: m.goroutines, HeapInuse: int(m.heapInuse / 1024), Sessions: m.sessions, Memory: mem}
+		now := idle{Goroutines: m.goroutines, HeapInuse: int(m.heapInuse / 1024), PageCache: int(m.pageCache / 1024), Sessions: m.sessions, Memory: mem}
 		if now.Goroutines == last.Goroutines && abs(now.Memory.RSS-last.Memory.RSS)*200 <= last.Memory.RSS {
 			same++
 		} else {
@@ -205,6 +206,7 @@ type metrics struct {
 	goroutines int
 	sessions   int
 	heapInuse  float64 // bytes; 0 when not exported
+	pageCache  float64 // bytes of atomcp_store_sqlite_page_cache_bytes; 0 when not exported (PostgreSQL)
 }
 
 func (r *replica) scrape(ctx context.Context) (metrics, error) {
@@ -224,8 +226,8 @@ func (r *replica) scrape(ctx context.Context) (metrics, error) {
 }
 
 // parseMetrics reads go_goroutines and atomcp_mcp_sessions_active (both
-// must be there) and go_memstats_heap_inuse_bytes from the Prometheus text
-// format.
+// must be there), go_memstats_heap_inuse_bytes and
+// atomcp_store_sqlite_page_cache_bytes from the Prometheus text format.
 func parseMetrics(body io.Reader) (metrics, error) {
 	var m metrics
 	found := map[string]bool{}
@@ -233,7 +235,7 @@ func parseMetrics(body io.Reader) (metrics, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || (name != "go_goroutines" && name != "atomcp_mcp_sessions_active" && name != "go_memstats_heap_inuse_bytes") {
+		if !ok || (name != "go_goroutines" && name != "atomcp_mcp_sessions_active" && name != "go_memstats_heap_inuse_bytes" && name != "atomcp_store_sqlite_page_cache_bytes") {
 			continue
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
@@ -246,6 +248,8 @@ func parseMetrics(body io.Reader) (metrics, error) {
 			m.goroutines = int(f)
 		case "atomcp_mcp_sessions_active":
 			m.sessions = int(f)
+		case "atomcp_store_sqlite_page_cache_bytes":
+			m.pageCache = f
 		default:
 			m.heapInuse = f
 		}

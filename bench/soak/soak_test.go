@@ -27,9 +27,9 @@ func TestCallsFor(t *testing.T) {
 
 func TestParseMetrics(t *testing.T) {
 	text := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 17\n" +
-		"go_goroutines_other 99\natomcp_mcp_sessions_active 3\ngo_memstats_heap_inuse_bytes 1.2e+07\n"
+		"go_goroutines_other 99\natomcp_mcp_sessions_active 3\ngo_memstats_heap_inuse_bytes 1.2e+07\natomcp_store_sqlite_page_cache_bytes 4.5e+06\n"
 	m, err := parseMetrics(strings.NewReader(text))
-	if err != nil || m.goroutines != 17 || m.sessions != 3 || m.heapInuse != 12e6 {
+	if err != nil || m.goroutines != 17 || m.sessions != 3 || m.heapInuse != 12e6 || m.pageCache != 4.5e6 {
 		t.Fatalf("got %+v, %v", m, err)
 	}
 	if _, err := parseMetrics(strings.NewReader("go_goroutines 17\n")); err == nil {
@@ -44,8 +44,8 @@ func TestFailures(t *testing.T) {
 	o := options{sessions: 10, calls: 100, rssTolerance: 0.10, sqliteRSS: 0.10, goroutineSlack: 5}
 	good := func() *result {
 		return &result{Backend: "sqlite", Sessions: 10, Calls: 100, Replicas: []*replicaResult{{Name: "sqlite-1",
-			Warm: idle{Goroutines: 14, Memory: benchkit.Memory{RSS: 1000}},
-			End:  idle{Goroutines: 19, Memory: benchkit.Memory{RSS: 1100}}}}}
+			Warm: idle{Goroutines: 14, PageCache: 200, Memory: benchkit.Memory{RSS: 1500, Anon: 1200}},
+			End:  idle{Goroutines: 19, PageCache: 700, Memory: benchkit.Memory{RSS: 2500, Anon: 1800}}}}}
 	}
 	if f := good().failures(o); len(f) != 0 {
 		t.Fatalf("a soak within every target failed: %v", f)
@@ -54,30 +54,35 @@ func TestFailures(t *testing.T) {
 		spoil func(*result)
 		want  string
 	}{
-		"error":      {func(r *result) { r.Errors, r.FirstErrors = 1, []string{"sqlite-1 read: boom"} }, "boom"},
-		"short":      {func(r *result) { r.Calls = 99 }, "99 of 100 calls"},
-		"memory":     {func(r *result) { r.Replicas[0].End.Memory.RSS = 1101 }, "VmRSS grew 10.1%"},
-		"goroutines": {func(r *result) { r.Replicas[0].End.Goroutines = 20 }, "goroutines grew from 14 to 20"},
-		"sessions":   {func(r *result) { r.Replicas[0].End.Sessions = 2 }, "2 sessions still open"},
-		"exited":     {func(r *result) { r.Replicas[0].Exited = true }, "exited"},
-		"log":        {func(r *result) { r.Replicas[0].LogErrors = 1 }, "ERROR lines"},
-		"aborted":    {func(r *result) { r.Aborted = "stopped by -max-duration 1m0s" }, "max-duration"},
+		"error": {func(r *result) { r.Errors, r.FirstErrors = 1, []string{"sqlite-1 read: boom"} }, "boom"},
+		"short": {func(r *result) { r.Calls = 99 }, "99 of 100 calls"},
+		// RssAnon less the page cache: 1000 KiB warm, 1101 at the end.
+		"memory":       {func(r *result) { r.Replicas[0].End.Memory.Anon = 1801 }, "page cache grew 10.1%"},
+		"page cache":   {func(r *result) { r.Replicas[0].End.PageCache = 699 }, "page cache grew 10.1%"},
+		"postgres RSS": {func(r *result) { r.Backend, r.Replicas[0].End.Memory.RSS = "postgres", 1651 }, "VmRSS grew 10.1%"},
+		"goroutines":   {func(r *result) { r.Replicas[0].End.Goroutines = 20 }, "goroutines grew from 14 to 20"},
+		"sessions":     {func(r *result) { r.Replicas[0].End.Sessions = 2 }, "2 sessions still open"},
+		"exited":       {func(r *result) { r.Replicas[0].Exited = true }, "exited"},
+		"log":          {func(r *result) { r.Replicas[0].LogErrors = 1 }, "ERROR lines"},
+		"aborted":      {func(r *result) { r.Aborted = "stopped by -max-duration 1m0s" }, "max-duration"},
 	} {
 		r := good()
 		c.spoil(r)
 		f := r.failures(o)
-		if len(f) != 1 || !strings.Contains(f[0], c.want) || !strings.HasPrefix(f[0], "sqlite: ") {
+		if len(f) != 1 || !strings.Contains(f[0], c.want) || !strings.HasPrefix(f[0], r.Backend+": ") {
 			t.Errorf("%s: got %q, want one failure with %q", name, f, c.want)
 		}
 	}
 	loose := o
 	loose.sqliteRSS = 0.5
 	r := good()
-	r.Replicas[0].End.Memory.RSS = 1400
+	r.Replicas[0].End.Memory.Anon = 2100 // held 1000 → 1400 KiB
 	if f := r.failures(loose); len(f) != 0 {
 		t.Errorf("-sqlite-rss-tolerance 0.5 refused 40%% growth: %v", f)
 	}
+	r = good()
 	r.Backend = "postgres"
+	r.Replicas[0].End.Memory.RSS = 2000 // +33 %
 	if f := r.failures(loose); len(f) != 1 {
 		t.Errorf("-sqlite-rss-tolerance applied to postgres: %v", f)
 	}

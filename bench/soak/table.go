@@ -16,12 +16,13 @@ func printTable(out io.Writer, rep *report) {
 			r.Calls, r.Reads, r.Creates, r.Updates, r.Errors, r.Seconds, r.Rate())
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "| replica | sessions | calls | VmRSS warm → end MiB (growth) | RssAnon warm → end MiB | Go heap in use warm → end MiB | peak VmRSS MiB | goroutines warm → end | sessions open at end | log WARN/ERROR |")
-	fmt.Fprintln(out, "|---|---:|---:|---|---|---|---:|---|---:|---|")
+	fmt.Fprintln(out, "| replica | sessions | calls | VmRSS warm → end MiB (growth) | RssAnon warm → end MiB | SQLite page cache warm → end MiB | RssAnon less page cache warm → end MiB (growth) | Go heap in use warm → end MiB | peak VmRSS MiB | goroutines warm → end | sessions open at end | log WARN/ERROR |")
+	fmt.Fprintln(out, "|---|---:|---:|---|---|---|---|---|---:|---|---:|---|")
 	for _, r := range rep.Runs {
 		for _, x := range r.Replicas {
-			fmt.Fprintf(out, "| %s | %d | %d | %.1f → %.1f (%+.1f%%) | %.1f → %.1f | %.1f → %.1f | %.1f | %d → %d | %d | %d/%d |\n", x.Name, x.Sessions, x.Calls,
+			fmt.Fprintf(out, "| %s | %d | %d | %.1f → %.1f (%+.1f%%) | %.1f → %.1f | %.1f → %.1f | %.1f → %.1f (%+.1f%%) | %.1f → %.1f | %.1f | %d → %d | %d | %d/%d |\n", x.Name, x.Sessions, x.Calls,
 				mib(x.Warm.Memory.RSS), mib(x.End.Memory.RSS), x.Growth()*100, mib(x.Warm.Memory.Anon), mib(x.End.Memory.Anon),
+				mib(x.Warm.PageCache), mib(x.End.PageCache), mib(x.Warm.Held()), mib(x.End.Held()), x.HeldGrowth()*100,
 				mib(x.Warm.HeapInuse), mib(x.End.HeapInuse), mib(x.PeakRSS),
 				x.Warm.Goroutines, x.End.Goroutines, x.End.Sessions, x.LogWarn, x.LogErrors)
 		}

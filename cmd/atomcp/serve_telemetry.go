@@ -21,6 +21,7 @@ import (
 	"github.com/atomcp/atomcp/internal/authserver/connector"
 	"github.com/atomcp/atomcp/internal/config"
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/fastcall"
 	"github.com/atomcp/atomcp/internal/httpserver"
 	"github.com/atomcp/atomcp/internal/store"
 	"github.com/atomcp/atomcp/internal/telemetry"
@@ -125,7 +126,7 @@ func (o *observability) instrument(ctx context.Context, server, probe *mcp.Serve
 				})
 		}
 	}
-	server.AddReceivingMiddleware(telemetry.MCPMiddleware(o.metrics, o.tracing, names))
+	fastcall.Use(server, telemetry.MCPMiddleware(o.metrics, o.tracing, names))
 }
 
 // queuedEmbeddings counts the embedding queue over every organization.

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -25,11 +26,18 @@ import (
 
 // Options configures the HTTP server.
 type Options struct {
-	MCPPath        string
-	BaseURL        string // public base URL; its host and origin are always allowed
-	Stateless      bool
-	MaxBodyBytes   int64
+	MCPPath      string
+	BaseURL      string // public base URL; its host and origin are always allowed
+	Stateless    bool
+	MaxBodyBytes int64
+	// SessionTimeout closes a stateful session with no request in
+	// progress for this long (0: never). The session book keeps it, not
+	// go-sdk (sessionbook.go).
 	SessionTimeout time.Duration
+	// DisableFastCalls sends every request through go-sdk's transport,
+	// the fast path for read-only tool calls (fastcall.go) off: for
+	// comparing the two in tests and benchmarks.
+	DisableFastCalls bool
 	// EventStoreBytes bounds the response events kept for resumable
 	// streams (all sessions together): 0 means DefaultEventStoreBytes, a
 	// negative value keeps none (ATOMCP_EVENT_STORE_BYTES=0).
@@ -80,10 +88,13 @@ const DefaultEventStoreBytes = 1 << 20
 
 // Server is the HTTP handler of atomcp plus what graceful shutdown needs.
 type Server struct {
-	opts     Options
-	mcp      *mcp.Server
-	handler  http.Handler
-	inflight inflight // MCP POSTs being served: tool calls to let finish
+	opts Options
+	mcp  *mcp.Server
+	book *sessionBook // nil when stateless
+	// fastServed counts the calls the fast path answered (for tests).
+	fastServed atomic.Int64
+	handler    http.Handler
+	inflight   inflight // MCP POSTs being served: tool calls to let finish
 	// formOwners are the Routes handlers with HTML forms of their own.
 	formOwners []FormOwner
 }
@@ -99,9 +110,10 @@ func New(m *mcp.Server, opts Options) *Server {
 	s := &Server{opts: opts, mcp: m}
 	newHandler := func(stateless bool) http.Handler {
 		ho := &mcp.StreamableHTTPOptions{
-			Stateless:      stateless,
-			Logger:         opts.Logger,
-			SessionTimeout: opts.SessionTimeout,
+			Stateless: stateless,
+			Logger:    opts.Logger,
+			// No SessionTimeout: the session book closes idle sessions,
+			// counting the fast path's calls, which go-sdk does not see.
 			// The guard below does this job with ATOMCP_ALLOWED_HOSTS taken
 			// into account, which the SDK's built-in check cannot know about.
 			DisableLocalhostProtection: true,
@@ -127,7 +139,8 @@ func New(m *mcp.Server, opts Options) *Server {
 	if opts.Stateless {
 		streamable = newHandler(true)
 	} else {
-		streamable = byWireVersion(newHandler(false), newHandler(true))
+		s.book = newSessionBook(m, opts.SessionTimeout)
+		streamable = byWireVersion(s.book.observe(newHandler(false)), newHandler(true))
 	}
 
 	mux := http.NewServeMux()
@@ -139,7 +152,9 @@ func New(m *mcp.Server, opts Options) *Server {
 	}
 	// Clients that accept JSON only (or say nothing) get JSON, not the
 	// SDK's plain-text 400; so does a request for an unknown method.
-	mcpHandler := s.limitTools(acceptJSON(answerUnknownMethods(streamable)))
+	// Single read-only tool calls take the fast path, past go-sdk's
+	// transport but through the same middleware (fastcall.go).
+	mcpHandler := s.limitTools(s.fastToolCalls(acceptJSON(answerUnknownMethods(streamable)), opts.Stateless, s.book))
 	if opts.Auth != nil {
 		mcpHandler = telemetry.AuthSpan(opts.Tracing, opts.Auth, mcpHandler)
 	}
@@ -290,6 +305,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, timeout time.Durati
 	case <-s.inflight.drained():
 	case <-deadline.Done():
 		s.opts.Logger.Warn("shutdown timeout reached with tool calls still running; they are cancelled")
+	}
+	if s.book != nil {
+		s.book.close()
 	}
 	for ss := range s.mcp.Sessions() {
 		_ = ss.Close()

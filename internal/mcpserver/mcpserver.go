@@ -15,6 +15,7 @@ import (
 
 	"github.com/atomcp/atomcp/internal/atoms"
 	"github.com/atomcp/atomcp/internal/atoms/tools"
+	"github.com/atomcp/atomcp/internal/fastcall"
 	"github.com/atomcp/atomcp/internal/tasks"
 )
 
@@ -99,7 +100,7 @@ func New(svc *atoms.Service, opts Options) *mcp.Server {
 		tools.DeclareTasks(opts.Tasks)
 	}
 	// Added last, so it runs first: the deadline covers the whole call.
-	s.AddReceivingMiddleware(requestDeadline(opts.RequestTimeout))
+	fastcall.Use(s, requestDeadline(opts.RequestTimeout))
 	return s
 }
 

@@ -25,6 +25,16 @@ type SearchQuery struct {
 // its total, meaning "more than the bound".
 const SearchCountLimit = 1000
 
+// SearchRankWindow bounds what SearchText ranks at once: ranking every hit
+// of a common word costs time in proportion to the hits. The hits are cut
+// into windows of SearchRankWindow, newest first (the most recently
+// indexed, that is created, changed or restored, entity first; a rebuild
+// of the index writes in its own order), and each window is ranked on its
+// own: the order is window by window, and within a window by score, then
+// entity id. A query with at most SearchRankWindow hits is one window:
+// every hit ranked against every other.
+const SearchRankWindow = 1000
+
 // SearchHit is one match, best first.
 type SearchHit struct {
 	Type           domain.EntityType
@@ -53,7 +63,8 @@ type QueuedEmbedding struct {
 // in step with entity writes by the backend.
 type Search interface {
 	// SearchText returns one page of hits and the total number of hits,
-	// counted up to max(SearchCountLimit, Offset+Limit) + 1.
+	// counted up to max(SearchCountLimit, Offset+Limit) + 1. The hits are
+	// ordered in windows of SearchRankWindow (see there).
 	SearchText(ctx context.Context, q SearchQuery) ([]SearchHit, int, error)
 	// CountBy counts the entities matching q (Limit, Offset, OrderBy and
 	// Text are ignored) grouped by one field of the kind, largest first.

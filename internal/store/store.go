@@ -188,6 +188,18 @@ type Users interface {
 	// FindUsersByEmail returns the users with this email, compared
 	// case-insensitively (one email may sign in through several issuers).
 	FindUsersByEmail(ctx context.Context, email string) ([]*domain.User, error)
+	// GetCaller returns the user of a verified token with all their
+	// organization and project memberships (whatever their status), read
+	// together in one query, or domain.ErrNotFound. The memberships are in
+	// ListMemberships' and ListProjectMemberships' order.
+	GetCaller(ctx context.Context, issuer, subject string) (*Caller, error)
+}
+
+// Caller is a user with their memberships, as GetCaller reads them.
+type Caller struct {
+	User               *domain.User
+	Memberships        []*domain.Membership
+	ProjectMemberships []*domain.ProjectMembership
 }
 
 // ProjectMembers stores project memberships.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/fastcall"
 )
 
 // ExtensionID is the extension's key under capabilities.extensions.
@@ -134,7 +136,7 @@ func (rt *Runtime) Install(s *mcp.Server) error {
 	if err := mcp.AddReceivingCustomMethod(s, MethodCancel, rt.cancel); err != nil {
 		return fmt.Errorf("register %s: %w", MethodCancel, err)
 	}
-	s.AddReceivingMiddleware(rt.middleware)
+	fastcall.Use(s, rt.middleware)
 	return nil
 }
 

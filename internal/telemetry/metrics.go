@@ -93,20 +93,21 @@ type Metrics struct {
 
 // Metric names, for the dashboard test and the docs.
 const (
-	NameMCPRequests    = Namespace + "_mcp_requests_total"
-	NameMCPDuration    = Namespace + "_mcp_request_duration_seconds"
-	NameHTTPRequests   = Namespace + "_http_requests_total"
-	NameAuthRequests   = Namespace + "_auth_requests_total"
-	NameASEvents       = Namespace + "_authserver_events_total"
-	NameSessions       = Namespace + "_mcp_sessions_active"
-	NameStoreDuration  = Namespace + "_store_operation_duration_seconds"
-	NameStoreInFlight  = Namespace + "_store_operations_in_flight"
-	NameStorePool      = Namespace + "_store_pool_connections"
-	NameFetches        = Namespace + "_outbound_fetches_total"
-	NameFetchLastOK    = Namespace + "_outbound_fetch_last_success_timestamp_seconds"
-	NameJWKSKeys       = Namespace + "_jwks_keys"
-	NameEmbeddingQueue = Namespace + "_embedding_queue_length"
-	NameBuildInfo      = Namespace + "_build_info"
+	NameMCPRequests     = Namespace + "_mcp_requests_total"
+	NameMCPDuration     = Namespace + "_mcp_request_duration_seconds"
+	NameHTTPRequests    = Namespace + "_http_requests_total"
+	NameAuthRequests    = Namespace + "_auth_requests_total"
+	NameASEvents        = Namespace + "_authserver_events_total"
+	NameSessions        = Namespace + "_mcp_sessions_active"
+	NameStoreDuration   = Namespace + "_store_operation_duration_seconds"
+	NameStoreInFlight   = Namespace + "_store_operations_in_flight"
+	NameStorePool       = Namespace + "_store_pool_connections"
+	NameSQLitePageCache = Namespace + "_store_sqlite_page_cache_bytes"
+	NameFetches         = Namespace + "_outbound_fetches_total"
+	NameFetchLastOK     = Namespace + "_outbound_fetch_last_success_timestamp_seconds"
+	NameJWKSKeys        = Namespace + "_jwks_keys"
+	NameEmbeddingQueue  = Namespace + "_embedding_queue_length"
+	NameBuildInfo       = Namespace + "_build_info"
 )
 
 // New registers atomcp's metric families in a registry of their own.

@@ -69,6 +69,35 @@ type compatExtras struct {
 
 type compatKey struct{}
 
+// decodedOutput is a tool's structured output as addRawTool validated it:
+// the JSON it put in the result and the same value decoded, so that the
+// envelope does not decode again what was decoded a moment before.
+type decodedOutput struct {
+	raw []byte
+	obj map[string]any
+}
+
+type decodedKey struct{}
+
+// keepDecoded hands the envelope the decoded output of a call, when the
+// compat middleware asked for it.
+func keepDecoded(ctx context.Context, raw []byte, v any) {
+	if d, ok := ctx.Value(decodedKey{}).(*decodedOutput); ok {
+		if obj, ok := v.(map[string]any); ok {
+			d.raw, d.obj = raw, obj
+		}
+	}
+}
+
+// of returns the decoded form of raw if it is the JSON this holder saw
+// (the same bytes, not merely equal ones: nothing changed it since).
+func (d *decodedOutput) of(raw []byte) map[string]any {
+	if d == nil || d.obj == nil || len(raw) == 0 || len(raw) != len(d.raw) || &raw[0] != &d.raw[0] {
+		return nil
+	}
+	return d.obj
+}
+
 func compatOf(ctx context.Context) compatExtras {
 	x, _ := ctx.Value(compatKey{}).(compatExtras)
 	return x
@@ -308,9 +337,11 @@ func compatMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 			return failureResult(err.Error(), "validation_error"), nil
 		}
 		call.Params.Name, call.Params.Arguments = c.tool, raw
-		res, err := next(context.WithValue(ctx, compatKey{}, c.extras), method, req)
+		decoded := new(decodedOutput)
+		ctx = context.WithValue(context.WithValue(ctx, compatKey{}, c.extras), decodedKey{}, decoded)
+		res, err := next(ctx, method, req)
 		if r, ok := res.(*mcp.CallToolResult); ok && err == nil && r != nil {
-			envelope(c.tool, r)
+			envelope(c.tool, r, decoded)
 		}
 		return res, err
 	}

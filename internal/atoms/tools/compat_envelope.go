@@ -37,7 +37,7 @@ func failureResult(msg, errorType string) *mcp.CallToolResult {
 }
 
 // envelope adds the old keys to a result of tool.
-func envelope(tool string, r *mcp.CallToolResult) {
+func envelope(tool string, r *mcp.CallToolResult, decoded *decodedOutput) {
 	text, ti := textOf(r)
 	if r.IsError {
 		envelopeError(r, text, ti)
@@ -47,8 +47,8 @@ func envelope(tool string, r *mcp.CallToolResult) {
 	if raw == nil {
 		return
 	}
-	var obj map[string]any
-	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+	obj := decoded.of(raw)
+	if obj == nil && (json.Unmarshal(raw, &obj) != nil || obj == nil) {
 		return
 	}
 	if _, done := obj["success"]; done {

@@ -112,6 +112,13 @@ func (d Deps) query(ctx context.Context, req *mcp.CallToolRequest, args QueryArg
 		if bound := max(store.SearchCountLimit, args.Offset+len(hits)); total > bound {
 			out["total"], out["total_capped"] = bound, true
 		}
+		// Past store.SearchRankWindow hits, the store ranks them window by
+		// window, newest first: rank_window tells the client that the
+		// order is by score within each window of that many, and by
+		// recency between windows.
+		if total > store.SearchRankWindow {
+			out["rank_window"] = store.SearchRankWindow
+		}
 	case "aggregate":
 		if len(types) > 1 {
 			// Several types (the old server counted each): one result per type.

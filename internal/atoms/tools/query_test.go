@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/atomcp/atomcp/internal/store"
 )
 
 func TestQueryToolSearchAggregateAnalyzeGraph(t *testing.T) {
@@ -97,5 +99,53 @@ func TestQueryToolSearchAggregateAnalyzeGraph(t *testing.T) {
 	}
 	if r := call(t, cs, "query_tool", map[string]any{"query_type": "relationships", "entity_type": "requirement", "entity_id": reqs[0], "depth": 9}); !r.isError || !strings.Contains(r.text, "depth") {
 		t.Fatalf("depth 9: %q", r.text)
+	}
+}
+
+// Past store.SearchRankWindow hits, search says that the total is a bound
+// (total_capped) and that ranking is by windows (rank_window); below it,
+// neither. The better matches, created first, are in the older window:
+// the first page is of the newest window, and they come after it.
+func TestQueryToolSearchPastTheRankWindow(t *testing.T) {
+	e := newEnv(t)
+	cs := e.client(t, alice)
+	_, _, doc := chain(t, cs, "Windows")
+	batch := func(n int, name string) {
+		items := make([]any, n)
+		for i := range items {
+			items[i] = map[string]any{"document_id": doc, "name": name}
+		}
+		if r := ok(t, cs, "entity_tool", map[string]any{"entity_type": "requirement", "operation": "batch_create", "batch": items}); r["created"] != float64(n) {
+			t.Fatalf("created %v; want %d", r["created"], n)
+		}
+	}
+	batch(5, "Valve valve valve seal")
+	batch(store.SearchRankWindow, "Valve housing")
+	s := ok(t, cs, "query_tool", map[string]any{"query_type": "search", "search_term": "valve", "limit": 10})
+	if s["total"] != float64(store.SearchCountLimit) || s["total_capped"] != true || s["has_more"] != true || s["rank_window"] != float64(store.SearchRankWindow) {
+		t.Fatalf("total %v, total_capped %v, has_more %v, rank_window %v; want %d, true, true, %d", s["total"], s["total_capped"], s["has_more"], s["rank_window"], store.SearchCountLimit, store.SearchRankWindow)
+	}
+	names := func(page map[string]any) []string {
+		var out []string
+		for _, r := range page["results"].([]any) {
+			out = append(out, r.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	for _, name := range names(s) {
+		if name != "**Valve** housing" {
+			t.Fatalf("first page %q; want the newest window's hits only", names(s))
+		}
+	}
+	last := ok(t, cs, "query_tool", map[string]any{"query_type": "search", "search_term": "valve", "limit": 10, "offset": store.SearchRankWindow})
+	if last["total"] != float64(store.SearchRankWindow+5) || last["total_capped"] != nil || last["has_more"] != false || last["rank_window"] != float64(store.SearchRankWindow) {
+		t.Fatalf("last page: total %v, total_capped %v, has_more %v, rank_window %v; want the exact %d, no cap, no more, %d", last["total"], last["total_capped"], last["has_more"], last["rank_window"], store.SearchRankWindow+5, store.SearchRankWindow)
+	}
+	if got := names(last); len(got) != 5 || got[0] != "**Valve** **valve** **valve** seal" {
+		t.Fatalf("last page %q; want the 5 older, better matches", got)
+	}
+	few := ok(t, cs, "query_tool", map[string]any{"query_type": "search", "search_term": "valve seal"})
+	if few["total"] != float64(5) || few["total_capped"] != nil || few["rank_window"] != nil {
+		t.Fatalf("search of 5 hits: total %v, total_capped %v, rank_window %v; want 5 and neither", few["total"], few["total_capped"], few["rank_window"])
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/atomcp/atomcp/internal/fastcall"
 	segjson "github.com/segmentio/encoding/json"
 )
 
@@ -49,7 +51,7 @@ func addRawTool[In any](s *mcp.Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, any
 	// arguments as sent, and In is decoded from the bytes the client sent
 	// rather than from a re-marshalled map.
 	inDefaults := hasDefaults(in)
-	s.AddTool(t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	fastcall.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		input, err := applyInputSchema(req.Params.Arguments, inResolved, inDefaults)
 		if err != nil {
 			var errRes mcp.CallToolResult
@@ -84,9 +86,11 @@ func addRawTool[In any](s *mcp.Server, t *mcp.Tool, h mcp.ToolHandlerFor[In, any
 			return nil, fmt.Errorf("marshaling output: %w", err)
 		}
 		if outResolved != nil {
-			if outJSON, err = applyOutputSchema(outJSON, outResolved); err != nil {
+			var decoded any
+			if outJSON, decoded, err = applyOutputSchema(outJSON, outResolved); err != nil {
 				return nil, fmt.Errorf("validating tool output: %w", err)
 			}
+			keepDecoded(ctx, outJSON, decoded)
 		}
 		res.StructuredContent = json.RawMessage(outJSON)
 		if res.Content == nil {
@@ -127,38 +131,39 @@ func applyInputSchema(data json.RawMessage, resolved *jsonschema.Resolved, defau
 
 // applyOutputSchema is go-sdk's applySchema for output. The value goes
 // through a map and is marshalled again, as go-sdk does, because clients
-// (and the transcripts) see go-sdk's bytes: keys in sorted order.
-func applyOutputSchema(data []byte, resolved *jsonschema.Resolved) ([]byte, error) {
+// (and the transcripts) see go-sdk's bytes: keys in sorted order. It also
+// returns the decoded value, for the compat envelope (keepDecoded).
+func applyOutputSchema(data []byte, resolved *jsonschema.Resolved) ([]byte, any, error) {
 	var v any
 	if len(data) > 0 {
 		if err := unmarshal(data, &v); err != nil {
-			return nil, fmt.Errorf("unmarshaling output: %w", err)
+			return nil, nil, fmt.Errorf("unmarshaling output: %w", err)
 		}
 	}
 	applied := false
 	if _, ok := v.(map[string]any); ok {
 		if err := resolved.ApplyDefaults(&v); err != nil {
-			return nil, fmt.Errorf("applying schema defaults:\n%w", err)
+			return nil, nil, fmt.Errorf("applying schema defaults:\n%w", err)
 		}
 		applied = true
 	} else if v == nil && resolved.Schema().Type == "object" {
 		v = make(map[string]any)
 		if err := resolved.ApplyDefaults(&v); err != nil {
-			return nil, fmt.Errorf("applying schema defaults:\n%w", err)
+			return nil, nil, fmt.Errorf("applying schema defaults:\n%w", err)
 		}
 		applied = true
 	}
 	if err := resolved.Validate(&v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !applied {
-		return data, nil
+		return data, v, nil
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("marshalling with defaults: %v", err)
+		return nil, nil, fmt.Errorf("marshalling with defaults: %v", err)
 	}
-	return out, nil
+	return out, v, nil
 }
 
 // maxJSONDepth and errMaxDepth are go-sdk's internal/json limit.

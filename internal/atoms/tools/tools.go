@@ -17,7 +17,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/atomcp/atomcp/internal/atoms"
+	"github.com/atomcp/atomcp/internal/auth"
 	"github.com/atomcp/atomcp/internal/domain"
+	"github.com/atomcp/atomcp/internal/fastcall"
 	"github.com/atomcp/atomcp/internal/tasks"
 )
 
@@ -52,11 +54,16 @@ func Register(s *mcp.Server, d Deps) {
 	registerCompatTools(s, d)
 	registerPrompts(s)
 	registerResources(s, d)
-	s.AddReceivingMiddleware(d.lengths.middleware)
+	fastcall.Use(s, d.lengths.middleware)
 	// Added last, so it runs first (go-sdk wraps the handler in each
 	// middleware as it is added): the length limits see the call as the
 	// tool will run it, and every result gets the old envelope.
-	s.AddReceivingMiddleware(compatMiddleware)
+	fastcall.Use(s, compatMiddleware)
+	// Reads may take internal/httpserver's fast path; writes notify
+	// subscribers and log, and go through go-sdk's transport.
+	fastcall.SetEligible(s, func(tool string, arguments []byte) bool {
+		return CallAccess(tool, arguments) == auth.Read
+	})
 }
 
 // actor resolves the caller of a tool call to a user with memberships.

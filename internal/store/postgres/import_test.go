@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,12 @@ func TestImportSQLite(t *testing.T) {
 	gone := mk(domain.Requirement, "gone", "org", map[string]any{"document_id": "doc", "project_id": "proj", "name": "Battery recycling"})
 	gone.IsDeleted, gone.DeletedAt = true, &at
 	if err := src.UpdateEntity(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	// The organization changed last: the rebuilt index has it newest,
+	// though the rebuild writes organizations first.
+	org.UpdatedAt = next()
+	if err := src.UpdateEntity(ctx, org); err != nil {
 		t.Fatal(err)
 	}
 	u := &domain.User{ID: "u1", Issuer: "https://issuer.example", Subject: "s1", Email: "dana@example.com", CreatedAt: next(), UpdatedAt: at}
@@ -116,6 +123,14 @@ func TestImportSQLite(t *testing.T) {
 	hits, total, err := dst.SearchText(ctx, store.SearchQuery{OrganizationIDs: []string{"org"}, Text: "battery"})
 	if err != nil || total != 1 || hits[0].ID != "req" || hits[0].Snippet != "keep the **battery** cool" {
 		t.Errorf("search after the copy = %+v (%d), %v; want the live requirement", hits, total, err)
+	}
+	if ids, err := dst.SearchRecency(ctx); err != nil || !slices.Equal(ids, []string{"proj", "doc", "blk", "req", "tst", "org"}) {
+		t.Errorf("search index after the copy, oldest first = %v, %v; want by updated_at", ids, err)
+	}
+	req.UpdatedAt = next()
+	must(dst.UpdateEntity(ctx, req))
+	if ids, err := dst.SearchRecency(ctx); err != nil || !slices.Equal(ids, []string{"proj", "doc", "blk", "tst", "org", "req"}) {
+		t.Errorf("search index after an update, oldest first = %v, %v; want the update newest", ids, err)
 	}
 	if got, err := dst.GetEmbedding(ctx, "req"); err != nil || !reflect.DeepEqual(got.Vector, emb.Vector) || got.Seq != emb.Seq {
 		t.Errorf("embedding after the copy = %+v, %v; want %+v", got, err, emb)

@@ -21,9 +21,32 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
 ON CONFLICT (entity_id) DO UPDATE SET entity_type = excluded.entity_type, organization_id = excluded.organization_id,
 	project_id = excluded.project_id, name = excluded.name, body = excluded.body, document = excluded.document`
 
+// renumberSQL gives the index rows new seqs, past every seq taken, in the
+// order of their entities' updated_at (then entity id), so that the rank
+// windows of a rebuilt index are newest first as they are after the writes
+// themselves.
+const renumberSQL = `WITH top AS (SELECT nextval('search_index_seq') AS seq),
+ordered AS (
+	SELECT i.entity_id, top.seq + row_number() OVER (ORDER BY e.updated_at, i.entity_id) AS seq
+	FROM search_index i CROSS JOIN top
+	LEFT JOIN (
+		SELECT id, updated_at FROM organizations
+		UNION ALL SELECT id, updated_at FROM projects
+		UNION ALL SELECT id, updated_at FROM documents
+		UNION ALL SELECT id, updated_at FROM blocks
+		UNION ALL SELECT id, updated_at FROM requirements
+		UNION ALL SELECT id, updated_at FROM tests
+	) AS e ON e.id = i.entity_id
+),
+renumbered AS (
+	UPDATE search_index s SET seq = ordered.seq FROM ordered WHERE s.entity_id = ordered.entity_id RETURNING s.seq
+)
+SELECT setval('search_index_seq', coalesce(max(seq), (SELECT seq FROM top)) + 1, false) FROM renumbered`
+
 // rebuildSearchIndex writes the search index row of every live entity
-// (without queueing it for embedding) and returns how many it wrote. It
-// runs on q, in the caller's transaction.
+// (without queueing it for embedding), numbers the rows newest last
+// (renumberSQL) and returns how many it wrote. It runs on q, in the
+// caller's transaction.
 func rebuildSearchIndex(ctx context.Context, q querier, d *sqlcore.Dialect, tables map[domain.EntityType]*table) (int, error) {
 	total := 0
 	for _, k := range domain.Kinds() {
@@ -55,6 +78,9 @@ func rebuildSearchIndex(ctx context.Context, q querier, d *sqlcore.Dialect, tabl
 			total += len(batch)
 			after = batch[len(batch)-1].ID
 		}
+	}
+	if _, err := q.Exec(ctx, renumberSQL); err != nil {
+		return total, fmt.Errorf("reindex: number the rows by recency: %w", mapErr(err))
 	}
 	return total, nil
 }

@@ -25,13 +25,15 @@ const (
 )
 
 // indexSQL writes an entity's search index row and queues it for
-// embedding, in one statement. The tsvector is built from the words the
+// embedding, in one statement. Each write takes the next seq (the
+// insert by the column's default), which orders the rank windows newest
+// first (migrations/0011_search_recency.sql). The tsvector is built from the words the
 // store split the text into ($7, $8), which are also what queries are
 // split into.
 const indexSQL = `WITH indexed AS (
 	INSERT INTO search_index (entity_id, entity_type, organization_id, project_id, name, body, document)
 	VALUES ($1, $2, $3, $4, $5, $6, setweight(to_tsvector('simple', $7::text), 'A') || setweight(to_tsvector('simple', $8::text), 'B'))
-	ON CONFLICT (entity_id) DO UPDATE SET entity_type = excluded.entity_type, organization_id = excluded.organization_id,
+	ON CONFLICT (entity_id) DO UPDATE SET seq = nextval('search_index_seq'), entity_type = excluded.entity_type, organization_id = excluded.organization_id,
 		project_id = excluded.project_id, name = excluded.name, body = excluded.body, document = excluded.document
 )
 INSERT INTO embedding_queue (entity_id, entity_type, enqueued_at) VALUES ($1, $2, $9)
@@ -99,7 +101,7 @@ func tsQuery(text string) string {
 }
 
 // search is a tsvector match ranked by ts_rank; the headlines are
-// computed for the page only.
+// computed for the page only. seq is the recency of the rank windows.
 func fullText() sqlcore.Search {
 	return sqlcore.Search{
 		Query: tsQuery,
@@ -114,5 +116,6 @@ func fullText() sqlcore.Search {
 					ORDER BY score DESC, i.entity_id` + limit + `) AS hit
 				ORDER BY score DESC, entity_id`
 		},
+		Recency: "i.seq",
 	}
 }

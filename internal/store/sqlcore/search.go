@@ -33,13 +33,27 @@ type Search struct {
 	// through the hits tied with its last score, and puts ties in entity id
 	// order itself: the same page as the full ORDER BY score, entity id.
 	Streamed bool
+	// Recency is the index column that orders hits newest first (an
+	// integer, unique, larger for a later index write): the windows of
+	// store.SearchRankWindow are ranges of it. SearchText adds conditions
+	// on it to From and orders by it.
+	Recency string
 }
 
 // SearchText runs a ranked full-text query. The count stops at
-// store.SearchCountLimit (or the end of the page) plus one.
+// store.SearchCountLimit (or the end of the page) plus one. The hits are
+// ranked in windows of store.SearchRankWindow, newest first by
+// Search.Recency: one query reads the recency keys of the hits newest
+// first, as far as the count and the last window of the page need (which
+// is also the count), and the page is ranked within the key range of each
+// window it touches, so a common word costs one window's ranking instead
+// of every hit's.
 func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, int, error) {
 	if len(q.OrganizationIDs) == 0 {
 		return nil, 0, fmt.Errorf("search: %w: no organization scope", domain.ErrInvalid)
+	}
+	if q.Limit < 0 || q.Offset < 0 {
+		return nil, 0, fmt.Errorf("search: %w: negative limit %d or offset %d", domain.ErrInvalid, q.Limit, q.Offset)
 	}
 	match := o.Search.Query(q.Text)
 	if match == "" {
@@ -57,33 +71,75 @@ func (o Ops) SearchText(ctx context.Context, q store.SearchQuery) ([]store.Searc
 	if q.ProjectID != "" {
 		from += ` AND i.project_id = ` + p.Add(q.ProjectID)
 	}
-	countArgs := slices.Clone(p)
-	countCap := countArgs.Add(max(store.SearchCountLimit, q.Offset+q.Limit) + 1)
-	streamArgs := slices.Clone(p)
-	limit, err := o.LimitClause(q.Limit, q.Offset, &p)
-	if err != nil {
-		return nil, 0, err
+	const window = store.SearchRankWindow
+	countCap := max(store.SearchCountLimit, q.Offset+q.Limit) + 1
+	// The keys to read: up to the count's cap and to the end of the last
+	// window the page touches; every key when the page has no limit.
+	keysArgs := slices.Clone(p)
+	keysSQL := `SELECT ` + o.Search.Recency + from + ` ORDER BY ` + o.Search.Recency + ` DESC`
+	if q.Limit > 0 {
+		keysSQL += ` LIMIT ` + keysArgs.Add(max(countCap, (q.Offset+q.Limit+window-1)/window*window))
 	}
 	var (
 		hits  []store.SearchHit
 		total int
 	)
-	err = o.Conn.Snapshot(ctx, func(db Querier) error {
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1`+from+` LIMIT `+countCap+`) AS counted`, countArgs...).Scan(&total); err != nil {
+	err := o.Conn.Snapshot(ctx, func(db Querier) error {
+		keys, err := queryAll(ctx, db, func(r Row) (k int64, err error) { return k, r.Scan(&k) }, keysSQL, keysArgs...)
+		if err != nil {
 			return err
 		}
-		var err error
-		if o.Search.Streamed {
-			hits, err = streamedPage(ctx, db, o.Search.Page(from, ""), streamArgs, q.Offset, q.Limit)
+		total = min(len(keys), countCap)
+		if len(keys) <= window {
+			// One window: every hit ranked, no key range needed.
+			hits, err = o.rankedPage(ctx, db, from, p, q.Offset, q.Limit)
 			return err
 		}
-		hits, err = queryAll(ctx, db, scanHit, o.Search.Page(from, limit), p...)
-		return err
+		hits = []store.SearchHit{}
+		start, stop := q.Offset, len(keys)
+		if q.Limit > 0 {
+			stop = min(stop, q.Offset+q.Limit)
+		}
+		for first := start / window * window; first < stop; first += window {
+			last := min(first+window, len(keys)) - 1
+			// The page's part of this window, as an offset and limit
+			// within it.
+			lo, hi := max(start, first)-first, min(stop, last+1)-first
+			if lo >= hi {
+				continue
+			}
+			limit := hi - lo
+			if q.Limit == 0 {
+				limit = 0
+			}
+			args := slices.Clone(p)
+			ranged := from + ` AND ` + o.Search.Recency + ` <= ` + args.Add(keys[first]) + ` AND ` + o.Search.Recency + ` >= ` + args.Add(keys[last])
+			page, err := o.rankedPage(ctx, db, ranged, args, lo, limit)
+			if err != nil {
+				return err
+			}
+			hits = append(hits, page...)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("search %q: %w", q.Text, o.D.MapErr(err))
 	}
 	return hits, total, nil
+}
+
+// rankedPage returns one page of the hits of from (whose placeholders are
+// args), best first, ties in entity id order (every hit when limit is 0).
+func (o Ops) rankedPage(ctx context.Context, db Querier, from string, args Params, offset, limit int) ([]store.SearchHit, error) {
+	if o.Search.Streamed {
+		return streamedPage(ctx, db, o.Search.Page(from, ""), args, offset, limit)
+	}
+	args = slices.Clone(args)
+	limitSQL, err := o.LimitClause(limit, offset, &args)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, db, scanHit, o.Search.Page(from, limitSQL), args...)
 }
 
 func scanHit(r Row) (h store.SearchHit, err error) {

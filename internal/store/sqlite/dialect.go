@@ -49,6 +49,9 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z"
 func encodeTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func decodeTime(s string) (time.Time, error) {
+	if t, ok := parseStoredTime(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(timeLayout, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("stored timestamp %q: %w", s, err)

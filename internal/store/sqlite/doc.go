@@ -11,13 +11,21 @@
 //
 // SQLite allows one writer at a time. A Store therefore keeps two pools on
 // the same file: a writer pool of exactly one connection, whose transactions
-// begin IMMEDIATE, and a pool of read-only connections. Writers queue in
-// database/sql for the one connection instead of failing with SQLITE_BUSY,
-// and readers run beside the writer thanks to WAL journaling. Store methods
-// that only read use the readers; InTx and every write use the writer.
+// begin IMMEDIATE, and a pool of read-only connections. Writers queue for
+// the one connection instead of failing with SQLITE_BUSY, and readers run
+// beside the writer thanks to WAL journaling. Store methods that only read
+// use the readers; InTx and every write use the writer.
+//
+// Writers take the writer connection first come, first served
+// (writerqueue.go): each statement outside a transaction, and each
+// transaction from BEGIN to COMMIT or ROLLBACK, waits in a FIFO queue in
+// front of database/sql's pool, whose own hand-over picks a waiter at
+// random and so can pass one write over without bound. A write therefore
+// waits for at most the writers that asked before it; one whose context
+// ends leaves the queue with the context's error.
 //
 // A consequence: inside InTx, use only the Tx passed to fn. Calling a write
-// method of the Store itself from fn waits for the writer connection that fn
+// method of the Store itself from fn waits for the writer's turn that fn
 // holds, until the context ends.
 //
 // # Representation

@@ -43,6 +43,7 @@ func newDriver() (*sqlite.Driver, error) {
 type connector struct {
 	driver *sqlite.Driver
 	dsn    string
+	cache  *pageCache // the Store's page cache sum
 }
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -53,7 +54,12 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCachingConn(dc)
+	cc, err := newCachingConn(dc)
+	if err != nil {
+		return nil, err
+	}
+	cc.cache = c.cache
+	return cc, nil
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }

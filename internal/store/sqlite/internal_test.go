@@ -20,7 +20,7 @@ func TestPragmas(t *testing.T) {
 		q         querier
 		queryOnly string
 	}{
-		{"writer", s.writer, "0"},
+		{"writer", s.writer.db, "0"},
 		{"reader", s.reader, "1"},
 	}
 	want := map[string]string{
@@ -64,7 +64,7 @@ func TestForeignKeyCheck(t *testing.T) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	q := coreQuerier{s.writer}
+	q := s.writer
 	if err := foreignKeyCheck(ctx, q); err != nil {
 		t.Fatalf("foreignKeyCheck on a migrated database = %v; want nil", err)
 	}

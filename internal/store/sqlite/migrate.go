@@ -23,8 +23,8 @@ var migrationFiles embed.FS
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	applied, err := sqlcore.Migrator{
 		Files:      migrationFiles,
-		Q:          coreQuerier{s.writer},
-		Atomically: conn{write: s.writer}.Atomically,
+		Q:          s.writer,
+		Atomically: conn{pool: s.writer}.Atomically,
 		D:          s.D,
 		CreateTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,

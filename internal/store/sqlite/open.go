@@ -19,7 +19,7 @@ import (
 // busyTimeout is how long a connection waits for a lock held by another
 // process (a second atomcp, `atomcp migrate`, the sqlite3 shell) before it
 // fails with SQLITE_BUSY. Within one Store, writers queue for the single
-// writer connection and never wait here.
+// writer connection (writerQueue) and never wait here.
 const busyTimeout = 5 * time.Second
 
 // Store is a store.Store on one SQLite database file. It is safe for
@@ -27,8 +27,9 @@ const busyTimeout = 5 * time.Second
 type Store struct {
 	ops
 	path   string
-	writer *sql.DB // exactly one connection; transactions BEGIN IMMEDIATE
-	reader *sql.DB // read-only connections (PRAGMA query_only)
+	writer *writerPool // exactly one connection, taken in turn; transactions BEGIN IMMEDIATE
+	reader *sql.DB     // read-only connections (PRAGMA query_only)
+	cache  *pageCache  // the page cache of all of them
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,7 +49,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
 	}
 
-	writer := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, true)})
+	cache := &pageCache{}
+	writer := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, true), cache: cache})
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxIdleTime(0)
@@ -66,7 +68,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	reader := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, false)})
+	reader := sql.OpenDB(connector{driver: drv, dsn: dsn(abs, false), cache: cache})
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 	if err := reader.PingContext(ctx); err != nil {
@@ -74,8 +76,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite database %q: %w", abs, err)
 	}
 
-	s := &Store{path: abs, writer: writer, reader: reader}
-	s.ops = newOps(conn{read: reader, write: writer}, NewDialect(), sqlcore.NewTables())
+	s := &Store{path: abs, writer: &writerPool{db: writer}, reader: reader, cache: cache}
+	s.ops = newOps(conn{read: reader, pool: s.writer}, NewDialect(), sqlcore.NewTables())
 	return s, nil
 }
 
@@ -237,5 +239,5 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	return errors.Join(s.reader.Close(), s.writer.db.Close())
 }

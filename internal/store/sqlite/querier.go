@@ -32,32 +32,38 @@ func newOps(c conn, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops
 
 // txOps returns the operations of one transaction.
 func txOps(tx *sql.Tx, d *sqlcore.Dialect, tables map[domain.EntityType]*table) ops {
-	return newOps(conn{read: tx, write: tx}, d, tables)
+	return newOps(conn{read: tx, tx: tx}, d, tables)
 }
 
-// conn is sqlcore.Conn on the writer and a reader pool (*sql.DB), or in a
-// transaction (both the *sql.Tx).
+// conn is sqlcore.Conn on the writer pool and a reader pool (*sql.DB), or
+// in a transaction (read and tx both the *sql.Tx, pool nil).
 type conn struct {
-	read  querier
-	write querier
+	read querier
+	tx   *sql.Tx
+	pool *writerPool
 }
 
-// Write runs fn on the writer: a failed statement does not abort an SQLite
+// Write runs fn on the writer, each of its statements taking its turn
+// outside a transaction: a failed statement does not abort an SQLite
 // transaction, so no savepoint is needed.
 func (c conn) Write(_ context.Context, fn func(q sqlcore.Querier) error) error {
-	return fn(coreQuerier{c.write})
+	if c.pool != nil {
+		return fn(c.pool)
+	}
+	return fn(coreQuerier{c.tx})
 }
 
-// Atomically runs fn in a transaction of its own, unless c already is one.
+// Atomically runs fn in a transaction of its own, in one turn of the
+// writer, unless c already is one.
 func (c conn) Atomically(ctx context.Context, fn func(q sqlcore.Querier) error) error {
-	db, ok := c.write.(*sql.DB)
-	if !ok {
-		return fn(coreQuerier{c.write})
+	if c.pool == nil {
+		return fn(coreQuerier{c.tx})
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, done, err := c.pool.begin(ctx)
 	if err != nil {
 		return err
 	}
+	defer done()
 	if err := fn(coreQuerier{tx}); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -86,5 +86,8 @@ func fullText() sqlcore.Search {
 				AND i.rank MATCH 'bm25(10.0, 1.0)' ORDER BY i.rank` + limit
 		},
 		Streamed: true,
+		// search_docs hands out rowids in increasing order (the largest
+		// plus one), so the FTS rowid grows with every index write.
+		Recency: "i.rowid",
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+
+	"modernc.org/sqlite"
 )
 
 // stmtCacheSize bounds the prepared statements each connection keeps. The
@@ -31,6 +33,10 @@ type cachingConn struct {
 	byKey map[string]*list.Element
 	// prepares counts statements prepared (tests).
 	prepares int
+	// cache is the Store's page cache sum (nil: not counted), cacheBytes
+	// this connection's share of it.
+	cache      *pageCache
+	cacheBytes int64
 }
 
 type cachedStmt struct {
@@ -62,6 +68,7 @@ type modernConn interface {
 	driver.Pinger
 	driver.SessionResetter
 	driver.Validator
+	sqlite.DBStatus
 }
 
 func newCachingConn(c driver.Conn) (*cachingConn, error) {
@@ -142,7 +149,13 @@ func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (drive
 }
 func (c *cachingConn) Ping(ctx context.Context) error         { return c.m().Ping(ctx) }
 func (c *cachingConn) ResetSession(ctx context.Context) error { return c.m().ResetSession(ctx) }
-func (c *cachingConn) IsValid() bool                          { return c.m().IsValid() }
+
+// IsValid is called by database/sql as the connection goes back to the
+// pool, still lent to one goroutine: the moment to read its page cache.
+func (c *cachingConn) IsValid() bool {
+	c.measure()
+	return c.m().IsValid()
+}
 
 // Close finalizes the cached statements, then closes the connection.
 // Statements of Rows still open are finalized when those close.
@@ -153,6 +166,10 @@ func (c *cachingConn) Close() error {
 	}
 	c.lru.Init()
 	c.byKey = nil
+	if c.cache != nil {
+		c.cache.bytes.Add(-c.cacheBytes)
+		c.cacheBytes = 0
+	}
 	return errors.Join(append(errs, c.inner.Close())...)
 }
 

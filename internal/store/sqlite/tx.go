@@ -10,15 +10,17 @@ import (
 )
 
 // InTx runs fn in one IMMEDIATE transaction on the writer connection and
-// commits it if fn returns nil. If fn returns an error the transaction is
+// commits it if fn returns nil, holding the writer's turn (writerQueue)
+// throughout. If fn returns an error the transaction is
 // rolled back and that error returned; if fn panics (or calls
 // runtime.Goexit, as t.FailNow does) it is rolled back and the panic goes
 // on.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Ops) error) error {
-	sqlTx, err := s.writer.BeginTx(ctx, nil)
+	sqlTx, done, err := s.writer.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	defer done() // deferred first, so it runs after the rollback below
 	finished := false
 	defer func() {
 		if !finished {

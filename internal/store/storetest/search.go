@@ -144,6 +144,117 @@ var searchTests = []test{
 			}
 		}
 	}},
+	{"past SearchRankWindow hits, windows newest first, each ranked", func(t *testing.T, f *fixture) {
+		// 2W+37 hits written one after the other, every 7th a better
+		// match: the order is the newest W ranked (better ones first,
+		// ties by id), then the next W ranked, then the oldest 37; pages
+		// across a window boundary are slices of that order. Better
+		// matches of another organization, written in between, are in
+		// the key ranges of the windows but never in the hits.
+		const w = store.SearchRankWindow
+		org := f.org("windows")
+		doc := f.document(f.project(org, "p"), "d")
+		otherDoc := f.document(f.project(f.org("windows-other"), "p"), "d")
+		var written []*domain.Entity // oldest first
+		err := f.s.InTx(f.ctx, func(tx store.Ops) error {
+			for i := range 2*w + 37 {
+				name := "Gear housing"
+				if i%7 == 0 {
+					name = "Gear gear gear"
+				}
+				e := f.requirementOf(doc, name, "")
+				if err := tx.CreateEntity(f.ctx, e); err != nil {
+					return err
+				}
+				written = append(written, e)
+				if i%5 == 0 {
+					if err := tx.CreateEntity(f.ctx, f.requirementOf(otherDoc, "Gear gear gear gear", "")); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		order := func() []string { // the expected order of written
+			var out []string
+			for end := len(written); end > 0; end -= w {
+				var better, tied []string
+				for _, e := range written[max(end-w, 0):end] {
+					if e.Str("name") == "Gear housing" {
+						tied = append(tied, e.ID)
+					} else {
+						better = append(better, e.ID)
+					}
+				}
+				slices.Sort(better)
+				slices.Sort(tied)
+				out = append(append(out, better...), tied...)
+			}
+			return out
+		}
+		ids := func(hs []store.SearchHit) []string {
+			out := make([]string, len(hs))
+			for i, h := range hs {
+				out[i] = h.ID
+			}
+			return out
+		}
+		check := func(want []string) {
+			t.Helper()
+			q := store.SearchQuery{OrganizationIDs: []string{org.ID}, Text: "gear"}
+			var paged []string
+			for q.Offset = 0; ; q.Offset += 500 {
+				q.Limit = 500
+				hits, _, err := f.s.SearchText(f.ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(hits) == 0 {
+					break
+				}
+				paged = append(paged, ids(hits)...)
+			}
+			if !slices.Equal(paged, want) {
+				i := 0
+				for i < min(len(paged), len(want)) && paged[i] == want[i] {
+					i++
+				}
+				t.Fatalf("paged by 500: %d hits, %v from %d on; want %d, %v", len(paged), paged[i:min(i+3, len(paged))], i, len(want), want[i:min(i+3, len(want))])
+			}
+			for _, page := range []struct{ offset, limit int }{{0, 20}, {w - 10, 20}, {w - 1, 2}, {2*w - 5, 50}, {len(want) - 3, 10}, {len(want) + 5, 10}, {w + 3, 0}} {
+				q.Offset, q.Limit = page.offset, page.limit
+				hits, total, err := f.s.SearchText(f.ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				end := len(want)
+				if page.limit > 0 {
+					end = min(page.offset+page.limit, end)
+				}
+				if got, want := ids(hits), want[min(page.offset, end):end]; !slices.Equal(got, want) {
+					t.Errorf("page offset %d limit %d = %d hits %.3v…; want %d %.3v…", page.offset, page.limit, len(got), got, len(want), want)
+				}
+				if wantTotal := min(len(want), max(store.SearchCountLimit, page.offset+page.limit)+1); page.limit > 0 && total != wantTotal {
+					t.Errorf("page offset %d limit %d: total %d; want %d", page.offset, page.limit, total, wantTotal)
+				}
+			}
+		}
+		check(order())
+		// A write makes an entity the newest: the oldest one moves to the
+		// newest window, and every window shifts by one. (The status is
+		// not searched, so the score stays.)
+		oldest := written[0]
+		oldest.Fields["status"] = "draft"
+		oldest.UpdatedAt = f.now()
+		if err := f.s.UpdateEntity(f.ctx, oldest); err != nil {
+			t.Fatal(err)
+		}
+		written = append(written[1:], oldest)
+		check(order())
+	}},
 	{"count by a field", func(t *testing.T, f *fixture) {
 		org := f.org("agg")
 		p := f.project(org, "p")

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InTx", txTests},
 		{"Users", userTests},
 		{"Members", memberTests},
+		{"Caller", callerTests},
 		{"Invitations", invitationTests},
 		{"Workspaces", workspaceTests},
 		{"Audit", auditTests},

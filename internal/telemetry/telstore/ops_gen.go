@@ -52,6 +52,7 @@ func Operations() []string {
 		"FindUsersByEmail",
 		"GetAuthCode",
 		"GetBrowserSession",
+		"GetCaller",
 		"GetConsent",
 		"GetEmbedding",
 		"GetEntity",
@@ -406,6 +407,14 @@ func (o *ops) GetBrowserSession(ctx context.Context, a1_0 string) (*store.
 	BrowserSession, error) {
 	ctx, done := o.start(ctx, "GetBrowserSession")
 	r0, r1 := o.inner.GetBrowserSession(ctx, a1_0)
+	done(r1)
+	return r0, r1
+}
+
+func (o *ops) GetCaller(ctx context.Context, a1_0 string, a1_1 string) (*store.
+	Caller, error) {
+	ctx, done := o.start(ctx, "GetCaller")
+	r0, r1 := o.inner.GetCaller(ctx, a1_0, a1_1)
 	done(r1)
 	return r0, r1
 }

@@ -22,6 +22,13 @@ type PoolStats interface {
 	PoolStats() (inUse, idle, max int)
 }
 
+// PageCache is what the SQLite backend reports about SQLite's page cache,
+// which lives outside the Go heap; the decorator exports it as
+// atomcp_store_sqlite_page_cache_bytes when the wrapped store implements it.
+type PageCache interface {
+	PageCacheBytes() int64
+}
+
 // Wrap returns st timed by m and traced by t (either may be nil; with
 // both nil st itself is returned).
 func Wrap(st store.Store, m *telemetry.Metrics, t *telemetry.Tracing) store.Store {
@@ -41,6 +48,10 @@ func Wrap(st store.Store, m *telemetry.Metrics, t *telemetry.Tracing) store.Stor
 				return float64(max)
 			})
 		}
+	}
+	if pc, ok := st.(PageCache); ok && m != nil {
+		m.GaugeFunc(telemetry.NameSQLitePageCache, "Memory held by SQLite's page caches of the store's connections (SQLITE_DBSTATUS_CACHE_USED, after each connection's last use).",
+			func() float64 { return float64(pc.PageCacheBytes()) })
 	}
 	return &wrapped{ops: ops{inner: st, m: m, t: t}, st: st}
 }
